@@ -1,0 +1,245 @@
+"""Configuration: ``[tool.dockermig]`` in pyproject.toml or ``.dockermig.yaml``.
+
+The nearest config file above a linted path applies to it (like ruff): a monorepo can
+keep one config at the top and give a sub-tree its own. ``--config FILE`` overrides the
+search. Every key is checked; a mistake is reported with the file and line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from dockermig.rule import Severity
+
+CONFIG_NAMES = (".dockermig.yaml", ".dockermig.yml", "pyproject.toml")
+DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
+
+
+class ConfigError(ValueError):
+    """A config problem; the message starts with ``file:line:``."""
+
+
+def _is_str_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _is_table_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, dict) for v in value)
+
+
+# key -> (check, expected type in words)
+SCHEMA: dict[str, tuple[Any, str]] = {
+    "select": (_is_str_list, "a list of rule codes, prefixes or names"),
+    "ignore": (_is_str_list, "a list of rule codes, prefixes or names"),
+    "severity": (lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in v.values()), "a table of code = severity"),
+    "fail-on": (lambda v: isinstance(v, str), "a severity: error, warning or info"),
+    "exclude": (_is_str_list, "a list of gitignore-style patterns"),
+    "respect-gitignore": (lambda v: isinstance(v, bool), "true or false"),
+    "max-file-size": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "a size in bytes"),
+    "masters": (_is_table_list, "a list of master tables"),
+    "extend-masters": (_is_table_list, "a list of master tables"),
+    "keep-as-is": (_is_table_list, "a list of keep-as-is tables"),
+    "extend-keep-as-is": (_is_table_list, "a list of keep-as-is tables"),
+    "rules": (lambda v: isinstance(v, dict) and all(isinstance(x, dict) for x in v.values()), "a table of rule option tables"),
+}
+
+
+@dataclass
+class Config:
+    """Settings for the files under one config file (or the defaults)."""
+
+    source: Path | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def root(self) -> Path | None:
+        """Relative paths in the config (master Dockerfiles, excludes) start here."""
+        return self.source.parent if self.source else None
+
+    @cached_property
+    def select(self) -> tuple[str, ...]:
+        return tuple(self.data.get("select", ["ALL"]))
+
+    @cached_property
+    def ignore(self) -> tuple[str, ...]:
+        return tuple(self.data.get("ignore", []))
+
+    @cached_property
+    def fail_on(self) -> Severity:
+        return Severity.parse(self.data.get("fail-on", "info"))
+
+    @cached_property
+    def severity(self) -> dict[str, Severity]:
+        return {code: Severity.parse(value) for code, value in self.data.get("severity", {}).items()}
+
+    @property
+    def exclude(self) -> tuple[str, ...]:
+        return tuple(self.data.get("exclude", []))
+
+    @property
+    def respect_gitignore(self) -> bool:
+        return bool(self.data.get("respect-gitignore", True))
+
+    @property
+    def max_file_size(self) -> int:
+        return int(self.data.get("max-file-size", DEFAULT_MAX_FILE_SIZE))
+
+    def rule_options(self, code: str, name: str) -> dict[str, Any]:
+        rules = self.data.get("rules", {})
+        return {**rules.get(name, {}), **rules.get(code, {})}
+
+    @cached_property
+    def policy(self):
+        from dockermig.masters import PolicyError, build_policy, default_policy
+
+        keys = ("masters", "extend-masters", "keep-as-is", "extend-keep-as-is")
+        if not any(k in self.data for k in keys):
+            return default_policy()
+        try:
+            return build_policy(self.data, self.root)
+        except PolicyError as error:
+            raise ConfigError(f"{self.source}: {error}") from None
+
+    def is_enabled(self, code: str, name: str) -> bool:
+        """The most specific matching selector wins; on a tie, ignore wins (ruff's rule)."""
+        best_select = max((_specificity(s, code, name) for s in self.select), default=-1)
+        best_ignore = max((_specificity(s, code, name) for s in self.ignore), default=-1)
+        return best_select >= 0 and best_select > best_ignore
+
+
+def _specificity(selector: str, code: str, name: str) -> int:
+    if selector == "ALL":
+        return 0
+    if selector == name or selector == code:
+        return 100
+    if code.startswith(selector.upper()):
+        return len(selector)
+    return -1
+
+
+# -- discovery and loading ---------------------------------------------------------------
+
+
+_cache: dict[Path, Config] = {}
+
+
+def config_for(path: Path) -> Config:
+    """The config that applies to ``path``: the nearest config file at or above it."""
+    directory = path if path.is_dir() else path.parent
+    directory = directory.resolve()
+    seen: list[Path] = []
+    config = None
+    current = directory
+    while True:
+        if current in _cache:
+            config = _cache[current]
+            break
+        seen.append(current)
+        found = _config_file_in(current)
+        if found is not None:
+            config = load_config(found)
+            break
+        if current.parent == current:
+            config = Config()
+            break
+        current = current.parent
+    for visited in seen:
+        _cache[visited] = config
+    return config
+
+
+def _config_file_in(directory: Path) -> Path | None:
+    for name in CONFIG_NAMES:
+        candidate = directory / name
+        if not candidate.is_file():
+            continue
+        if name != "pyproject.toml":
+            return candidate
+        try:
+            if "[tool.dockermig" in candidate.read_text(encoding="utf-8", errors="replace"):
+                return candidate
+        except OSError:
+            continue
+    return None
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate one config file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read config ({error})") from None
+    if path.name == "pyproject.toml" or path.suffix == ".toml":
+        import tomllib
+
+        try:
+            document = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{path}: invalid TOML: {error}") from None
+        data = document.get("tool", {}).get("dockermig", {}) if path.name == "pyproject.toml" else document
+    else:
+        from dockermig.packs import YamlError, parse_yaml
+
+        try:
+            data = parse_yaml(text, path) or {}
+        except YamlError as error:
+            raise ConfigError(str(error)) from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1: the config must be a table of settings")
+    validate(data, path, text)
+    return Config(path, data)
+
+
+def validate(data: dict[str, Any], path: Path, text: str) -> None:
+    from dockermig.registry import all_rules
+
+    def fail(key: str, message: str) -> None:
+        raise ConfigError(f"{path}:{_line_of(text, key)}: {message}")
+
+    for key, value in data.items():
+        if key not in SCHEMA:
+            close = [k for k in SCHEMA if k.replace("-", "") == key.replace("_", "").replace("-", "")]
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            fail(key, f"unknown key {key!r}{hint}")
+        check, expected = SCHEMA[key]
+        if not check(value):
+            fail(key, f"{key!r} must be {expected}")
+    known = {r.code for r in all_rules()} | {r.name for r in all_rules()}
+    for key in ("select", "ignore"):
+        for selector in data.get(key, []):
+            if selector != "ALL" and selector not in known and not any(
+                c.startswith(selector.upper()) for c in known if c.startswith("DM")
+            ):
+                fail(selector, f"{key}: {selector!r} matches no rule")
+    for code, value in data.get("severity", {}).items():
+        if code not in known:
+            fail(code, f"severity: unknown rule {code!r}")
+        try:
+            Severity.parse(value)
+        except ValueError as error:
+            fail(code, f"severity.{code}: {error}")
+    if "fail-on" in data:
+        try:
+            Severity.parse(data["fail-on"])
+        except ValueError as error:
+            fail("fail-on", f"fail-on: {error}")
+    by_key = {r.code: r for r in all_rules()} | {r.name: r for r in all_rules()}
+    for code, options in data.get("rules", {}).items():
+        rule = by_key.get(code)
+        if rule is None:
+            fail(code, f"rules: unknown rule {code!r}")
+        for option in options:
+            if option not in rule.options:
+                fail(option, f"rules.{code}: {rule.code} has no option {option!r}")
+
+
+def _line_of(text: str, key: str) -> int:
+    """Best-effort line of a key or value in the config text, for error messages."""
+    match = re.search(rf"^\s*[-\"']?\s*{re.escape(key)}\b", text, re.MULTILINE) or re.search(
+        re.escape(key), text
+    )
+    return text.count("\n", 0, match.start()) + 1 if match else 1

@@ -1,0 +1,136 @@
+"""Finds Dockerfiles under the paths given: by name, honouring .gitignore and excludes,
+skipping backups and symlinks that leave the tree."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from dockermig.config import Config, ConfigError, config_for
+
+SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", "site-packages", ".mypy_cache", ".pytest_cache"})
+# ``Dockerfile.<ext>`` files that are not Dockerfiles: docs, data, scripts, backups, templates.
+NOT_DOCKERFILE_EXTENSIONS = frozenset(
+    "md json yml yaml txt py sh go rs js ts lock ps1 bat cmd html rst xml toml cfg ini orig rej "
+    "patch diff pdf hcl tf dockerignore bak backup swp tmp old j2 jinja jinja2 tmpl tpl template".split()
+)
+
+
+@dataclass(frozen=True)
+class Discovered:
+    path: Path
+    error: str | None = None
+
+
+def is_dockerfile_name(name: str) -> bool:
+    """``Dockerfile``, ``Dockerfile.*``/``-*``/``_*``, ``*.Dockerfile``, ``Containerfile`` (any case)."""
+    low = name.lower()
+    if low.endswith("~"):
+        return False
+    if low in ("dockerfile", "containerfile") or low.endswith((".dockerfile", ".containerfile")):
+        return True
+    for stem in ("dockerfile", "containerfile"):
+        if low.startswith(stem) and len(low) > len(stem) and low[len(stem)] in ".-_":
+            rest = low[len(stem) + 1 :]
+            return bool(rest) and rest.rsplit(".", 1)[-1] not in NOT_DOCKERFILE_EXTENSIONS
+    return False
+
+
+def discover(paths: Iterable[Path], override: Config | None = None) -> Iterator[Discovered]:
+    """Dockerfiles under ``paths``; a file named explicitly is always taken."""
+    seen: set[Path] = set()
+    for given in paths:
+        if given.is_symlink() and not given.exists():
+            yield Discovered(given, "broken symlink")
+            continue
+        if not given.exists():
+            yield Discovered(given, "no such file or directory")
+            continue
+        if not given.is_dir():
+            key = given.resolve()
+            if key not in seen:
+                seen.add(key)
+                yield Discovered(given)
+            continue
+        try:
+            config = override or config_for(given)
+        except ConfigError as error:
+            yield Discovered(given, str(error))
+            continue
+        for path in _walk(given, config):
+            key = path.resolve()
+            if key not in seen:
+                seen.add(key)
+                yield Discovered(path)
+
+
+class _Ignores:
+    """.gitignore files found on the way down, plus the config's excludes."""
+
+    def __init__(self, config: Config, root: Path):
+        self.specs: list[tuple[Path, object]] = []
+        self.use_gitignore = config.respect_gitignore
+        if config.exclude:
+            base = config.root or root
+            self.specs.append((base.resolve(), _spec(config.exclude)))
+
+    def enter(self, directory: Path) -> int:
+        """Read ``directory/.gitignore``; returns how many specs to pop on leaving."""
+        if not self.use_gitignore:
+            return 0
+        ignore = directory / ".gitignore"
+        try:
+            lines = ignore.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return 0
+        self.specs.append((directory.resolve(), _spec(lines)))
+        return 1
+
+    def ignored(self, path: Path, is_dir: bool) -> bool:
+        resolved = path.resolve() if path.is_symlink() else path.absolute()
+        for base, spec in self.specs:
+            try:
+                relative = resolved.relative_to(base).as_posix()
+            except ValueError:
+                continue
+            if spec.match_file(relative + ("/" if is_dir else "")):
+                return True
+        return False
+
+
+def _spec(lines: list[str]):
+    import pathspec  # only when there is a .gitignore or an exclude to apply
+
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+def _walk(root: Path, config: Config) -> Iterator[Path]:
+    ignores = _Ignores(config, root)
+    tree = root.resolve()
+
+    def visit(directory: Path) -> Iterator[Path]:
+        pushed = ignores.enter(directory)
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError:
+            entries = []
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name not in SKIP_DIRS and not ignores.ignored(path, True):
+                    yield from visit(path)
+                continue
+            if not is_dockerfile_name(entry.name) or ignores.ignored(path, False):
+                continue
+            if entry.is_symlink():
+                target = path.resolve()
+                if not target.is_relative_to(tree) or not target.is_file():
+                    continue  # never follow a link out of the tree
+            elif not entry.is_file(follow_symlinks=False):
+                continue
+            yield path
+        del ignores.specs[len(ignores.specs) - pushed :]
+
+    yield from visit(root)

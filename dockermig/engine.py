@@ -1,0 +1,154 @@
+"""The one loop: read -> parse -> rules -> findings, for one text or a stream of files."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from dockermig.config import Config, ConfigError, config_for, load_config
+from dockermig.rule import Finding, LintContext, Rule
+from dockermig.syntax import Dockerfile, parse
+
+
+class InputError(Exception):
+    """A file that cannot be linted; the message says why, in one line."""
+
+
+@dataclass
+class FileResult:
+    path: Path | None
+    findings: list[Finding] = field(default_factory=list)
+    error: str | None = None
+    config: Config | None = None
+
+
+class _Context(LintContext):
+    """A LintContext whose facts are computed on first use."""
+
+    def __init__(self, dockerfile: Dockerfile, path: Path | None, config: Config):
+        self.dockerfile = dockerfile
+        self.path = path
+        self._config = config
+
+    @cached_property
+    def facts(self):
+        from dockermig.analysis import analyse
+
+        return analyse(self.dockerfile, self.path, self._config.policy)
+
+
+_rules_cache: dict[int, tuple[Config, list[Rule]]] = {}
+
+
+def active_rules(config: Config) -> list[Rule]:
+    """Instances of the rules this config enables, with their options."""
+    cached = _rules_cache.get(id(config))
+    if cached is not None and cached[0] is config:
+        return cached[1]
+    from dockermig.registry import all_rules
+
+    rules = [
+        rule_class(config.rule_options(rule_class.code, rule_class.name))
+        for rule_class in all_rules()
+        if config.is_enabled(rule_class.code, rule_class.name)
+    ]
+    _rules_cache[id(config)] = (config, rules)
+    return rules
+
+
+def lint_text(text: str, *, path: Path | None = None, config: Config | None = None) -> list[Finding]:
+    """Findings for one Dockerfile text, sorted by position."""
+    config = config or Config()
+    ctx = _Context(parse(text), path, config)
+    overrides = config.severity
+    findings: list[Finding] = []
+    for rule in active_rules(config):
+        for finding in rule.check(ctx):
+            severity = overrides.get(finding.code) or overrides.get(finding.name)
+            if severity is not None and severity != finding.severity:
+                from dataclasses import replace
+
+                finding = replace(finding, severity=severity)
+            findings.append(finding)
+    findings.sort(key=lambda f: (f.line, f.column, f.code))
+    return findings
+
+
+def read_dockerfile(path: Path, max_size: int) -> str:
+    """The text of a Dockerfile, or an InputError that says plainly what is wrong."""
+    try:
+        if path.is_dir():
+            raise InputError("is a directory, not a Dockerfile")
+        size = path.stat().st_size
+        if size > max_size:
+            raise InputError(
+                f"file too large ({size / 1048576:.1f} MiB, limit {max_size / 1048576:.1f} MiB; see max-file-size)"
+            )
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("no such file") from None
+    except PermissionError:
+        raise InputError("permission denied") from None
+    except OSError as error:
+        raise InputError(f"cannot read ({error.strerror or error})") from None
+    nul = data.find(b"\0")
+    if nul != -1:
+        raise InputError(f"binary file (NUL byte at offset {nul}), not a Dockerfile")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(
+            f"not valid UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start}); Dockerfiles are read as UTF-8"
+        ) from None
+
+
+def lint_file(path: Path, config: Config | None = None) -> FileResult:
+    try:
+        config = config or config_for(path)
+    except ConfigError as error:
+        return FileResult(path, error=str(error))
+    try:
+        text = read_dockerfile(path, config.max_file_size)
+        return FileResult(path, lint_text(text, path=path, config=config), config=config)
+    except InputError as error:
+        return FileResult(path, error=str(error), config=config)
+    except ConfigError as error:
+        return FileResult(path, error=str(error), config=config)
+    except RecursionError:
+        return FileResult(path, error="too deeply nested to analyse", config=config)
+
+
+def lint_paths(
+    paths: Iterable[Path], *, config_file: Path | None = None, jobs: int | None = None
+) -> Iterator[FileResult]:
+    """Lint every Dockerfile under ``paths``, streaming results in a stable order.
+
+    Many files are spread over a process pool (files are independent); a handful are
+    linted in this process, which is faster than starting workers.
+    """
+    from dockermig.discover import discover
+
+    override = load_config(config_file) if config_file else None
+    files = list(discover(paths, override))
+    workers = jobs if jobs is not None else min(os.cpu_count() or 1, 8)
+    if workers <= 1 or len(files) < 64:
+        for item in files:
+            yield _lint_item(item, override)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(workers) as pool:
+        chunk = max(1, len(files) // (workers * 8))
+        yield from pool.map(_lint_item, files, [override] * len(files), chunksize=chunk)
+
+
+def _lint_item(item, override: Config | None) -> FileResult:
+    from dockermig.discover import Discovered
+
+    if isinstance(item, Discovered) and item.error:
+        return FileResult(item.path, error=item.error)
+    path = item.path if isinstance(item, Discovered) else item
+    return lint_file(path, override)

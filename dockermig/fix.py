@@ -1,0 +1,39 @@
+"""Edits and fixes: what a finding proposes to change, as spans of the original text."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Applicability(enum.IntEnum):
+    """How safe a fix is; ``fix`` applies SAFE by default, UNSAFE with --unsafe-fixes."""
+
+    DISPLAY_ONLY = 0
+    UNSAFE = 1
+    SAFE = 2
+
+    @property
+    def label(self) -> str:
+        return self.name.lower().replace("_", "-")
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace ``[start, end)`` of the original text with ``content``.
+
+    An empty span inserts, empty content deletes.
+    """
+
+    start: int
+    end: int
+    content: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """An atomic group of edits: all of them apply, or none."""
+
+    title: str
+    edits: tuple[Edit, ...]
+    applicability: Applicability = Applicability.SAFE

@@ -1,0 +1,256 @@
+"""Master images, their manifests, the keep-as-is catalogue and the language table.
+
+Together they are the migration *policy*: built from the rule packs under ``rules/``,
+then replaced or extended by the project's config. Images are always matched by parsed
+reference (repository path, optional registry and tag globs), never by substring.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from fnmatch import fnmatchcase
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any
+
+from dockermig.syntax.query import DOCKER_HUB, ImageRef, parse_image_ref
+
+MANAGERS = ("apt", "pip", "npm")
+
+
+class PolicyError(ValueError):
+    """A master, catalogue or language entry that cannot be used."""
+
+
+@dataclass(frozen=True)
+class ImagePattern:
+    """``[registry/]path[:tag]`` where path and tag may hold ``*`` globs."""
+
+    text: str
+    registry: str | None
+    path: str
+    tags: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, text: str, tags: tuple[str, ...] = ()) -> ImagePattern:
+        ref = parse_image_ref(text)
+        explicit = ref.registry != DOCKER_HUB or text.startswith("docker.io/")
+        tag_patterns = tags or ((ref.tag,) if ref.tag else ())
+        return cls(text, ref.registry if explicit else None, _short_path(ref), tag_patterns)
+
+    def matches(self, ref: ImageRef) -> bool:
+        if self.registry is not None and ref.registry != self.registry:
+            return False
+        if not fnmatchcase(_short_path(ref), self.path):
+            return False
+        return not self.tags or any(fnmatchcase(ref.tag or "latest", t) for t in self.tags)
+
+
+def _short_path(ref: ImageRef) -> str:
+    return ref.path.removeprefix("library/")
+
+
+def normalize_package(manager: str, name: str) -> str:
+    """Compare package names the way each ecosystem does (PEP 503 for pip)."""
+    if manager == "pip":
+        return re.sub(r"[-_.]+", "-", name).lower()
+    return name.lower() if manager != "npm" else name
+
+
+@dataclass(frozen=True, eq=False)
+class Master:
+    name: str
+    image: str
+    language: str
+    base: str
+    user: str = "appuser"
+    uid: int = 1001
+    workdir: str = "/app"
+    port: int = 8080
+    health_path: str = "/health"
+    packages: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+    dockerfile: Path | None = None
+
+    @cached_property
+    def patterns(self) -> tuple[ImagePattern, ...]:
+        # Any tag of the master repository is the master (``:latest``, ``:2025.01``...).
+        return tuple(replace(ImagePattern.parse(r), tags=()) for r in (self.image, *self.aliases))
+
+    def matches(self, ref: ImageRef) -> bool:
+        return any(p.matches(ref) for p in self.patterns)
+
+    def ships(self, manager: str, name: str) -> tuple[bool, str | None]:
+        """(is shipped, pinned version) of a package in this master's manifest."""
+        table = self._normalized.get(manager, {})
+        key = normalize_package(manager, name)
+        if key in table:
+            return True, table[key]
+        return False, None
+
+    @cached_property
+    def _normalized(self) -> dict[str, dict[str, str | None]]:
+        return {
+            manager: {normalize_package(manager, k): (str(v) if v is not None else None) for k, v in table.items()}
+            for manager, table in self.packages.items()
+        }
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """An image that stays as it is."""
+
+    pattern: ImagePattern
+    category: str
+    user: str | None = None
+    binaries: tuple[str, ...] = ()
+    packages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Language:
+    name: str
+    images: tuple[ImagePattern, ...]
+    programs: frozenset[str]
+    files: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Policy:
+    masters: tuple[Master, ...]
+    catalogue: tuple[CatalogueEntry, ...]
+    languages: tuple[Language, ...]
+    os_images: tuple[ImagePattern, ...]
+
+    def master_of(self, ref: ImageRef | None) -> Master | None:
+        if ref is None:
+            return None
+        return next((m for m in self.masters if m.matches(ref)), None)
+
+    def master_for_language(self, language: str | None) -> Master | None:
+        return next((m for m in self.masters if m.language == language), None)
+
+    def keep_entry(self, ref: ImageRef | None) -> CatalogueEntry | None:
+        if ref is None:
+            return None
+        return next((e for e in self.catalogue if e.pattern.matches(ref)), None)
+
+    def language_of_image(self, ref: ImageRef | None) -> str | None:
+        if ref is None:
+            return None
+        for language in self.languages:
+            if any(p.matches(ref) for p in language.images):
+                return language.name
+        return None
+
+    def is_os_image(self, ref: ImageRef | None) -> bool:
+        return ref is not None and any(p.matches(ref) for p in self.os_images)
+
+    def language_of_program(self, program: str) -> str | None:
+        for language in self.languages:
+            if program in language.programs:
+                return language.name
+        return None
+
+    @property
+    def master_languages(self) -> frozenset[str]:
+        return frozenset(m.language for m in self.masters)
+
+
+# -- building the policy ----------------------------------------------------------------
+
+
+def build_policy(config: dict[str, Any], root: Path | None) -> Policy:
+    """The built-in packs, replaced or extended by config keys ``masters``,
+    ``extend-masters``, ``keep-as-is``, ``extend-keep-as-is``."""
+    masters_raw = _replace_or_extend(config, "masters", _builtin("masters.yaml", "masters"))
+    catalogue_raw = _replace_or_extend(config, "keep-as-is", _builtin("catalogue.yaml", "keep-as-is"))
+    languages_doc = _builtin_doc("languages.yaml")
+    return Policy(
+        masters=tuple(master_from_dict(m, root) for m in masters_raw),
+        catalogue=tuple(catalogue_entry(e) for e in catalogue_raw),
+        languages=tuple(
+            Language(
+                name,
+                tuple(ImagePattern.parse(p) for p in spec.get("images", [])),
+                frozenset(spec.get("programs", [])),
+                tuple(spec.get("files", [])),
+            )
+            for name, spec in languages_doc["languages"].items()
+        ),
+        os_images=tuple(ImagePattern.parse(p) for p in languages_doc.get("os-images", [])),
+    )
+
+
+def _builtin_doc(name: str) -> dict[str, Any]:
+    from dockermig.packs import load_pack
+
+    return load_pack(name)
+
+
+def _builtin(name: str, key: str) -> list[dict[str, Any]]:
+    return list(_builtin_doc(name)[key])
+
+
+def _replace_or_extend(config: dict[str, Any], key: str, builtin: list[Any]) -> list[Any]:
+    base = list(config[key]) if key in config else builtin
+    return base + list(config.get(f"extend-{key}", []))
+
+
+def catalogue_entry(raw: dict[str, Any]) -> CatalogueEntry:
+    if not isinstance(raw, dict) or "image" not in raw or "category" not in raw:
+        raise PolicyError(f"keep-as-is entry {raw!r} needs 'image' and 'category'")
+    tags = tuple(raw.get("tags", ()))
+    return CatalogueEntry(
+        ImagePattern.parse(str(raw["image"]), tags),
+        str(raw["category"]),
+        str(raw["user"]) if raw.get("user") is not None else None,
+        tuple(raw.get("binaries", ())),
+        tuple(raw.get("packages", ())),
+    )
+
+
+def master_from_dict(raw: dict[str, Any], root: Path | None) -> Master:
+    if not isinstance(raw, dict) or "image" not in raw:
+        raise PolicyError(f"master entry {raw!r} needs at least 'image'")
+    image = str(raw["image"])
+    name = str(raw.get("name") or parse_image_ref(image).name)
+    fields: dict[str, Any] = {
+        "name": name,
+        "image": image,
+        "language": str(raw.get("language", "")),
+        "base": str(raw.get("base", "")),
+        "aliases": tuple(raw.get("aliases", ())),
+    }
+    for key in ("user", "workdir", "health_path"):
+        if key in raw:
+            fields[key] = str(raw[key])
+    for key in ("uid", "port"):
+        if key in raw:
+            fields[key] = int(raw[key])
+    packages = {m: dict(raw.get("packages", {}).get(m) or {}) for m in MANAGERS}
+    if raw.get("dockerfile"):
+        path = Path(raw["dockerfile"])
+        if root is not None and not path.is_absolute():
+            path = root / path
+        from dockermig.manifest import manifest_from_dockerfile
+
+        read = manifest_from_dockerfile(path)
+        fields["dockerfile"] = path
+        fields["base"] = fields["base"] or read.base
+        if "user" not in raw and read.user:
+            fields["user"] = read.user
+        for manager in MANAGERS:
+            packages[manager] = {**read.packages.get(manager, {}), **packages[manager]}
+        if not fields["language"]:
+            fields["language"] = read.language or ""
+    if not fields["language"]:
+        raise PolicyError(f"master {name}: 'language' is required (python or node)")
+    fields["packages"] = packages
+    return Master(**fields)
+
+
+@lru_cache(maxsize=8)
+def default_policy() -> Policy:
+    return build_policy({}, None)

@@ -1,0 +1,35 @@
+"""Finds the rules: one module per rule in ``dockermig/rules/``."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import lru_cache
+
+from dockermig.rule import Rule
+
+
+@lru_cache(maxsize=1)
+def all_rules() -> tuple[type[Rule], ...]:
+    """Every built-in rule class, ordered by code."""
+    import dockermig.rules as package
+
+    found: list[type[Rule]] = []
+    for module_info in pkgutil.iter_modules(package.__path__):
+        if module_info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{package.__name__}.{module_info.name}")
+        found.extend(
+            value
+            for value in vars(module).values()
+            if isinstance(value, type) and issubclass(value, Rule) and value.__module__ == module.__name__
+        )
+    return tuple(sorted(found, key=lambda rule: rule.code))
+
+
+def rule_by_key(key: str) -> type[Rule] | None:
+    """Look a rule up by code (any case), name or alias."""
+    for rule in all_rules():
+        if key.upper() == rule.code or key == rule.name or key in rule.aliases:
+            return rule
+    return None

@@ -1,0 +1,1 @@
+"""Built-in rules, one per module, named ``dm<code>_<slug>.py``."""

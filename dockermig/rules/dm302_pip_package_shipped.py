@@ -1,0 +1,45 @@
+"""DM302: a Python package that the master already ships is installed again."""
+
+from dockermig.rule import Example, Rule, Severity
+from dockermig.rules._packages import report_duplicates
+
+
+class PipPackageShipped(Rule):
+    """Python package installed again although the master ships it.
+
+    ## What it does
+    Compares what `pip`, `pip3`, `python -m pip` and `uv pip` install in a stage built
+    on a master (or about to move onto one) with the master's pip manifest, package
+    names normalised as PEP 503 does (`PyYAML` is `pyyaml`). Requirements files installed
+    with `-r` are read from the build context (following the COPY that put them in the
+    image), and their shipped packages are reported at the `-r` argument. A pin that the
+    master's version does not satisfy is DM304 instead.
+
+    ## Why is this bad?
+    Reinstalling what the master ships costs build time and image size, and pip may pick
+    a different version than the one the master was tested with.
+
+    ## References
+    - PEP 503 (name normalisation), PEP 440 (version specifiers)
+    """
+
+    code = "DM302"
+    name = "pip-package-shipped"
+    severity = Severity.WARNING
+    tags = ("packages", "pip")
+
+    examples = [
+        Example.valid("FROM sutazai-python-agent-master:latest\nRUN pip install --no-cache-dir langchain==0.3.13\n"),
+        Example.invalid(
+            "FROM sutazai-python-agent-master:latest\nRUN pip install --no-cache-dir FastAPI langchain\n",
+            message="FastAPI is already shipped by sutazai-python-agent-master:latest (pip 0.115.6)",
+        ),
+        Example.invalid(
+            "FROM sutazai-python-agent-master:latest\nCOPY requirements.txt /tmp/\nRUN pip install -r /tmp/requirements.txt\n",
+            files={"requirements.txt": "uvicorn[standard]>=0.30\nlangchain==0.3.13\n"},
+            message="uvicorn (from requirements.txt:1) is already shipped",
+        ),
+    ]
+
+    def check(self, ctx):
+        yield from report_duplicates(self, ctx, "pip")

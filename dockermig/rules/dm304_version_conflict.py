@@ -1,0 +1,53 @@
+"""DM304: a package pin conflicts with the version the master ships."""
+
+from dockermig.rule import Example, Rule, Severity
+from dockermig.rules._packages import shipped_packages
+
+
+class VersionConflict(Rule):
+    """Package pinned to a version the master's does not satisfy.
+
+    ## What it does
+    For every package a stage on a master (or about to move onto one) installs and the
+    master ships, checks the requested version against the master's: pip specifiers by
+    PEP 440 (`fastapi<0.100` excludes 0.115.6), npm ranges (`^4`, `~5.3`, `5.3.0`), apt
+    and yum pins by exact version or glob, apk `=` pins. Constraints it cannot judge are
+    not reported.
+
+    ## Why is this bad?
+    The service was tested with another version than the one it will run with on the
+    master: either the service needs that version (then the install must stay, and the
+    master's copy is shadowed), or the pin is stale. A person has to decide; the fix
+    never drops such a pin silently.
+
+    ## References
+    - PEP 440, npm semver ranges
+    """
+
+    code = "DM304"
+    name = "version-conflict"
+    severity = Severity.WARNING
+    tags = ("packages", "review")
+
+    examples = [
+        Example.valid("FROM sutazai-python-agent-master:latest\nRUN pip install 'fastapi>=0.110'\n"),
+        Example.invalid(
+            "FROM sutazai-python-agent-master:latest\nRUN pip install fastapi==0.99.1\n",
+            message="fastapi==0.99.1 conflicts with sutazai-python-agent-master:latest, which ships fastapi 0.115.6",
+        ),
+        Example.invalid(
+            "FROM sutazai-nodejs-agent-master:latest\nRUN npm i -g typescript@4.9.5\n",
+            message="which ships typescript 5.7.2",
+        ),
+    ]
+
+    def check(self, ctx):
+        for package in shipped_packages(ctx):
+            if package.conflicts:
+                origin = f" (from {package.origin})" if package.origin else ""
+                yield self.finding(
+                    ctx,
+                    (package.start, package.end),
+                    f"{package.written}{origin} conflicts with {package.describe_master()}, "
+                    f"which ships {package.name} {package.shipped_version}",
+                )

@@ -1,0 +1,229 @@
+"""Questions asked of a parsed Dockerfile: stages, base images, ARG values, users."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from dockermig.syntax.lexer import expand
+from dockermig.syntax.nodes import Instruction, Word
+
+if TYPE_CHECKING:
+    from dockermig.syntax.parser import Dockerfile
+
+DOCKER_HUB = "docker.io"
+_DIGEST = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$")
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """A parsed image reference: ``[registry/][namespace/]name[:tag][@digest]``.
+
+    ``path`` is the repository path on its registry, with Docker Hub's implicit
+    ``library/`` namespace made explicit, so ``python``, ``library/python`` and
+    ``docker.io/library/python`` all have ``registry == "docker.io"`` and
+    ``path == "library/python"``.
+    """
+
+    raw: str
+    registry: str
+    path: str
+    tag: str | None = None
+    digest: str | None = None
+    unresolved: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def namespace(self) -> str | None:
+        return self.path.rsplit("/", 1)[0] if "/" in self.path else None
+
+    @property
+    def short(self) -> str:
+        """The repository the way people write it (no docker.io, no library/)."""
+        path = self.path.removeprefix("library/") if self.registry == DOCKER_HUB else self.path
+        return path if self.registry == DOCKER_HUB else f"{self.registry}/{path}"
+
+    @property
+    def is_resolved(self) -> bool:
+        return not self.unresolved and "$" not in self.raw
+
+    @property
+    def is_scratch(self) -> bool:
+        return self.path == "library/scratch" and self.registry == DOCKER_HUB
+
+    def __str__(self) -> str:
+        return self.raw
+
+
+def parse_image_ref(raw: str, unresolved: frozenset[str] = frozenset()) -> ImageRef:
+    """Split an image reference by Docker's rules (the registry is a first component
+    with a ``.`` or ``:`` in it, or ``localhost``)."""
+    rest, _, digest = raw.partition("@")
+    tag = None
+    slash = rest.rfind("/")
+    colon = rest.rfind(":")
+    if colon > slash:
+        rest, tag = rest[:colon], rest[colon + 1 :]
+    registry = DOCKER_HUB
+    first, sep, remainder = rest.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost"):
+        registry, rest = first.lower(), remainder
+    if registry in ("index.docker.io", "registry-1.docker.io"):
+        registry = DOCKER_HUB
+    path = rest.lower()
+    if registry == DOCKER_HUB and "/" not in path:
+        path = f"library/{path}"
+    return ImageRef(raw, registry, path, tag or None, digest or None, unresolved)
+
+
+def is_digest(text: str) -> bool:
+    return bool(_DIGEST.match(text))
+
+
+def arg_defaults(instruction: Instruction) -> dict[str, str | None]:
+    """``ARG A=1 B`` -> {"A": "1", "B": None}."""
+    values: dict[str, str | None] = {}
+    for word in instruction.words:
+        name, eq, value = word.value.partition("=")
+        values[name] = value if eq else None
+    return values
+
+
+@dataclass(eq=False)
+class Stage:
+    """One build stage: its FROM and the instructions up to the next FROM."""
+
+    index: int
+    from_: Instruction
+    name: str | None  # the AS alias, lower case like BuildKit
+    base: str  # the image word as written
+    image: ImageRef | None  # None when the base is an earlier stage
+    parent: Stage | None
+    instructions: list[Instruction] = field(default_factory=list)
+    is_final: bool = False
+    consumers: list[Stage] = field(default_factory=list)  # stages that COPY --from this one
+
+    @property
+    def label(self) -> str:
+        return self.name or str(self.index)
+
+    @property
+    def root_image(self) -> ImageRef | None:
+        """The image at the bottom of the FROM chain (``FROM builder`` follows builder)."""
+        stage: Stage | None = self
+        while stage is not None and stage.image is None:
+            stage = stage.parent
+        return stage.image if stage else None
+
+    def ancestry(self):
+        """This stage, then the stages it builds on, nearest first."""
+        stage: Stage | None = self
+        while stage is not None:
+            yield stage
+            stage = stage.parent
+
+    def all(self, keyword: str) -> list[Instruction]:
+        return [i for i in self.instructions if i.keyword == keyword]
+
+    def last(self, keyword: str) -> Instruction | None:
+        for instruction in reversed(self.instructions):
+            if instruction.keyword == keyword:
+                return instruction
+        return None
+
+    def variables(self, upto: Instruction | None = None) -> dict[str, str]:
+        """ARG defaults and ENV values visible in this stage (before ``upto``)."""
+        from dockermig.syntax.values import env_values
+
+        values: dict[str, str] = {}
+        for stage in reversed(list(self.ancestry())):
+            for instruction in stage.instructions:
+                if instruction is upto:
+                    return values
+                if instruction.keyword == "ARG":
+                    for name, default in arg_defaults(instruction).items():
+                        if default is not None:
+                            values[name] = expand(default, values)[0]
+                elif instruction.keyword == "ENV":
+                    for name, value in env_values(instruction).items():
+                        values[name] = expand(value, values)[0]
+        return values
+
+
+def from_words(instruction: Instruction) -> tuple[Word | None, Word | None]:
+    """(image word, stage-name word) of a FROM instruction."""
+    words = instruction.words
+    image = words[0] if words else None
+    name = words[2] if len(words) >= 3 and words[1].value.lower() == "as" else None
+    return image, name
+
+
+def global_args(dockerfile: Dockerfile) -> dict[str, str]:
+    """Defaults of the ARGs declared before the first FROM (the ones FROM can use)."""
+    values: dict[str, str] = {}
+    for instruction in dockerfile.instructions:
+        if instruction.keyword == "FROM":
+            break
+        if instruction.keyword == "ARG":
+            for name, default in arg_defaults(instruction).items():
+                if default is not None:
+                    values[name] = expand(default, values)[0]
+    return values
+
+
+def build_stages(dockerfile: Dockerfile) -> tuple[Stage, ...]:
+    args = global_args(dockerfile)
+    stages: list[Stage] = []
+    by_name: dict[str, Stage] = {}
+    current: Stage | None = None
+    for instruction in dockerfile.instructions:
+        if instruction.keyword == "FROM":
+            image_word, name_word = from_words(instruction)
+            base = image_word.value if image_word else ""
+            expanded, missing = expand(base, args)
+            parent = by_name.get(expanded.lower())
+            current = Stage(
+                index=len(stages),
+                from_=instruction,
+                name=name_word.value.lower() if name_word else None,
+                base=base,
+                image=None if parent else parse_image_ref(expanded, frozenset(missing)),
+                parent=parent,
+            )
+            stages.append(current)
+            if current.name:
+                by_name[current.name] = current
+        elif current is not None:
+            current.instructions.append(instruction)
+        instruction.stage = current
+    if stages:
+        stages[-1].is_final = True
+    for stage in stages:
+        for instruction in stage.instructions:
+            source = _copied_from(instruction)
+            if source is None:
+                continue
+            producer = by_name.get(source.lower())
+            if producer is None and source.isdigit() and int(source) < len(stages):
+                producer = stages[int(source)]
+            if producer is not None and stage not in producer.consumers:
+                producer.consumers.append(stage)
+    return tuple(stages)
+
+
+def _copied_from(instruction: Instruction) -> str | None:
+    if instruction.keyword in ("COPY", "ADD"):
+        flag = instruction.flag("from")
+        return flag.value if flag else None
+    if instruction.keyword == "RUN":
+        for flag in instruction.flags:
+            if flag.name == "mount" and flag.value:
+                for part in flag.value.split(","):
+                    key, _, value = part.partition("=")
+                    if key == "from":
+                        return value
+    return None

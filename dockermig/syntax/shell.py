@@ -1,0 +1,332 @@
+"""Shell analysis of RUN: the simple commands it runs and the packages it installs.
+
+The script BuildKit hands to ``/bin/sh -c`` is the instruction's logical line (or, for
+``RUN <<EOF``, the heredoc body). We parse that with tree-sitter-bash, which is
+error-tolerant, fast, and reports the position of every word, and map each position back
+to the Dockerfile source, so a fix can remove one package token and keep the rest.
+tree-sitter is imported on first use only: most RUNs are filtered out by a cheap regex.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Callable, NamedTuple
+
+from dockermig.syntax.lexer import dequote
+from dockermig.syntax.nodes import Instruction
+
+_INTERESTING = re.compile(
+    r"apt|apk|yum|dnf|pip|npm|yarn|pnpm|python|node|useradd|adduser|groupadd|chown|chmod|rm\b|uv\b"
+)
+_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
+_WRAPPERS = frozenset({"sudo", "env", "command", "exec", "time", "nice", "nohup", "eatmydata"})
+_PYTHON = re.compile(r"python(?:\d+(?:\.\d+)*)?$")
+_PIP = re.compile(r"pip(?:\d+(?:\.\d+)*)?$")
+
+
+class ShellWord(NamedTuple):
+    """One argument: raw text, its value once quotes are consumed (None when it contains
+    an expansion), and its offsets in the Dockerfile source."""
+
+    text: str
+    value: str | None
+    start: int
+    end: int
+
+
+class Command(NamedTuple):
+    """A simple command: its argv (after env assignments) and source span."""
+
+    words: tuple[ShellWord, ...]
+    start: int
+    end: int
+
+    @property
+    def name(self) -> str:
+        """Basename of the program, or '' when it is not a literal word."""
+        value = self.words[0].value if self.words else None
+        return value.rsplit("/", 1)[-1] if value else ""
+
+    def argv(self) -> list[str | None]:
+        return [w.value for w in self.words]
+
+
+class Package(NamedTuple):
+    name: str  # as written, without the version part
+    # The version constraint as written: apt/yum ``1.2-3`` (after ``=``), apk ``=1.2`` or
+    # ``>1.2``, pip a specifier set (``==1.2``, ``>=1,<2``), npm a range (``5.3.0``, ``^5``).
+    version: str | None
+    word: ShellWord
+
+
+class Install(NamedTuple):
+    """A package-install command: ``apt-get install``, ``pip install``, ``npm i -g`` ..."""
+
+    manager: str  # apt, apk, yum, dnf, pip, npm
+    command: Command
+    packages: tuple[Package, ...]
+    requirement_files: tuple[ShellWord, ...] = ()
+    is_global: bool = True  # npm/yarn: installed globally (always True for OS and pip)
+
+
+# -- scripts of an instruction ---------------------------------------------------------
+
+
+def scripts(instruction: Instruction) -> list[tuple[str, Callable[[int], int]]]:
+    """(script, offset mapper) pairs of a RUN: what the shell runs, and where each
+    character of it stands in the Dockerfile source."""
+    if instruction.keyword != "RUN" or instruction.escape != "\\":
+        return []  # a backtick escape means a Windows/PowerShell file: not a POSIX shell
+    if instruction.exec_form is not None:
+        return []
+    found: list[tuple[str, Callable[[int], int]]] = []
+    args, base = instruction.args, instruction.args_offset
+    if not instruction.is_heredoc_only:
+        found.append((args, lambda i: instruction.source_offset(base + i)))
+    first = args.split(None, 1)[0].rsplit("/", 1)[-1] if args.strip() else ""
+    if instruction.is_heredoc_only or first in _SHELLS:
+        source = instruction.source
+        for heredoc in instruction.heredocs:
+            start = heredoc.body.start
+            found.append((source[start : heredoc.body.end], lambda i, start=start: start + i))
+    return found
+
+
+def commands(instruction: Instruction) -> tuple[Command, ...]:
+    """Every simple command a RUN executes, in source order (cached on the instruction)."""
+    cached = instruction.__dict__.get("_commands")
+    if cached is None:
+        cached = tuple(
+            command
+            for script, to_source in scripts(instruction)
+            if _INTERESTING.search(script)
+            for command in _commands_of(script, to_source)
+        )
+        instruction.__dict__["_commands"] = cached
+    return cached
+
+
+@lru_cache(maxsize=1)
+def _parser():
+    import tree_sitter
+    import tree_sitter_bash
+
+    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
+
+
+def _commands_of(script: str, to_source: Callable[[int], int]) -> list[Command]:
+    data = script.encode("utf-8", "surrogatepass")
+    if len(data) == len(script):
+        char_at = None
+    else:  # tree-sitter speaks UTF-8 byte offsets; map them to characters
+        char_at = []
+        for i, ch in enumerate(script):
+            char_at.extend([i] * len(ch.encode("utf-8", "surrogatepass")))
+        char_at.append(len(script))
+
+    def source(byte_offset: int, is_end: bool = False) -> int:
+        i = char_at[byte_offset] if char_at is not None else byte_offset
+        if is_end:  # map the last character, so a span never swallows a continuation after it
+            return to_source(i - 1) + 1 if i > 0 else to_source(0)
+        return to_source(i)
+
+    tree = _parser().parse(data)
+    found: list[Command] = []
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.type == "command":
+            words = []
+            for child in node.children:
+                if child.type in ("variable_assignment", "file_redirect", "herestring_redirect"):
+                    continue
+                if child.type == "command_name":
+                    child = child.children[0] if child.children else child
+                raw = data[child.start_byte : child.end_byte].decode("utf-8", "surrogatepass")
+                words.append(
+                    ShellWord(raw, _literal(child, raw), source(child.start_byte), source(child.end_byte, True))
+                )
+            if words:
+                found.append(Command(tuple(words), source(node.start_byte), source(node.end_byte, True)))
+        stack.extend(reversed(node.children))
+    found.sort(key=lambda c: c.start)
+    return found
+
+
+def _literal(node, raw: str) -> str | None:
+    """The value of a word if it is a plain literal (quotes allowed, no expansions)."""
+    if node.type in ("word", "string", "raw_string", "concatenation", "number"):
+        if "$" in raw.replace("'$", "") or "`" in raw:
+            if node.type != "raw_string":
+                return None
+        return dequote(raw)
+    return None
+
+
+# -- package installs ------------------------------------------------------------------
+
+# Options that take a value as the next word, per manager; the value is not a package.
+_VALUE_OPTIONS = {
+    "apt": {"-o", "--option", "-t", "--target-release", "-c", "--config-file", "-a", "--host-architecture"},
+    "apk": {"-t", "--virtual", "-X", "--repository", "-p", "--root", "--arch", "--cache-dir", "--keys-dir", "--repositories-file"},
+    "yum": {"-x", "--exclude", "--setopt", "--enablerepo", "--disablerepo", "--installroot", "--releasever", "-c", "--config", "--repo", "--repofrompath"},
+    "pip": {
+        "-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url",
+        "--extra-index-url", "-f", "--find-links", "-t", "--target", "--prefix", "--root",
+        "--trusted-host", "--platform", "--python-version", "--implementation", "--abi",
+        "--only-binary", "--no-binary", "--progress-bar", "--src", "--upgrade-strategy",
+        "--cache-dir", "--log", "--proxy", "--retries", "--timeout", "-C", "--config-settings",
+        "--global-option", "--install-option", "--report", "--python", "--exists-action",
+        "--root-user-action", "-p",
+    },
+    "npm": {"--prefix", "--registry", "--cache", "-w", "--workspace", "--omit", "--include", "--tag", "--loglevel"},
+}
+_INSTALL_VERBS = {
+    "apt": ("install",),
+    "apk": ("add",),
+    "yum": ("install",),
+    "pip": ("install",),
+    "npm": ("install", "i", "add", "isntall", "in"),
+}
+
+
+def installs(instruction: Instruction) -> tuple[Install, ...]:
+    """Package installs of a RUN, with the exact source span of every package token."""
+    found = []
+    for command in commands(instruction):
+        install = _install_of(command)
+        if install is not None:
+            found.append(install)
+    return tuple(found)
+
+
+def unwrap(command: Command) -> Command:
+    """Drop ``sudo``/``env``/``exec`` prefixes and their options."""
+    words = list(command.words)
+    while words and words[0].value and words[0].value.rsplit("/", 1)[-1] in _WRAPPERS:
+        wrapper = words.pop(0).value.rsplit("/", 1)[-1]
+        while words and words[0].value and (
+            words[0].value.startswith("-") or (wrapper == "env" and "=" in words[0].value)
+        ):
+            option = words.pop(0).value
+            if wrapper == "sudo" and option in ("-u", "-g", "-C", "-D", "-h", "-p", "-U"):
+                if words:
+                    words.pop(0)
+    return Command(tuple(words), command.start, command.end)
+
+
+def manager_of(command: Command) -> tuple[str, list[ShellWord]] | None:
+    """(manager, words after the program) for a package-manager command."""
+    command = unwrap(command)
+    name = command.name
+    words = list(command.words[1:])
+    if name in ("apt-get", "apt", "aptitude"):
+        return "apt", words
+    if name == "apk":
+        return "apk", words
+    if name in ("yum", "dnf", "microdnf", "tdnf"):
+        return ("dnf" if name != "yum" else "yum"), words
+    if _PIP.match(name):
+        return "pip", words
+    if _PYTHON.match(name) and len(words) >= 2 and words[0].value == "-m" and words[1].value and _PIP.match(words[1].value):
+        return "pip", words[2:]
+    if name == "uv" and words and words[0].value == "pip":
+        return "pip", words[1:]
+    if name in ("npm", "pnpm"):
+        return "npm", words
+    if name == "yarn":
+        return "yarn", words
+    return None
+
+
+def _install_of(command: Command) -> Install | None:
+    found = manager_of(command)
+    if found is None:
+        return None
+    manager, words = found
+    if manager == "yarn":
+        # yarn global add PKG (yarn 1); a local ``yarn add`` is a project dependency
+        values = [w.value for w in words]
+        if "add" not in values:
+            return None
+        is_global = "global" in values[: values.index("add")]
+        rest = words[values.index("add") + 1 :]
+        return Install("npm", command, tuple(_packages("npm", rest)), (), is_global)
+    table = "yum" if manager == "dnf" else manager
+    verbs = _INSTALL_VERBS[table]
+    value_options = _VALUE_OPTIONS[table]
+    # find the verb, skipping leading options (and their values)
+    i = 0
+    while i < len(words):
+        value = words[i].value or ""
+        if value in value_options:
+            i += 2
+            continue
+        if value.startswith("-"):
+            i += 1
+            continue
+        break
+    if i >= len(words) or words[i].value not in verbs:
+        return None
+    args = words[i + 1 :]
+    operands: list[ShellWord] = []
+    requirement_files: list[ShellWord] = []
+    is_global = manager != "npm"
+    j = 0
+    while j < len(args):
+        word = args[j]
+        value = word.value or ""
+        if manager == "pip" and value in ("-r", "--requirement") and j + 1 < len(args):
+            requirement_files.append(args[j + 1])
+            j += 2
+            continue
+        if manager == "pip" and value.startswith(("--requirement=", "-r")):
+            path = value.partition("=")[2] if value.startswith("--") else value[2:]
+            requirement_files.append(ShellWord(word.text, path, word.start, word.end))
+            j += 1
+            continue
+        if manager == "npm" and value in ("-g", "--global", "--location=global"):
+            is_global = True
+            j += 1
+            continue
+        if value in value_options:
+            j += 2
+            continue
+        if value.startswith("-") or "=" in value and value.startswith("--"):
+            j += 1
+            continue
+        operands.append(word)
+        j += 1
+    return Install(manager, command, tuple(_packages(manager, operands)), tuple(requirement_files), is_global)
+
+
+_PIP_NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*(.*)$")
+_NOT_A_PACKAGE = re.compile(r"^(?:\.|/|~|\$|[a-z+]+://|git\+)|\.(?:whl|tar\.gz|zip|tgz)$")
+
+
+def _packages(manager: str, words: list[ShellWord]) -> list[Package]:
+    packages = []
+    for word in words:
+        value = word.value
+        if value is None or not value or _NOT_A_PACKAGE.search(value):
+            continue
+        if manager == "pip":
+            match = _PIP_NAME.match(value)
+            if match:
+                packages.append(Package(match[1], match[3].strip() or None, word))
+        elif manager == "npm":
+            at = value.find("@", 1)  # a scope starts with @
+            if at == -1:
+                packages.append(Package(value, None, word))
+            else:
+                packages.append(Package(value[:at], value[at + 1 :] or None, word))
+        elif manager == "apk":
+            name = re.split(r"[=<>~]", value, maxsplit=1)[0]
+            packages.append(Package(name, value[len(name) :] or None, word))
+        else:  # apt, yum, dnf: name=version; apt also name/release
+            name, _, version = value.partition("=")
+            if manager == "apt":
+                name = name.split("/", 1)[0]
+            packages.append(Package(name, version or None, word))
+    return packages

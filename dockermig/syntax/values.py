@@ -1,0 +1,62 @@
+"""Values carried by single instructions: ENV/LABEL pairs, USER, EXPOSE ports."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from dockermig.syntax.lexer import expand
+from dockermig.syntax.nodes import Instruction
+
+ROOT_NAMES = frozenset({"root", "0"})
+
+
+def env_values(instruction: Instruction) -> dict[str, str]:
+    """Key/value pairs of ENV or LABEL, in both the ``k=v`` and the legacy ``k v`` form.
+
+    dockerfile-parse's ``extract_key_values`` implements Docker's quoting rules for
+    these two forms, so we use it rather than a second implementation.
+    """
+    if not instruction.args or instruction.exec_form is not None:
+        return {}
+    from dockerfile_parse.util import extract_key_values
+
+    try:
+        return dict(extract_key_values(False, {}, {}, instruction.args))
+    except (ValueError, IndexError):
+        return {}
+
+
+class User(NamedTuple):
+    user: str
+    group: str | None
+    resolved: bool  # False when a variable in it had no known value
+
+    @property
+    def is_root(self) -> bool:
+        return self.resolved and self.user in ROOT_NAMES
+
+
+def user_of(instruction: Instruction, variables: dict[str, str]) -> User | None:
+    """The user of a ``USER name[:group]`` instruction, with variables expanded."""
+    words = instruction.words
+    if not words:
+        return None
+    value, missing = expand(words[0].value, variables)
+    user, sep, group = value.partition(":")
+    return User(user, group if sep else None, not missing and "$" not in value)
+
+
+class Port(NamedTuple):
+    number: int | None  # None when not a literal number (e.g. ``$PORT``)
+    protocol: str
+    text: str
+
+
+def exposed_ports(instruction: Instruction, variables: dict[str, str]) -> list[Port]:
+    ports = []
+    for word in instruction.words:
+        value = expand(word.value, variables)[0]
+        number, _, protocol = value.partition("/")
+        low, _, _ = number.partition("-")
+        ports.append(Port(int(low) if low.isdigit() else None, protocol.lower() or "tcp", value))
+    return ports
