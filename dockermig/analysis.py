@@ -9,9 +9,9 @@ from __future__ import annotations
 import enum
 import os
 import re
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 from dockermig.masters import CatalogueEntry, Master, Policy
 from dockermig.syntax.nodes import Instruction
@@ -45,22 +45,24 @@ class Verdict(enum.Enum):
     EMPTY = "empty"  # no FROM at all
 
 
-@dataclass(frozen=True)
-class Evidence:
+class Evidence(NamedTuple):
     language: str
     kind: str  # image, command, install, copy, context
     reason: str
     offset: int | None = None
 
 
-@dataclass
 class StageFacts:
-    stage: Stage
-    image: ImageRef | None
-    master: Master | None
-    keep: CatalogueEntry | None
-    image_language: str | None
-    evidence: list[Evidence] = field(default_factory=list)
+    """What a stage is built on and what it runs."""
+
+    def __init__(self, stage: Stage, image: ImageRef | None, master: Master | None,
+                 keep: CatalogueEntry | None, image_language: str | None):
+        self.stage = stage
+        self.image = image
+        self.master = master
+        self.keep = keep
+        self.image_language = image_language
+        self.evidence: list[Evidence] = []
 
     @property
     def musl(self) -> bool:
@@ -80,17 +82,19 @@ class StageFacts:
         return bool(self.image) and self.image.short.startswith(("gcr.io/distroless/", "cgr.dev/chainguard/"))
 
 
-@dataclass
 class FileFacts:
-    dockerfile: Dockerfile
-    path: Path | None
-    policy: Policy
-    stages: list[StageFacts]
-    verdict: Verdict
-    language: str | None = None
-    target: Master | None = None
-    reasons: list[str] = field(default_factory=list)
-    review_language: str | None = None
+    """The stages of one file and the verdict for the image it ships."""
+
+    def __init__(self, dockerfile: Dockerfile, path: Path | None, policy: Policy, stages: list[StageFacts]):
+        self.dockerfile = dockerfile
+        self.path = path
+        self.policy = policy
+        self.stages = stages
+        self.verdict = Verdict.EMPTY
+        self.language: str | None = None
+        self.target: Master | None = None
+        self.reasons: list[str] = []
+        self.review_language: str | None = None
 
     @property
     def runtime(self) -> StageFacts | None:
@@ -134,11 +138,11 @@ def analyse(dockerfile: Dockerfile, path: Path | None, policy: Policy) -> FileFa
         if parent is not None:
             facts.evidence.extend(parent.evidence)
         elif facts.image_language:
-            facts.evidence.append(Evidence(facts.image_language, "image", f"base image {image.raw}", stage.from_.start))
+            facts.evidence.append(Evidence(facts.image_language, "image", f"base image {image.display}", stage.from_.start))
         facts.evidence.extend(_stage_evidence(stage, policy))
         stage_facts.append(facts)
         by_stage[stage.index] = facts
-    result = FileFacts(dockerfile, path, policy, stage_facts, Verdict.EMPTY)
+    result = FileFacts(dockerfile, path, policy, stage_facts)
     if stage_facts:
         _decide(result)
     return result
@@ -268,7 +272,7 @@ def _runtime_language(facts: FileFacts) -> tuple[str | None, str]:
     assert runtime is not None
     masters = facts.policy.master_languages
     if runtime.image_language:
-        return runtime.image_language, f"base image {runtime.image.raw}"
+        return runtime.image_language, f"base image {runtime.image.display}"
     evidence = runtime.evidence
     for kinds in (("entrypoint",), ("command", "install"), ("copy",)):
         languages = {e.language for e in evidence if e.kind in kinds}
@@ -309,11 +313,11 @@ def _unsafe_reason(runtime: StageFacts, master: Master) -> str | None:
     image = runtime.image
     assert image is not None
     if runtime.windows:
-        return f"runs on a Windows base ({image.short}:{image.tag}); the master is Linux"
+        return "is on a Windows base; the master is Linux"
     if runtime.musl:
-        return f"is built on Alpine/musl ({image.raw}); its packages and wheels need a Debian mapping"
+        return "is on Alpine/musl: its packages and wheels need a Debian mapping"
     if runtime.distroless:
-        return f"is built on a distroless image ({image.short}); the master adds a shell and a package manager"
+        return "is on a distroless image: the master adds a shell and a package manager"
     if runtime.image_language != master.language:
         return None
     from dockermig.syntax.query import parse_image_ref
@@ -321,9 +325,9 @@ def _unsafe_reason(runtime: StageFacts, master: Master) -> str | None:
     have = _version(image.tag)
     want = _version(parse_image_ref(master.base).tag) if master.base else None
     if have and want and have[0] == 2 and master.language == "python":
-        return f"runs Python {image.tag}; the master runs Python {'.'.join(map(str, want))}"
+        return f"is Python 2; the master runs Python {'.'.join(map(str, want))}"
     if have and want and have[: len(want)] > want:
-        return f"runs {image.raw}, newer than the master's {master.base}: moving would downgrade it"
+        return f"is newer than the master's {master.base}: moving would downgrade it"
     return None
 
 

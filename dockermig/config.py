@@ -8,7 +8,6 @@ search. Every key is checked; a mistake is reported with the file and line.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -48,12 +47,12 @@ SCHEMA: dict[str, tuple[Any, str]] = {
 }
 
 
-@dataclass
 class Config:
     """Settings for the files under one config file (or the defaults)."""
 
-    source: Path | None = None
-    data: dict[str, Any] = field(default_factory=dict)
+    def __init__(self, source: Path | None = None, data: dict[str, Any] | None = None):
+        self.source = source
+        self.data = data or {}
 
     @property
     def root(self) -> Path | None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from dockermig.config import Config, ConfigError, config_for
 
@@ -18,8 +18,7 @@ NOT_DOCKERFILE_EXTENSIONS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Discovered:
+class Discovered(NamedTuple):
     path: Path
     error: str | None = None
 

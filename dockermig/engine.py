@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -17,12 +16,15 @@ class InputError(Exception):
     """A file that cannot be linted; the message says why, in one line."""
 
 
-@dataclass
 class FileResult:
-    path: Path | None
-    findings: list[Finding] = field(default_factory=list)
-    error: str | None = None
-    config: Config | None = None
+    """The outcome for one file: findings, or the one-line reason it could not be linted."""
+
+    def __init__(self, path: Path | None, findings: list[Finding] | None = None,
+                 error: str | None = None, config: Config | None = None):
+        self.path = path
+        self.findings = findings or []
+        self.error = error
+        self.config = config
 
 
 class _Context(LintContext):
@@ -69,9 +71,7 @@ def lint_text(text: str, *, path: Path | None = None, config: Config | None = No
         for finding in rule.check(ctx):
             severity = overrides.get(finding.code) or overrides.get(finding.name)
             if severity is not None and severity != finding.severity:
-                from dataclasses import replace
-
-                finding = replace(finding, severity=severity)
+                finding = finding._replace(severity=severity)
             findings.append(finding)
     findings.sort(key=lambda f: (f.line, f.column, f.code))
     return findings

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class Applicability(enum.IntEnum):
@@ -18,8 +18,7 @@ class Applicability(enum.IntEnum):
         return self.name.lower().replace("_", "-")
 
 
-@dataclass(frozen=True, slots=True)
-class Edit:
+class Edit(NamedTuple):
     """Replace ``[start, end)`` of the original text with ``content``.
 
     An empty span inserts, empty content deletes.
@@ -30,8 +29,7 @@ class Edit:
     content: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Fix:
+class Fix(NamedTuple):
     """An atomic group of edits: all of them apply, or none."""
 
     title: str

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -105,12 +104,12 @@ def copied_file(stage: Stage, container_path: str, context: Path, before: Instru
     return target
 
 
-@dataclass
 class ImageManifest:
-    base: str = ""
-    user: str | None = None
-    language: str | None = None
-    packages: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    def __init__(self) -> None:
+        self.base = ""
+        self.user: str | None = None
+        self.language: str | None = None
+        self.packages: dict[str, dict[str, str | None]] = {"apt": {}, "pip": {}, "npm": {}}
 
 
 def manifest_from_dockerfile(path: Path) -> ImageManifest:
@@ -125,7 +124,7 @@ def manifest_from_dockerfile(path: Path) -> ImageManifest:
     if not dockerfile.stages:
         raise PolicyError(f"{path}: master Dockerfile has no FROM")
     final = dockerfile.stages[-1]
-    manifest = ImageManifest(packages={"apt": {}, "pip": {}, "npm": {}})
+    manifest = ImageManifest()
     root = final.root_image
     manifest.base = root.raw if root else final.base
     manifest.language = default_policy().language_of_image(root)

@@ -8,11 +8,10 @@ reference (repository path, optional registry and tag globs), never by substring
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from dockermig.syntax.query import DOCKER_HUB, ImageRef, parse_image_ref
 
@@ -23,8 +22,7 @@ class PolicyError(ValueError):
     """A master, catalogue or language entry that cannot be used."""
 
 
-@dataclass(frozen=True)
-class ImagePattern:
+class ImagePattern(NamedTuple):
     """``[registry/]path[:tag]`` where path and tag may hold ``*`` globs."""
 
     text: str
@@ -58,25 +56,33 @@ def normalize_package(manager: str, name: str) -> str:
     return name.lower() if manager != "npm" else name
 
 
-@dataclass(frozen=True, eq=False)
 class Master:
-    name: str
-    image: str
-    language: str
-    base: str
-    user: str = "appuser"
-    uid: int = 1001
-    workdir: str = "/app"
-    port: int = 8080
-    health_path: str = "/health"
-    packages: dict[str, dict[str, str | None]] = field(default_factory=dict)
-    aliases: tuple[str, ...] = ()
-    dockerfile: Path | None = None
+    """An approved master image, with the manifest of what it ships."""
+
+    def __init__(self, name: str, image: str, language: str, base: str, *, user: str = "appuser",
+                 uid: int = 1001, workdir: str = "/app", port: int = 8080, health_path: str = "/health",
+                 packages: dict[str, dict[str, str | None]] | None = None, aliases: tuple[str, ...] = (),
+                 dockerfile: Path | None = None):
+        self.name = name
+        self.image = image
+        self.language = language
+        self.base = base
+        self.user = user
+        self.uid = uid
+        self.workdir = workdir
+        self.port = port
+        self.health_path = health_path
+        self.packages = packages or {}
+        self.aliases = aliases
+        self.dockerfile = dockerfile
+
+    def __repr__(self) -> str:
+        return f"<Master {self.image} ({self.language})>"
 
     @cached_property
     def patterns(self) -> tuple[ImagePattern, ...]:
         # Any tag of the master repository is the master (``:latest``, ``:2025.01``...).
-        return tuple(replace(ImagePattern.parse(r), tags=()) for r in (self.image, *self.aliases))
+        return tuple(ImagePattern.parse(r)._replace(tags=()) for r in (self.image, *self.aliases))
 
     def matches(self, ref: ImageRef) -> bool:
         return any(p.matches(ref) for p in self.patterns)
@@ -97,8 +103,7 @@ class Master:
         }
 
 
-@dataclass(frozen=True)
-class CatalogueEntry:
+class CatalogueEntry(NamedTuple):
     """An image that stays as it is."""
 
     pattern: ImagePattern
@@ -108,16 +113,14 @@ class CatalogueEntry:
     packages: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Language:
+class Language(NamedTuple):
     name: str
     images: tuple[ImagePattern, ...]
     programs: frozenset[str]
     files: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(NamedTuple):
     masters: tuple[Master, ...]
     catalogue: tuple[CatalogueEntry, ...]
     languages: tuple[Language, ...]

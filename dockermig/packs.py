@@ -1,16 +1,17 @@
-"""Rule packs and YAML files: located, parsed with ruamel.yaml, and cached as JSON.
+"""Rule packs and YAML files: located, parsed with ruamel.yaml, and cached.
 
 Pure-Python YAML parsing costs ~100 ms per pack, more than a whole pre-commit run may
-take, so the parsed data is cached by content hash in the user cache directory; a
-changed file is a new key, so the cache never serves stale data.
+take, so parsed data is cached in the user cache directory with ``marshal``, keyed like
+a .pyc: the file's path, size and modification time, and the Python and dockermig
+versions. The key is stored in the cache entry and compared on read.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import marshal
 import os
-import tempfile
+import sys
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -37,16 +38,18 @@ def cache_dir() -> Path:
 
 
 def load_yaml(path: Path) -> Any:
-    """Parse a YAML file safely (no object construction), through the JSON cache."""
-    data = path.read_bytes()
-    key = hashlib.blake2b(data + __version__.encode(), digest_size=16).hexdigest()
-    cached = cache_dir() / f"yaml-{key}.json"
+    """Parse a YAML file safely (no object construction), through the cache."""
+    stat = path.stat()
+    key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{__version__}|{sys.version}"
+    cached = cache_dir() / f"yaml-{zlib.crc32(key.encode()):08x}.marshal"
     try:
-        return json.loads(cached.read_bytes())
-    except (OSError, ValueError):
+        stored_key, value = marshal.loads(cached.read_bytes())
+        if stored_key == key:
+            return value
+    except (OSError, ValueError, EOFError, TypeError):
         pass
-    value = parse_yaml(data.decode("utf-8"), path)
-    _write_cache(cached, value)
+    value = parse_yaml(path.read_text(encoding="utf-8"), path)
+    _write_cache(cached, key, value)
     return value
 
 
@@ -63,16 +66,15 @@ def parse_yaml(text: str, path: Path | str) -> Any:
         raise YamlError(f"{where}: invalid YAML: {problem}") from None
 
 
-def _write_cache(target: Path, value: Any) -> None:
+def _write_cache(target: Path, key: str, value: Any) -> None:
     try:
-        text = json.dumps(value)
-    except (TypeError, ValueError):
-        return  # dates and other non-JSON values: not cached, parsed each time
+        data = marshal.dumps((key, value))
+    except ValueError:
+        return  # a value marshal cannot store (a date, say): parsed each time instead
+    tmp = target.with_name(f".{target.name}.{os.getpid()}")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
+        tmp.write_bytes(data)
         os.replace(tmp, target)
     except OSError:
         pass  # a read-only home is fine: we parse every time instead

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import importlib
-import pkgutil
+import os
+import re
 from functools import lru_cache
 
 from dockermig.rule import Rule
+
+
+_RULE_MODULE = re.compile(r"^(dm\d{3}_\w+)\.py$")
 
 
 @lru_cache(maxsize=1)
@@ -14,11 +18,13 @@ def all_rules() -> tuple[type[Rule], ...]:
     """Every built-in rule class, ordered by code."""
     import dockermig.rules as package
 
+    # a directory listing, not pkgutil.iter_modules: that one imports inspect (~8 ms)
+    names = sorted(
+        {match[1] for entry in os.listdir(package.__path__[0]) if (match := _RULE_MODULE.match(entry))}
+    )
     found: list[type[Rule]] = []
-    for module_info in pkgutil.iter_modules(package.__path__):
-        if module_info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{package.__name__}.{module_info.name}")
+    for name in names:
+        module = importlib.import_module(f"{package.__name__}.{name}")
         found.extend(
             value
             for value in vars(module).values()

@@ -9,15 +9,15 @@ rule fails at import, not in a user's CI.
 from __future__ import annotations
 
 import enum
-import inspect
 import re
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Iterator
+import sys
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator, NamedTuple
 
 from dockermig.fix import Fix
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from dockermig.analysis import FileFacts
     from dockermig.syntax import Dockerfile, Node
     from dockermig.syntax.nodes import Span
@@ -46,8 +46,7 @@ class FixAvailability(enum.Enum):
     ALWAYS = "always"
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     code: str
     name: str
     severity: Severity
@@ -61,8 +60,7 @@ class Finding:
     fix: Fix | None = None
 
 
-@dataclass(frozen=True)
-class Example:
+class Example(NamedTuple):
     """A documented case of a rule; run as a test and rendered in the docs.
 
     ``files`` are extra files of the build context (next to the Dockerfile), e.g. a
@@ -75,8 +73,8 @@ class Example:
     fixed: str | None = None
     message: str | None = None  # a substring the finding's message must contain
     line: int | None = None
-    files: dict[str, str] = field(default_factory=dict)
-    config: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, str] = {}  # never mutated: a shared default is safe
+    config: dict[str, Any] = {}
     applicability: str | None = None
 
     @classmethod
@@ -93,9 +91,8 @@ _CODE = re.compile(r"^DM\d{3}$")
 _NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 
 
-@dataclass
 class LintContext:
-    """What a rule sees of one file."""
+    """What a rule sees of one file (``facts`` is provided by the engine, lazily)."""
 
     dockerfile: Dockerfile
     facts: FileFacts
@@ -124,7 +121,7 @@ class Rule:
 
     @classmethod
     def summary(cls) -> str:
-        return inspect.cleandoc(cls.__doc__ or "").splitlines()[0]
+        return _cleandoc(cls.__doc__ or "").splitlines()[0]
 
     @classmethod
     def sections(cls) -> dict[str, str]:
@@ -156,10 +153,19 @@ class Rule:
         )
 
 
+def _cleandoc(doc: str) -> str:
+    """inspect.cleandoc without importing inspect (it costs more than a lint run)."""
+    lines = doc.expandtabs().splitlines() or [""]
+    indents = [len(line) - len(line.lstrip()) for line in lines[1:] if line.strip()]
+    margin = min(indents, default=0)
+    cleaned = [lines[0].strip()] + [line[margin:].rstrip() for line in lines[1:]]
+    return "\n".join(cleaned).strip("\n")
+
+
 def _sections(doc: str) -> dict[str, str]:
     found: dict[str, str] = {}
     current = None
-    for line in inspect.cleandoc(doc).splitlines()[1:]:
+    for line in _cleandoc(doc).splitlines()[1:]:
         if line.startswith("## "):
             current = line[3:].strip()
             found[current] = ""
@@ -195,7 +201,7 @@ def _validate(cls: type[Rule]) -> None:
         raise TypeError(f"{where}: docstring sections out of order (expected {SECTIONS})")
     if not any(e.is_valid for e in cls.examples) or all(e.is_valid for e in cls.examples):
         raise TypeError(f"{where}: needs at least one valid and one invalid example")
-    module_file = Path(inspect.getfile(cls)).name
+    module_file = (getattr(sys.modules.get(cls.__module__), "__file__", None) or "").replace("\\", "/").rsplit("/", 1)[-1]
     expected_prefix = cls.code.lower() + "_"
     if cls.__module__.startswith("dockermig.rules.") and not module_file.startswith(expected_prefix):
         raise TypeError(f"{where}: file {module_file} should start with {expected_prefix}")

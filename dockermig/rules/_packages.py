@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from typing import NamedTuple
 
 from dockermig.manifest import copied_file, parse_requirements
 from dockermig.masters import Master
@@ -15,8 +15,7 @@ from dockermig.syntax.shell import installs
 SYSTEM_MANAGERS = ("apt", "apk", "yum", "dnf")
 
 
-@dataclass(frozen=True)
-class ShippedPackage:
+class ShippedPackage(NamedTuple):
     manager: str  # the manifest table: apt (any OS package manager), pip or npm
     installer: str  # the command that installs it: apt, apk, yum, dnf, pip, npm
     name: str

@@ -40,7 +40,7 @@ class NotOnMaster(Rule):
         Example.valid("FROM postgres:16.4\nCOPY init.sql /docker-entrypoint-initdb.d/\n"),
         Example.invalid(
             "FROM python:3.11-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n",
-            message="Python service (base image python) is not on its master: use sutazai-python-agent-master:latest",
+            message="Python service (base image python:3.11-slim) is not on its master: use sutazai-python-agent-master:latest",
             line=1,
         ),
         Example.invalid(

@@ -47,10 +47,10 @@ class MissingUser(Rule):
             if runtime.master.user not in ("root", "0"):
                 return
             base_user = f"{runtime.master.image} runs as {runtime.master.user}"
-        elif runtime.image is None or runtime.image.is_scratch:
-            return  # nothing to run as: scratch images have no user database
+        elif runtime.image is None or runtime.image.is_scratch or "nonroot" in (runtime.image.tag or ""):
+            return  # scratch has no user database; distroless ``:nonroot`` tags run as 65532
         else:
-            base_user = f"its base {runtime.image.short} runs as root"
+            base_user = f"its base {runtime.image.display} runs as root"
         hint = f"; the master template ends with USER {facts.target.user}" if facts.target else ""
         yield self.finding(
             ctx, runtime.stage.from_, f"no USER instruction: the image runs as root ({base_user}){hint}"

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from dockermig.syntax.lexer import expand
 from dockermig.syntax.nodes import Instruction, Word
@@ -16,8 +15,7 @@ DOCKER_HUB = "docker.io"
 _DIGEST = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$")
 
 
-@dataclass(frozen=True)
-class ImageRef:
+class ImageRef(NamedTuple):
     """A parsed image reference: ``[registry/][namespace/]name[:tag][@digest]``.
 
     ``path`` is the repository path on its registry, with Docker Hub's implicit
@@ -31,7 +29,7 @@ class ImageRef:
     path: str
     tag: str | None = None
     digest: str | None = None
-    unresolved: frozenset[str] = field(default_factory=frozenset)
+    unresolved: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:
@@ -46,6 +44,11 @@ class ImageRef:
         """The repository the way people write it (no docker.io, no library/)."""
         path = self.path.removeprefix("library/") if self.registry == DOCKER_HUB else self.path
         return path if self.registry == DOCKER_HUB else f"{self.registry}/{path}"
+
+    @property
+    def display(self) -> str:
+        """``short:tag`` without the digest: what a message should show."""
+        return f"{self.short}:{self.tag}" if self.tag else self.short
 
     @property
     def is_resolved(self) -> bool:
@@ -93,19 +96,23 @@ def arg_defaults(instruction: Instruction) -> dict[str, str | None]:
     return values
 
 
-@dataclass(eq=False)
 class Stage:
     """One build stage: its FROM and the instructions up to the next FROM."""
 
-    index: int
-    from_: Instruction
-    name: str | None  # the AS alias, lower case like BuildKit
-    base: str  # the image word as written
-    image: ImageRef | None  # None when the base is an earlier stage
-    parent: Stage | None
-    instructions: list[Instruction] = field(default_factory=list)
-    is_final: bool = False
-    consumers: list[Stage] = field(default_factory=list)  # stages that COPY --from this one
+    def __init__(self, index: int, from_: Instruction, name: str | None, base: str,
+                 image: ImageRef | None, parent: Stage | None):
+        self.index = index
+        self.from_ = from_
+        self.name = name  # the AS alias, lower case like BuildKit
+        self.base = base  # the image word as written
+        self.image = image  # None when the base is an earlier stage
+        self.parent = parent
+        self.instructions: list[Instruction] = []
+        self.is_final = False
+        self.consumers: list[Stage] = []  # stages that COPY --from this one
+
+    def __repr__(self) -> str:
+        return f"<Stage {self.index} {self.name or ''} FROM {self.base}>"
 
     @property
     def label(self) -> str:

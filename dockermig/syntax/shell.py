@@ -110,9 +110,36 @@ def commands(instruction: Instruction) -> tuple[Command, ...]:
 @lru_cache(maxsize=1)
 def _parser():
     import tree_sitter
+
+    return tree_sitter.Parser(tree_sitter.Language(_bash_language()))
+
+
+def _bash_language():
+    """The grammar from tree-sitter-bash's compiled binding.
+
+    The package's ``__init__`` imports importlib.resources (for highlight queries we do
+    not use), which costs more than the rest of a one-file lint; so the extension module
+    is loaded on its own, falling back to the package import if the layout changes.
+    """
+    import importlib.machinery
+    import importlib.util
+
+    spec = importlib.util.find_spec("tree_sitter_bash")
+    for directory in (spec.submodule_search_locations or []) if spec else []:
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            location = f"{directory}/_binding{suffix}"
+            binding = importlib.util.spec_from_file_location("tree_sitter_bash._binding", location)
+            if binding is None or binding.loader is None:
+                continue
+            try:
+                module = importlib.util.module_from_spec(binding)
+                binding.loader.exec_module(module)
+            except (ImportError, OSError):
+                continue
+            return module.language()
     import tree_sitter_bash
 
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
+    return tree_sitter_bash.language()
 
 
 def _commands_of(script: str, to_source: Callable[[int], int]) -> list[Command]:
