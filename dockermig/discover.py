@@ -47,6 +47,10 @@ def discover(paths: Iterable[Path], override: Config | None = None) -> Iterator[
         if not given.exists():
             yield Discovered(given, "no such file or directory")
             continue
+        if given.is_dir() and is_dockerfile_name(given.name):
+            # named as a Dockerfile on the command line (pre-commit, a typo): say so
+            yield Discovered(given, "is a directory, not a Dockerfile")
+            continue
         if not given.is_dir():
             key = given.resolve()
             if key not in seen:
