@@ -178,8 +178,10 @@ def _setup_step(cmd: list[str], env: dict[str, str]) -> None:
         raise BenchError(f"{' '.join(cmd[:4])} ... failed:\n{proc.stdout}{proc.stderr}")
 
 
-def verify_install(venv_dir: Path, env: dict[str, str]) -> dict[str, str]:
-    """Check dockermig is a real install with bytecode; return version facts for the report."""
+def verify_install(venv_dir: Path, env: dict[str, str], cwd: Path) -> dict[str, str]:
+    """Check dockermig is a real install with bytecode; return version facts for the report.
+
+    ``cwd`` must not be the checkout, or ``python -c`` would import dockermig from there."""
     python = str(venv_dir / "bin" / "python")
     probe = (
         "import importlib.util, json, sys, dockermig, dockermig.cli, dockermig.engine\n"
@@ -188,7 +190,7 @@ def verify_install(venv_dir: Path, env: dict[str, str]) -> dict[str, str]:
         "  'python': sys.version.split()[0],\n"
         "  'pyc': all(m.__cached__ and __import__('os').path.exists(m.__cached__) for m in mods)}))"
     )
-    facts = json.loads(subprocess.check_output([python, "-c", probe], env=env, text=True))
+    facts = json.loads(subprocess.check_output([python, "-c", probe], cwd=cwd, env=env, text=True))
     if not Path(facts["file"]).resolve().is_relative_to(venv_dir.resolve()):
         raise BenchError(f"dockermig is imported from {facts['file']}, not from the bench venv")
     if not facts["pyc"]:
@@ -607,9 +609,9 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 build_venv(venv_dir)
             env = child_env(venv_dir)
-            versions = verify_install(venv_dir, env)
             workdir = Path(tmp) / "work"
             workdir.mkdir()
+            versions = verify_install(venv_dir, env, workdir)
             bench = Bench(
                 venv=venv_dir, env=env, workdir=workdir, files=files,
                 bulk_repeats=1 if args.quick else BULK_REPEATS,

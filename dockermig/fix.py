@@ -1,8 +1,14 @@
-"""Edits and fixes: what a finding proposes to change, as spans of the original text."""
+"""Edits and fixes, and applying them: text and spans only, nothing about rules.
+
+A fix's edits can be built lazily: lint only needs to know *that* a finding is fixable
+(its title and applicability), and building the inserted text renders Jinja2 templates,
+an import that costs more than a one-file lint. ``Fix.edits`` builds them on first use.
+"""
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
 
@@ -29,9 +35,99 @@ class Edit(NamedTuple):
     content: str = ""
 
 
-class Fix(NamedTuple):
+class Fix:
     """An atomic group of edits: all of them apply, or none."""
 
-    title: str
-    edits: tuple[Edit, ...]
-    applicability: Applicability = Applicability.SAFE
+    __slots__ = ("title", "applicability", "_edits", "_build")
+
+    def __init__(
+        self,
+        title: str,
+        edits: Iterable[Edit] = (),
+        applicability: Applicability = Applicability.SAFE,
+        build: Callable[[], Iterable[Edit]] | None = None,
+    ):
+        self.title = title
+        self.applicability = applicability
+        self._edits = tuple(edits)
+        self._build = build
+
+    @property
+    def edits(self) -> tuple[Edit, ...]:
+        if self._build is not None:
+            self._edits = tuple(sorted(self._build()))
+            self._build = None
+        return self._edits
+
+    @property
+    def span(self) -> tuple[int, int]:
+        edits = self.edits
+        return min(e.start for e in edits), max(e.end for e in edits)
+
+    def __repr__(self) -> str:
+        return f"<Fix {self.title!r} {self.applicability.label}>"
+
+
+class Applied(NamedTuple):
+    text: str
+    applied: list  # the items (e.g. findings) whose fixes were applied, in order
+    deferred: list  # fixable items left for the next pass (overlaps)
+
+
+def apply_fixes(text: str, items: Sequence, fix_of: Callable[[object], Fix | None],
+                min_applicability: Applicability = Applicability.SAFE) -> Applied:
+    """Apply the fixes of ``items`` to ``text``, ruff's way.
+
+    Fixes below ``min_applicability`` are skipped; the rest are sorted by their first
+    edit, an edit identical to one already applied is dropped, and a fix that overlaps
+    an applied one is deferred to the next pass (the engine re-lints and tries again).
+    Edits of one fix apply together or not at all.
+    """
+    candidates = []
+    for item in items:
+        fix = fix_of(item)
+        if fix is None or fix.applicability < min_applicability or not fix.edits:
+            continue
+        candidates.append((fix.span[0], getattr(item, "code", ""), item, fix))
+    candidates.sort(key=lambda c: (c[0], c[1]))
+    chosen: list[Edit] = []
+    applied: list = []
+    deferred: list = []
+    taken: list[tuple[int, int]] = []
+    for _, _, item, fix in candidates:
+        edits = [e for e in fix.edits if e not in chosen]
+        if not edits:
+            applied.append(item)  # every edit was already made by an identical fix
+            continue
+        if any(_overlaps(e, span) for e in edits for span in taken):
+            deferred.append(item)
+            continue
+        chosen.extend(edits)
+        taken.extend((e.start, e.end) for e in edits)
+        applied.append(item)
+    return Applied(_splice(text, chosen), applied, deferred)
+
+
+def _overlaps(edit: Edit, span: tuple[int, int]) -> bool:
+    """Whether an edit clashes with an applied one. An insertion at the boundary of a
+    replaced range does not clash; two insertions at one point do (their order would be
+    arbitrary)."""
+    start, end = span
+    if edit.start == edit.end and start == end:
+        return edit.start == start
+    if edit.start == edit.end:
+        return start < edit.start < end
+    if start == end:
+        return edit.start < start < edit.end
+    return edit.start < end and start < edit.end
+
+
+def _splice(text: str, edits: list[Edit]) -> str:
+    out: list[str] = []
+    position = 0
+    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
+        out.append(text[position : edit.start])
+        out.append(edit.content)
+        position = edit.end
+    out.append(text[position:])
+    return "".join(out)

@@ -36,11 +36,18 @@ class ShellWord(NamedTuple):
 
 
 class Command(NamedTuple):
-    """A simple command: its argv (after env assignments) and source span."""
+    """A simple command: its argv (after env assignments) and source span.
+
+    ``position`` is its index in its script's top-level chain (commands joined by
+    ``&&``, ``;`` or newlines), or -1 when it is nested (in a pipeline, ``||``, a
+    subshell...), where removing it would change what the script means.
+    """
 
     words: tuple[ShellWord, ...]
     start: int
     end: int
+    script: int = 0
+    position: int = -1
 
     @property
     def name(self) -> str:
@@ -58,6 +65,14 @@ class Package(NamedTuple):
     # ``>1.2``, pip a specifier set (``==1.2``, ``>=1,<2``), npm a range (``5.3.0``, ``^5``).
     version: str | None
     word: ShellWord
+
+
+class Script(NamedTuple):
+    """One shell script of a RUN (its logical line, or a heredoc body)."""
+
+    commands: tuple[Command, ...]
+    chain: tuple[tuple[int, int], ...]  # source spans of the top-level chain's elements
+    comments: tuple[tuple[int, int], ...]  # source spans of shell comments
 
 
 class Install(NamedTuple):
@@ -93,18 +108,23 @@ def scripts(instruction: Instruction) -> list[tuple[str, Callable[[int], int]]]:
     return found
 
 
-def commands(instruction: Instruction) -> tuple[Command, ...]:
-    """Every simple command a RUN executes, in source order (cached on the instruction)."""
-    cached = instruction.__dict__.get("_commands")
+def parsed_scripts(instruction: Instruction) -> tuple[Script, ...]:
+    """The scripts of a RUN, parsed (cached on the instruction). Scripts that mention
+    no program we care about are skipped without parsing."""
+    cached = instruction.__dict__.get("_scripts")
     if cached is None:
         cached = tuple(
-            command
-            for script, to_source in scripts(instruction)
-            if _INTERESTING.search(script)
-            for command in _commands_of(script, to_source)
+            _parse_script(text, to_source, index)
+            for index, (text, to_source) in enumerate(scripts(instruction))
+            if _INTERESTING.search(text)
         )
-        instruction.__dict__["_commands"] = cached
+        instruction.__dict__["_scripts"] = cached
     return cached
+
+
+def commands(instruction: Instruction) -> tuple[Command, ...]:
+    """Every simple command a RUN executes, in source order."""
+    return tuple(command for script in parsed_scripts(instruction) for command in script.commands)
 
 
 @lru_cache(maxsize=1)
@@ -142,7 +162,7 @@ def _bash_language():
     return tree_sitter_bash.language()
 
 
-def _commands_of(script: str, to_source: Callable[[int], int]) -> list[Command]:
+def _parse_script(script: str, to_source: Callable[[int], int], index: int) -> Script:
     data = script.encode("utf-8", "surrogatepass")
     if len(data) == len(script):
         char_at = None
@@ -158,12 +178,17 @@ def _commands_of(script: str, to_source: Callable[[int], int]) -> list[Command]:
             return to_source(i - 1) + 1 if i > 0 else to_source(0)
         return to_source(i)
 
-    tree = _parser().parse(data)
+    root = _parser().parse(data).root_node
+    chain = [e for child in root.named_children if child.type != "comment" for e in _chain(child)]
+    positions = {(e.start_byte, e.end_byte): i for i, e in enumerate(chain) if e.type == "command"}
     found: list[Command] = []
-    stack = [tree.root_node]
+    comments: list[tuple[int, int]] = []
+    stack = [root]
     while stack:
         node = stack.pop()
-        if node.type == "command":
+        if node.type == "comment":
+            comments.append((source(node.start_byte), source(node.end_byte, True)))
+        elif node.type == "command":
             words = []
             for child in node.children:
                 if child.type in ("variable_assignment", "file_redirect", "herestring_redirect"):
@@ -175,10 +200,24 @@ def _commands_of(script: str, to_source: Callable[[int], int]) -> list[Command]:
                     ShellWord(raw, _literal(child, raw), source(child.start_byte), source(child.end_byte, True))
                 )
             if words:
-                found.append(Command(tuple(words), source(node.start_byte), source(node.end_byte, True)))
-        stack.extend(reversed(node.children))
+                position = positions.get((node.start_byte, node.end_byte), -1)
+                found.append(
+                    Command(tuple(words), source(node.start_byte), source(node.end_byte, True), index, position)
+                )
+        stack.extend(reversed(node.named_children))
     found.sort(key=lambda c: c.start)
-    return found
+    return Script(
+        tuple(found),
+        tuple((source(e.start_byte), source(e.end_byte, True)) for e in chain),
+        tuple(sorted(comments)),
+    )
+
+
+def _chain(node) -> list:
+    """Flatten ``a && b && c`` into its commands; anything else is one opaque element."""
+    if node.type == "list" and all(c.type == "&&" for c in node.children if not c.is_named):
+        return [e for child in node.named_children for e in _chain(child)]
+    return [node]
 
 
 def _literal(node, raw: str) -> str | None:
@@ -219,13 +258,13 @@ _INSTALL_VERBS = {
 
 
 def installs(instruction: Instruction) -> tuple[Install, ...]:
-    """Package installs of a RUN, with the exact source span of every package token."""
-    found = []
-    for command in commands(instruction):
-        install = _install_of(command)
-        if install is not None:
-            found.append(install)
-    return tuple(found)
+    """Package installs of a RUN, with the exact source span of every package token
+    (cached on the instruction: evidence, DM1xx and DM3xx all ask)."""
+    cached = instruction.__dict__.get("_installs")
+    if cached is None:
+        cached = tuple(i for i in map(_install_of, commands(instruction)) if i is not None)
+        instruction.__dict__["_installs"] = cached
+    return cached
 
 
 def unwrap(command: Command) -> Command:
@@ -240,7 +279,7 @@ def unwrap(command: Command) -> Command:
             if wrapper == "sudo" and option in ("-u", "-g", "-C", "-D", "-h", "-p", "-U"):
                 if words:
                     words.pop(0)
-    return Command(tuple(words), command.start, command.end)
+    return command._replace(words=tuple(words))
 
 
 def manager_of(command: Command) -> tuple[str, list[ShellWord]] | None:
