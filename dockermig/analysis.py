@@ -95,6 +95,9 @@ class FileFacts:
         self.target: Master | None = None
         self.reasons: list[str] = []
         self.review_language: str | None = None
+        # why a person must look: arg, ambiguous, build-only, musl, windows, distroless,
+        # python2 or downgrade
+        self.review_kind: str | None = None
 
     @property
     def runtime(self) -> StageFacts | None:
@@ -239,6 +242,12 @@ def _decide(facts: FileFacts) -> None:
             f"the base image `{runtime.stage.base}` depends on build argument(s) {missing or 'without defaults'}"
         )
         facts.review_language = language
+        facts.review_kind = "arg"
+        return
+    if language is None and why:
+        facts.verdict = Verdict.REVIEW
+        facts.review_kind = "ambiguous"
+        facts.reasons.append(f"{why}: choose the master by hand")
         return
     master = policy.master_for_language(language)
     if master is None:
@@ -249,6 +258,7 @@ def _decide(facts: FileFacts) -> None:
             build_only = _build_stage_languages(facts)
             if build_only:
                 facts.verdict = Verdict.REVIEW
+                facts.review_kind = "build-only"
                 facts.review_language = build_only
                 facts.reasons.append(
                     f"{language_name(build_only)} is used only in build stages; the runtime base {image.short} is neither a master nor kept as is"
@@ -260,7 +270,8 @@ def _decide(facts: FileFacts) -> None:
     if unsafe:
         facts.verdict = Verdict.REVIEW
         facts.review_language = language
-        facts.reasons.append(f"{language_name(language)} service ({why}) {unsafe}")
+        facts.review_kind, text = unsafe
+        facts.reasons.append(f"{language_name(language)} service ({why}) {text}")
         return
     facts.verdict = Verdict.MIGRATE
     facts.target = master
@@ -309,15 +320,16 @@ def _version(tag: str | None) -> tuple[int, ...] | None:
     return tuple(int(g) for g in match.groups() if g is not None)
 
 
-def _unsafe_reason(runtime: StageFacts, master: Master) -> str | None:
+def _unsafe_reason(runtime: StageFacts, master: Master) -> tuple[str, str] | None:
+    """(kind, explanation) when moving this stage onto the master is not mechanical."""
     image = runtime.image
     assert image is not None
     if runtime.windows:
-        return "is on a Windows base; the master is Linux"
+        return "windows", "is on a Windows base; the master is Linux"
     if runtime.musl:
-        return "is on Alpine/musl: its packages and wheels need a Debian mapping"
+        return "musl", "is on Alpine/musl: its packages and wheels need a Debian mapping"
     if runtime.distroless:
-        return "is on a distroless image: the master adds a shell and a package manager"
+        return "distroless", "is on a distroless image: the master adds a shell and a package manager"
     if runtime.image_language != master.language:
         return None
     from dockermig.syntax.query import parse_image_ref
@@ -325,9 +337,9 @@ def _unsafe_reason(runtime: StageFacts, master: Master) -> str | None:
     have = _version(image.tag)
     want = _version(parse_image_ref(master.base).tag) if master.base else None
     if have and want and have[0] == 2 and master.language == "python":
-        return f"is Python 2; the master runs Python {'.'.join(map(str, want))}"
+        return "python2", f"is Python 2; the master runs Python {'.'.join(map(str, want))}"
     if have and want and have[: len(want)] > want:
-        return f"is newer than the master's {master.base}: moving would downgrade it"
+        return "downgrade", f"is newer than the master's {master.base}: moving would downgrade it"
     return None
 
 

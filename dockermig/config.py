@@ -44,6 +44,7 @@ SCHEMA: dict[str, tuple[Any, str]] = {
     "keep-as-is": (_is_table_list, "a list of keep-as-is tables"),
     "extend-keep-as-is": (_is_table_list, "a list of keep-as-is tables"),
     "rules": (lambda v: isinstance(v, dict) and all(isinstance(x, dict) for x in v.values()), "a table of rule option tables"),
+    "templates": (lambda v: isinstance(v, str), "a directory of Jinja2 templates"),
 }
 
 
@@ -86,6 +87,14 @@ class Config:
     @property
     def max_file_size(self) -> int:
         return int(self.data.get("max-file-size", DEFAULT_MAX_FILE_SIZE))
+
+    @property
+    def templates_dir(self) -> Path | None:
+        """A directory whose templates override the built-in ones by file name."""
+        if "templates" not in self.data:
+            return None
+        path = Path(self.data["templates"])
+        return path if path.is_absolute() or self.root is None else self.root / path
 
     def rule_options(self, code: str, name: str) -> dict[str, Any]:
         rules = self.data.get("rules", {})

@@ -33,13 +33,13 @@ class _Context(LintContext):
     def __init__(self, dockerfile: Dockerfile, path: Path | None, config: Config):
         self.dockerfile = dockerfile
         self.path = path
-        self._config = config
+        self.config = config
 
     @cached_property
     def facts(self):
         from dockermig.analysis import analyse
 
-        return analyse(self.dockerfile, self.path, self._config.policy)
+        return analyse(self.dockerfile, self.path, self.config.policy)
 
 
 _rules_cache: dict[int, tuple[Config, list[Rule]]] = {}
@@ -152,3 +152,65 @@ def _lint_item(item, override: Config | None) -> FileResult:
         return FileResult(item.path, error=item.error)
     path = item.path if isinstance(item, Discovered) else item
     return lint_file(path, override)
+
+
+# -- fixing ------------------------------------------------------------------------------
+
+MAX_PASSES = 10  # sqlfluff's runaway_limit
+
+
+class FixResult:
+    """What ``fix_text`` did to one text.
+
+    ``findings`` are those of the first pass (what was wrong); ``fixed`` the ones whose
+    fixes were applied over all passes; ``remaining`` what is left after fixing;
+    ``refused`` says why the original text was kept, when a promise broke or the loop did
+    not converge.
+    """
+
+    def __init__(self, original: str, text: str, findings: list[Finding], fixed: list[Finding],
+                 remaining: list[Finding], refused: str | None = None, passes: int = 0):
+        self.original = original
+        self.text = text
+        self.findings = findings
+        self.fixed = fixed
+        self.remaining = remaining
+        self.refused = refused
+        self.passes = passes
+
+    @property
+    def changed(self) -> bool:
+        return self.text != self.original
+
+
+def fix_text(text: str, *, path: Path | None = None, config: Config | None = None,
+             level=None, max_passes: int = MAX_PASSES) -> FixResult:
+    """Apply fixes until nothing applicable is left: parse, lint, apply, check the
+    promises, repeat. The original text comes back, with a reason, when a pass breaks a
+    promise, the result cycles, or it does not settle within ``max_passes``."""
+    from dockermig.fix import Applicability, apply_fixes
+    from dockermig.promises import broken_promise
+
+    config = config or Config()
+    level = Applicability.SAFE if level is None else level
+    first = lint_text(text, path=path, config=config)
+    current, findings = text, first
+    seen = {text}
+    fixed: list[Finding] = []
+    for passes in range(1, max_passes + 1):
+        result = apply_fixes(current, findings, lambda f: f.fix, level)
+        if not result.applied or result.text == current:
+            return FixResult(text, current, first, fixed, findings, None, passes - 1)
+        problem = broken_promise(parse(current), result.text, result.applied)
+        if problem is not None:
+            return FixResult(text, text, first, [], first, f"refused: {problem}", passes)
+        if result.text in seen:
+            codes = ", ".join(sorted({f.code for f in result.applied}))
+            return FixResult(text, text, first, [], first, f"refused: fixes cycle ({codes})", passes)
+        seen.add(result.text)
+        fixed.extend(result.applied)
+        current = result.text
+        findings = lint_text(current, path=path, config=config)
+    codes = ", ".join(sorted({f.code for f in findings if f.fix is not None}))
+    return FixResult(text, text, first, [], first,
+                     f"refused: failed to converge after {max_passes} passes ({codes})", max_passes)

@@ -67,6 +67,11 @@ class Fix:
     def __repr__(self) -> str:
         return f"<Fix {self.title!r} {self.applicability.label}>"
 
+    def __reduce__(self):
+        # Sent between processes (the lint pool): built edits travel, an unbuilt builder
+        # (a closure over the tree) does not; the description is what reports need.
+        return Fix, (self.title, self._edits if self._build is None else (), self.applicability)
+
 
 class Applied(NamedTuple):
     text: str

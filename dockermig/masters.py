@@ -70,7 +70,7 @@ class Master:
     def __init__(self, name: str, image: str, language: str, base: str, *, user: str = "appuser",
                  uid: int = 1001, workdir: str = "/app", port: int = 8080, health_path: str = "/health",
                  packages: dict[str, dict[str, str | None]] | None = None, aliases: tuple[str, ...] = (),
-                 dockerfile: Path | None = None):
+                 dockerfile: Path | None = None, replaces: dict[str, list[str]] | None = None):
         self.name = name
         self.image = image
         self.language = language
@@ -83,6 +83,8 @@ class Master:
         self.packages = packages or {}
         self.aliases = aliases
         self.dockerfile = dockerfile
+        # packages of the language runtime that the master's own runtime makes redundant
+        self.replaces = {m: frozenset(normalize_package(m, n) for n in names) for m, names in (replaces or {}).items()}
 
     def __repr__(self) -> str:
         return f"<Master {self.image} ({self.language})>"
@@ -96,12 +98,16 @@ class Master:
         return any(p.matches(ref) for p in self.patterns)
 
     def ships(self, manager: str, name: str) -> tuple[bool, str | None]:
-        """(is shipped, pinned version) of a package in this master's manifest."""
+        """(is shipped, pinned version) of a package in this master's manifest; a package
+        the master's runtime replaces counts as shipped, without a version."""
         table = self._normalized.get(manager, {})
         key = normalize_package(manager, name)
         if key in table:
             return True, table[key]
-        return False, None
+        return self.is_replaced(manager, name), None
+
+    def is_replaced(self, manager: str, name: str) -> bool:
+        return normalize_package(manager, name) in self.replaces.get(manager, ())
 
     @cached_property
     def _normalized(self) -> dict[str, dict[str, str | None]]:
@@ -233,6 +239,7 @@ def master_from_dict(raw: dict[str, Any], root: Path | None) -> Master:
         "language": str(raw.get("language", "")),
         "base": str(raw.get("base", "")),
         "aliases": tuple(raw.get("aliases", ())),
+        "replaces": {m: list(v) for m, v in (raw.get("replaces") or {}).items()},
     }
     for key in ("user", "workdir", "health_path"):
         if key in raw:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from dockermig.analysis import FileFacts
+    from dockermig.config import Config
     from dockermig.syntax import Dockerfile, Node
     from dockermig.syntax.nodes import Span
 
@@ -97,6 +98,7 @@ class LintContext:
     dockerfile: Dockerfile
     facts: FileFacts
     path: Path | None
+    config: Config
 
 
 class Rule:

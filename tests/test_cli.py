@@ -29,7 +29,7 @@ def test_demo_repo_text(capsys, monkeypatch):
     monkeypatch.chdir(DEMO)
     code, out, err = run(capsys, "lint")
     assert code == 1 and err == ""
-    assert "agents/autogpt/Dockerfile:2:6: DM101 Python service (base image python:3.11-slim) is not on its master" in out
+    assert "agents/autogpt/Dockerfile:2:6: DM101 [*] Python service (base image python:3.11-slim) is not on its master" in out
     assert out.strip().splitlines()[-1].startswith("Found ")
 
 
@@ -39,7 +39,10 @@ def test_json_format(capsys):
     assert code == 1 and records
     assert set(records[0]) >= {"path", "line", "column", "end_line", "code", "name", "severity", "message", "fix"}
     assert {r["code"] for r in records} >= {"DM101", "DM303", "DM304"}
-    assert all(r["fix"] is None for r in records)
+    fixes = {r["code"]: r["fix"] for r in records}
+    assert fixes["DM101"] == {"applicability": "safe", "title": "Migrate onto sutazai-nodejs-agent-master:latest"}
+    assert fixes["DM304"] is None  # not on the master yet: the migration comes first
+    assert fixes["DM202"] is None
 
 
 def test_exit_codes(capsys, tmp_path):

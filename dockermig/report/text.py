@@ -9,8 +9,12 @@ from dockermig.engine import FileResult
 from dockermig.report import display_path
 
 
-def format_finding(path: str, finding) -> str:
-    marker = " [*]" if finding.fix is not None else ""
+def format_finding(path: str, finding, level=None) -> str:
+    """``path:line:col: CODE [*] message``; ``[*]``: ``dockermig fix`` would fix it."""
+    from dockermig.fix import Applicability
+
+    level = Applicability.SAFE if level is None else level
+    marker = " [*]" if finding.fix is not None and finding.fix.applicability >= level else ""
     return f"{path}:{finding.line}:{finding.column}: {finding.code}{marker} {finding.message}"
 
 

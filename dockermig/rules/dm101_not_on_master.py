@@ -1,7 +1,8 @@
 """DM101: a Python or Node.js service is not on its master base image."""
 
 from dockermig.analysis import Verdict
-from dockermig.rule import Example, Rule, Severity
+from dockermig.migrate import migration_fix
+from dockermig.rule import Example, FixAvailability, Rule, Severity
 from dockermig.syntax.query import from_words
 
 
@@ -26,6 +27,15 @@ class NotOnMaster(Rule):
     Python/Node versions and security patches, and usually runs as root. The
     organisation's standard is one master per language.
 
+    ## Fix safety
+    Safe: moving onto the master is what `dockermig fix` is for. The runtime stage's
+    `FROM` gets the master image (keeping `--platform` and the `AS` name; build stages
+    keep their bases). A base that is a whole `ARG` is rewritten at the ARG's default when
+    the ARG feeds nothing else, and not fixed otherwise. Because the master runs as its
+    non-root user, RUNs that ran as root get a `USER root` above them, and unless the file
+    switches to its own user, `USER appuser` is added before CMD/ENTRYPOINT as in the
+    master template. Inserted lines come from the `user.j2` template.
+
     ## References
     - hadolint DL3026 (trusted registries) checks registries only; this checks images
     """
@@ -34,6 +44,7 @@ class NotOnMaster(Rule):
     name = "not-on-master"
     severity = Severity.ERROR
     tags = ("base-image", "migration")
+    fix_availability = FixAvailability.SOMETIMES
 
     examples = [
         Example.valid("FROM sutazai-python-agent-master:latest\nCOPY . /app\nCMD [\"python\", \"main.py\"]\n"),
@@ -42,16 +53,31 @@ class NotOnMaster(Rule):
             "FROM python:3.11-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n",
             message="Python service (base image python:3.11-slim) is not on its master: use sutazai-python-agent-master:latest",
             line=1,
+            fixed="FROM sutazai-python-agent-master:latest\nCOPY requirements.txt .\nUSER root\n"
+            "RUN pip install -r requirements.txt\nUSER appuser\nCMD [\"python\", \"app.py\"]\n",
         ),
         Example.invalid(
             "FROM ubuntu:22.04\nRUN apt-get update && apt-get install -y nodejs npm\nCMD [\"node\", \"server.js\"]\n",
             message="Node.js service (CMD runs `node`)",
+            # with DM301 enabled too, the RUN would go: the master's Node replaces nodejs and npm
+            fixed="FROM sutazai-nodejs-agent-master:latest\nUSER root\nRUN apt-get update && apt-get install -y nodejs npm\n"
+            "USER appuser\nCMD [\"node\", \"server.js\"]\n",
         ),
         Example.invalid(
             "FROM golang:1.22 AS build\nRUN go build -o /out/app .\n"
             "FROM node:18-slim\nCOPY --from=build /out/app /usr/local/bin/\nCMD [\"npm\", \"start\"]\n",
             message="use sutazai-nodejs-agent-master:latest",
             line=3,
+            fixed="FROM golang:1.22 AS build\nRUN go build -o /out/app .\n"
+            "FROM sutazai-nodejs-agent-master:latest\nCOPY --from=build /out/app /usr/local/bin/\nUSER appuser\nCMD [\"npm\", \"start\"]\n",
+        ),
+        Example.invalid(
+            "ARG BASE_IMAGE=python:3.11-slim\nFROM ${BASE_IMAGE} AS app\nUSER app\nCMD [\"python\", \"-m\", \"app\"]\n",
+            fixed="ARG BASE_IMAGE=sutazai-python-agent-master:latest\nFROM ${BASE_IMAGE} AS app\nUSER app\nCMD [\"python\", \"-m\", \"app\"]\n",
+        ),
+        Example.invalid(
+            "ARG BASE_IMAGE=python:3.11-slim\nFROM ${BASE_IMAGE}\nLABEL base=${BASE_IMAGE}\nCMD [\"python\", \"-m\", \"app\"]\n",
+            fixed=None,  # the ARG feeds a LABEL too: a person decides
         ),
     ]
 
@@ -66,4 +92,5 @@ class NotOnMaster(Rule):
             ctx,
             where,
             f"{facts.reasons[0]} is not on its master: use {facts.target.image}",
+            fix=migration_fix(ctx, facts.target),
         )

@@ -1,7 +1,7 @@
 """DM302: a Python package that the master already ships is installed again."""
 
-from dockermig.rule import Example, Rule, Severity
-from dockermig.rules._packages import report_duplicates
+from dockermig.packages import report_duplicates
+from dockermig.rule import Example, FixAvailability, Rule, Severity
 
 
 class PipPackageShipped(Rule):
@@ -19,6 +19,14 @@ class PipPackageShipped(Rule):
     Reinstalling what the master ships costs build time and image size, and pip may pick
     a different version than the one the master was tested with.
 
+    ## Fix safety
+    Safe: the package is removed from the install command, keeping the other packages,
+    the flags, the continuation layout and the comments. A command left with nothing to
+    install goes, with its companions (`apt-get update`, `rm -rf /var/lib/apt/lists/*`,
+    `apk update`, `yum clean all`, `npm cache clean`) once no install of that manager is
+    left in the RUN; a RUN left empty goes. Packages listed in a requirements file are
+    reported but not edited. When a removal would drop a comment, no fix is offered.
+
     ## References
     - PEP 503 (name normalisation), PEP 440 (version specifiers)
     """
@@ -26,6 +34,7 @@ class PipPackageShipped(Rule):
     code = "DM302"
     name = "pip-package-shipped"
     severity = Severity.WARNING
+    fix_availability = FixAvailability.SOMETIMES
     tags = ("packages", "pip")
 
     examples = [
@@ -33,11 +42,13 @@ class PipPackageShipped(Rule):
         Example.invalid(
             "FROM sutazai-python-agent-master:latest\nRUN pip install --no-cache-dir FastAPI langchain\n",
             message="FastAPI is already shipped by sutazai-python-agent-master:latest (pip 0.115.6)",
+            fixed="FROM sutazai-python-agent-master:latest\nRUN pip install --no-cache-dir langchain\n",
         ),
         Example.invalid(
             "FROM sutazai-python-agent-master:latest\nCOPY requirements.txt /tmp/\nRUN pip install -r /tmp/requirements.txt\n",
             files={"requirements.txt": "uvicorn[standard]>=0.30\nlangchain==0.3.13\n"},
             message="uvicorn (from requirements.txt:1) is already shipped",
+            fixed=None,  # requirements files are reported, not edited
         ),
     ]
 

@@ -1,7 +1,7 @@
 """DM303: a global npm package that the master already ships is installed again."""
 
-from dockermig.rule import Example, Rule, Severity
-from dockermig.rules._packages import report_duplicates
+from dockermig.packages import report_duplicates
+from dockermig.rule import Example, FixAvailability, Rule, Severity
 
 
 class NpmPackageShipped(Rule):
@@ -18,6 +18,14 @@ class NpmPackageShipped(Rule):
     A second global install of the same tool costs build time and may shadow the
     master's tested version with another one.
 
+    ## Fix safety
+    Safe: the package is removed from the install command, keeping the other packages,
+    the flags, the continuation layout and the comments. A command left with nothing to
+    install goes, with its companions (`apt-get update`, `rm -rf /var/lib/apt/lists/*`,
+    `apk update`, `yum clean all`, `npm cache clean`) once no install of that manager is
+    left in the RUN; a RUN left empty goes. Packages listed in a requirements file are
+    reported but not edited. When a removal would drop a comment, no fix is offered.
+
     ## References
     - `rules/masters.yaml` (the Node.js master's npm manifest)
     """
@@ -25,6 +33,7 @@ class NpmPackageShipped(Rule):
     code = "DM303"
     name = "npm-package-shipped"
     severity = Severity.WARNING
+    fix_availability = FixAvailability.SOMETIMES
     tags = ("packages", "npm")
 
     examples = [
@@ -32,6 +41,7 @@ class NpmPackageShipped(Rule):
         Example.invalid(
             "FROM sutazai-nodejs-agent-master:latest\nRUN npm install -g pm2 && npm ci\n",
             message="pm2 is already shipped by sutazai-nodejs-agent-master:latest (npm 5.4.3)",
+            fixed="FROM sutazai-nodejs-agent-master:latest\nRUN npm ci\n",
         ),
     ]
 

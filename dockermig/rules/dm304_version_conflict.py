@@ -1,7 +1,8 @@
 """DM304: a package pin conflicts with the version the master ships."""
 
-from dockermig.rule import Example, Rule, Severity
-from dockermig.rules._packages import shipped_packages
+from dockermig.fix import Applicability
+from dockermig.packages import package_fix, shipped_packages
+from dockermig.rule import Example, FixAvailability, Rule, Severity
 
 
 class VersionConflict(Rule):
@@ -20,6 +21,10 @@ class VersionConflict(Rule):
     master's copy is shadowed), or the pin is stale. A person has to decide; the fix
     never drops such a pin silently.
 
+    ## Fix safety
+    Unsafe: the fix removes the pinned install so the service uses the master's version,
+    which may change its behaviour. Only with `--unsafe-fixes`; never done silently.
+
     ## References
     - PEP 440, npm semver ranges
     """
@@ -27,6 +32,7 @@ class VersionConflict(Rule):
     code = "DM304"
     name = "version-conflict"
     severity = Severity.WARNING
+    fix_availability = FixAvailability.SOMETIMES
     tags = ("packages", "review")
 
     examples = [
@@ -34,10 +40,18 @@ class VersionConflict(Rule):
         Example.invalid(
             "FROM sutazai-python-agent-master:latest\nRUN pip install fastapi==0.99.1\n",
             message="fastapi==0.99.1 conflicts with sutazai-python-agent-master:latest, which ships fastapi 0.115.6",
+            fixed="FROM sutazai-python-agent-master:latest\n",
+            applicability="unsafe",
         ),
         Example.invalid(
-            "FROM sutazai-nodejs-agent-master:latest\nRUN npm i -g typescript@4.9.5\n",
+            "FROM sutazai-nodejs-agent-master:latest\nRUN npm i -g typescript@4.9.5 @nestjs/cli\n",
             message="which ships typescript 5.7.2",
+            fixed="FROM sutazai-nodejs-agent-master:latest\nRUN npm i -g @nestjs/cli\n",
+            applicability="unsafe",
+        ),
+        Example.invalid(
+            "FROM sutazai-python-agent-master:latest\nRUN pip install fastapi==0.99.1\n",
+            fixed=None,  # never without --unsafe-fixes
         ),
     ]
 
@@ -50,4 +64,5 @@ class VersionConflict(Rule):
                     (package.start, package.end),
                     f"{package.written}{origin} conflicts with {package.describe_master()}, "
                     f"which ships {package.name} {package.shipped_version}",
+                    fix=package_fix(ctx, package, Applicability.UNSAFE),
                 )

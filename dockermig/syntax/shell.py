@@ -83,6 +83,12 @@ class Install(NamedTuple):
     packages: tuple[Package, ...]
     requirement_files: tuple[ShellWord, ...] = ()
     is_global: bool = True  # npm/yarn: installed globally (always True for OS and pip)
+    operands: int = 0  # words that name what to install: packages, but also paths, URLs, wheels
+
+    @property
+    def only_packages(self) -> bool:
+        """Nothing but package names to install: no requirements file, path or URL."""
+        return not self.requirement_files and self.operands == len(self.packages)
 
 
 # -- scripts of an instruction ---------------------------------------------------------
@@ -318,7 +324,8 @@ def _install_of(command: Command) -> Install | None:
             return None
         is_global = "global" in values[: values.index("add")]
         rest = words[values.index("add") + 1 :]
-        return Install("npm", command, tuple(_packages("npm", rest)), (), is_global)
+        operands = [w for w in rest if not (w.value or "").startswith("-")]
+        return Install("npm", command, tuple(_packages("npm", operands)), (), is_global, len(operands))
     table = "yum" if manager == "dnf" else manager
     verbs = _INSTALL_VERBS[table]
     value_options = _VALUE_OPTIONS[table]
@@ -364,7 +371,9 @@ def _install_of(command: Command) -> Install | None:
             continue
         operands.append(word)
         j += 1
-    return Install(manager, command, tuple(_packages(manager, operands)), tuple(requirement_files), is_global)
+    return Install(
+        manager, command, tuple(_packages(manager, operands)), tuple(requirement_files), is_global, len(operands)
+    )
 
 
 _PIP_NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*(.*)$")

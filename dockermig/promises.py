@@ -1,0 +1,66 @@
+"""The fix engine's own check of its promises, on every pass, before anything is written.
+
+The result must parse as well as the input did, keep the parser directives, and keep
+every comment and every CMD, ENTRYPOINT, EXPOSE, HEALTHCHECK, ENV, WORKDIR, LABEL,
+VOLUME, SHELL, STOPSIGNAL and ONBUILD instruction byte for byte, unless the finding whose
+fix was applied points at that very node.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from dockermig.syntax import parse
+from dockermig.syntax.parser import Dockerfile
+
+KEPT_KEYWORDS = frozenset(
+    {"CMD", "ENTRYPOINT", "EXPOSE", "HEALTHCHECK", "ENV", "WORKDIR", "LABEL", "VOLUME", "SHELL", "STOPSIGNAL", "ONBUILD"}
+)
+
+
+def protected(dockerfile: Dockerfile) -> list[tuple[str, int, int, str]]:
+    """(kind, start, end, text) of every node a fix must keep."""
+    nodes = [("comment", c.start, c.end, str(c).rstrip("\r\n")) for c in dockerfile.comments]
+    nodes += [
+        ("instruction", i.start, i.end, str(i).rstrip("\r\n"))
+        for i in dockerfile.instructions
+        if i.keyword in KEPT_KEYWORDS
+    ]
+    return nodes
+
+
+def broken_promise(before: Dockerfile, after_text: str, applied: Iterable) -> str | None:
+    """None when the pass kept every promise, else what it broke, naming the rule(s)."""
+    applied = list(applied)
+    codes = ", ".join(sorted({f.code for f in applied}))
+    after = parse(after_text)
+    if len(after.problems) > len(before.problems):
+        return f"{codes}: the result would not parse ({after.problems[0].message}, line {after.problems[0].line})"
+    if [str(d) for d in before.directives.values()] != [str(d) for d in after.directives.values()]:
+        return f"{codes}: the parser directives would change"
+    targeted = [(f.start, f.end) for f in applied]
+    expected = Counter(
+        (kind, text)
+        for kind, start, end, text in protected(before)
+        if not any(start <= t_start < end or (t_start < start < t_end) for t_start, t_end in targeted)
+    )
+    kept = Counter((kind, text) for kind, _, _, text in protected(after))
+    missing = expected - kept
+    if missing:
+        (kind, text), _ = next(iter(missing.items()))
+        owner = _owner(before, text, applied)
+        return f"{owner}: the fix would change or drop the {kind} {text.strip()[:60]!r}"
+    return None
+
+
+def _owner(before: Dockerfile, text: str, applied: list) -> str:
+    """The rule whose edits touch the lost node (the first applied one when unclear)."""
+    for kind, start, end, node_text in protected(before):
+        if node_text != text:
+            continue
+        for finding in applied:
+            fix = finding.fix
+            if fix is not None and any(e.start < end and start < e.end or start <= e.start < end for e in fix.edits):
+                return finding.code
+    return applied[0].code if applied else "dockermig"

@@ -1,0 +1,79 @@
+"""DM401: a service on a master exposes a port but does not set SERVICE_PORT."""
+
+from dockermig.edits import insert_lines_before, keyword
+from dockermig.fix import Applicability, Fix
+from dockermig.rule import Example, FixAvailability, Rule, Severity
+from dockermig.syntax.values import env_values, exposed_ports
+
+
+class ServicePortEnv(Rule):
+    """Service on a master exposes a port without `ENV SERVICE_PORT`.
+
+    ## What it does
+    For a Dockerfile built on a master (or moving onto one), finds the first port its
+    `EXPOSE` publishes and reports when no `ENV SERVICE_PORT` is set in the shipped stage.
+
+    ## Why is this bad?
+    The master template's `HEALTHCHECK` probes `http://localhost:${SERVICE_PORT}/health`
+    and sets `SERVICE_PORT` to the master's default port. A service listening elsewhere
+    is reported unhealthy and restarted in a loop unless it sets `SERVICE_PORT` to the
+    port it really serves, as the template does.
+
+    ## Fix safety
+    Safe: `ENV SERVICE_PORT=<port>` is inserted above the `EXPOSE` (from the
+    `service-port.j2` template); nothing else changes.
+
+    ## References
+    - the master template: `dockermig init` renders it
+    """
+
+    code = "DM401"
+    name = "service-port-env"
+    severity = Severity.WARNING
+    tags = ("template", "health")
+    fix_availability = FixAvailability.ALWAYS
+
+    examples = [
+        Example.valid("FROM sutazai-python-agent-master:latest\nENV SERVICE_PORT=8002\nEXPOSE 8002\n"),
+        Example.valid("FROM postgres:16\nEXPOSE 5432\n"),
+        Example.invalid(
+            "FROM sutazai-python-agent-master:latest\nCOPY . .\nEXPOSE 8002\nCMD [\"python\", \"app.py\"]\n",
+            message="EXPOSE 8002 without ENV SERVICE_PORT",
+            line=3,
+            fixed="FROM sutazai-python-agent-master:latest\nCOPY . .\nENV SERVICE_PORT=8002\nEXPOSE 8002\nCMD [\"python\", \"app.py\"]\n",
+        ),
+    ]
+
+    def check(self, ctx):
+        facts = ctx.facts
+        runtime = facts.runtime
+        if runtime is None or facts.master_for(runtime)[0] is None:
+            return
+        stages = list(runtime.stage.ancestry())
+        instructions = [i for stage in reversed(stages) for i in stage.instructions]
+        if any(i.keyword == "ENV" and "SERVICE_PORT" in i.args and "SERVICE_PORT" in env_values(i)
+               for i in instructions):
+            return
+        for instruction in instructions:
+            if instruction.keyword != "EXPOSE":
+                continue
+            ports = [p for p in exposed_ports(instruction, runtime.stage.variables(instruction)) if p.number]
+            if not ports:
+                continue
+            port = ports[0].number
+            dockerfile = ctx.dockerfile
+
+            def build(instruction=instruction, port=port):
+                from dockermig.render import render_line
+
+                line = render_line("service-port.j2", ctx.config.templates_dir,
+                                   lower=keyword(dockerfile, "ENV") == "env", port=port)
+                return [insert_lines_before(dockerfile, instruction, [line])]
+
+            yield self.finding(
+                ctx, instruction,
+                f"EXPOSE {port} without ENV SERVICE_PORT: the master's health check would probe "
+                f"its default port instead",
+                fix=Fix(f"Set SERVICE_PORT={port}", applicability=Applicability.SAFE, build=build),
+            )
+            return
