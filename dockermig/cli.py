@@ -35,6 +35,24 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("-j", "--jobs", type=int, metavar="N", help="worker processes (default: one per CPU)")
     lint.set_defaults(run=run_lint)
 
+    fix = commands.add_parser("fix", help="fix the Dockerfiles under PATHS in place (default: .)")
+    fix.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    fix.add_argument("--diff", action="store_true",
+                     help="print a unified diff instead of writing; exit 1 when there would be changes")
+    fix.add_argument("--unsafe-fixes", action="store_true", help="also apply fixes that may change behaviour")
+    fix.add_argument("--backup", action="store_true",
+                     help="keep the original beside each changed file as <name>.backup (see `restore`)")
+    fix.add_argument("--show-fixes", action="store_true", help="list the fixes applied to each file")
+    fix.add_argument("--report", type=Path, metavar="FILE", help="write the per-file report (.json or .md)")
+    fix.add_argument("--exit-non-zero-on-fix", action="store_true", help="exit 1 when a file was changed")
+    fix.add_argument("--config", type=Path, metavar="FILE", help="use this config file")
+    fix.add_argument("-j", "--jobs", type=int, metavar="N", help="worker processes (default: one per CPU)")
+    fix.set_defaults(run=run_fix)
+
+    restore = commands.add_parser("restore", help="put back the <name>.backup files that `fix --backup` kept")
+    restore.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    restore.set_defaults(run=run_restore)
+
     rule = commands.add_parser("rule", help="explain a rule: what it checks, why, and examples")
     rule.add_argument("code", metavar="CODE")
     rule.set_defaults(run=run_rule)
@@ -85,6 +103,111 @@ def run_lint(args: argparse.Namespace) -> int:
         if any(f.severity >= threshold for f in result.findings):
             return EXIT_FINDINGS
     return EXIT_OK
+
+
+def run_fix(args: argparse.Namespace) -> int:
+    from dockermig.config import ConfigError
+    from dockermig.engine import fix_paths
+    from dockermig.fix import Applicability
+    from dockermig.report import display_path
+    from dockermig.report.summary import summary_lines, write_report
+
+    if args.config is not None and not args.config.is_file():
+        print(f"error: {args.config}: config file not found", file=sys.stderr)
+        return EXIT_ERROR
+    level = Applicability.UNSAFE if args.unsafe_fixes else Applicability.SAFE
+    try:
+        results = fix_paths(args.paths or [Path(".")], config_file=args.config, jobs=args.jobs,
+                            level=level, write=not args.diff, backup=args.backup)
+        fixes = []
+        for fix in _with_progress(results):
+            fixes.append(fix)
+            _print_file(fix, args, display_path)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    out = sys.stderr if args.diff else sys.stdout
+    for line in summary_lines(fixes):
+        print(line, file=out)
+    if args.report:
+        write_report(args.report, fixes)
+    if any(f.status == "error" for f in fixes):
+        return EXIT_ERROR
+    changed = any(f.changed for f in fixes)
+    if changed and (args.diff or args.exit_non_zero_on_fix):
+        return EXIT_FINDINGS
+    for fix in fixes:
+        threshold = fix.result and _threshold(fix)
+        if threshold is not None and any(f.severity >= threshold for f in fix.result.remaining):
+            return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _threshold(fix):
+    from dockermig.config import config_for
+
+    return config_for(fix.path).fail_on
+
+
+def _print_file(fix, args, display_path) -> None:
+    path = display_path(fix.path)
+    if fix.error:
+        print(f"{path}: error: {fix.error}", file=sys.stderr)
+        return
+    if args.diff and fix.changed:
+        import difflib
+
+        sys.stdout.writelines(difflib.unified_diff(
+            fix.result.original.splitlines(keepends=True), fix.result.text.splitlines(keepends=True),
+            fromfile=f"a/{path}", tofile=f"b/{path}"))
+    if args.show_fixes:
+        for finding in fix.result.fixed:
+            print(f"{path}:{finding.line}:{finding.column}: {finding.code} fixed: {finding.fix.title}")
+
+
+def _with_progress(results):
+    """A progress bar on an interactive terminal only: not in CI, pipes or files."""
+    import os
+
+    if not sys.stderr.isatty() or os.environ.get("CI") or os.environ.get("NO_COLOR") == "progress":
+        yield from results
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as progress:
+        task = progress.add_task("fixing", total=None)
+        for result in results:
+            progress.advance(task)
+            yield result
+
+
+def run_restore(args: argparse.Namespace) -> int:
+    from dockermig.discover import is_dockerfile_name
+    from dockermig.report import display_path
+    from dockermig.writer import BACKUP_SUFFIX, WriteError, backup_path, restore
+
+    backups: list[Path] = []
+    for given in args.paths or [Path(".")]:
+        if given.is_dir():
+            backups += sorted(p for p in given.rglob(f"*{BACKUP_SUFFIX}")
+                              if is_dockerfile_name(p.name[: -len(BACKUP_SUFFIX)]) and not p.is_symlink())
+        elif given.name.endswith(BACKUP_SUFFIX) and given.is_file():
+            backups.append(given)
+        elif backup_path(given).is_file():
+            backups.append(backup_path(given))
+        else:
+            print(f"{display_path(given)}: error: no backup to restore", file=sys.stderr)
+            return EXIT_ERROR
+    code = EXIT_OK
+    for backup in backups:
+        try:
+            print(f"restored {display_path(restore(backup))}")
+        except WriteError as error:
+            print(f"{display_path(backup)}: error: {error}", file=sys.stderr)
+            code = EXIT_ERROR
+    if not backups:
+        print("no backups found")
+    return code
 
 
 def run_rule(args: argparse.Namespace) -> int:

@@ -21,6 +21,7 @@ NOT_DOCKERFILE_EXTENSIONS = frozenset(
 class Discovered(NamedTuple):
     path: Path
     error: str | None = None
+    root: Path | None = None  # the tree it was found in: writes never leave it
 
 
 def is_dockerfile_name(name: str) -> bool:
@@ -55,7 +56,7 @@ def discover(paths: Iterable[Path], override: Config | None = None) -> Iterator[
             key = given.resolve()
             if key not in seen:
                 seen.add(key)
-                yield Discovered(given)
+                yield Discovered(given, root=given.parent)
             continue
         try:
             config = override or config_for(given)
@@ -66,7 +67,7 @@ def discover(paths: Iterable[Path], override: Config | None = None) -> Iterator[
             key = path.resolve()
             if key not in seen:
                 seen.add(key)
-                yield Discovered(path)
+                yield Discovered(path, root=given)
 
 
 class _Ignores:

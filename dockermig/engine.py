@@ -124,34 +124,46 @@ def lint_file(path: Path, config: Config | None = None) -> FileResult:
 def lint_paths(
     paths: Iterable[Path], *, config_file: Path | None = None, jobs: int | None = None
 ) -> Iterator[FileResult]:
-    """Lint every Dockerfile under ``paths``, streaming results in a stable order.
+    """Lint every Dockerfile under ``paths``, streaming results in a stable order."""
+    return map_files(_lint_item, discover_files(paths, config_file), jobs=jobs)
 
-    Many files are spread over a process pool (files are independent); a handful are
-    linted in this process, which is faster than starting workers.
-    """
+
+def discover_files(paths: Iterable[Path], config_file: Path | None = None) -> list:
+    """The Dockerfiles under ``paths``, each with the config override (if any) to use."""
     from dockermig.discover import discover
 
     override = load_config(config_file) if config_file else None
-    files = list(discover(paths, override))
+    return [(item, override) for item in discover(paths, override)]
+
+
+def map_files(worker, files: list, *, jobs: int | None = None, **options) -> Iterator:
+    """Run ``worker(discovered, override, **options)`` on every file of ``files``.
+
+    Files are independent: many are spread over a process pool, a handful are done in
+    this process, which is faster than starting workers. Results come in input order.
+    """
+    from functools import partial
+
+    task = partial(_call, worker, options)
     workers = jobs if jobs is not None else min(os.cpu_count() or 1, 8)
     if workers <= 1 or len(files) < 64:
-        for item in files:
-            yield _lint_item(item, override)
+        yield from map(task, files)
         return
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(workers) as pool:
-        chunk = max(1, len(files) // (workers * 8))
-        yield from pool.map(_lint_item, files, [override] * len(files), chunksize=chunk)
+        yield from pool.map(task, files, chunksize=max(1, len(files) // (workers * 8)))
+
+
+def _call(worker, options: dict, file):
+    item, override = file
+    return worker(item, override, **options)
 
 
 def _lint_item(item, override: Config | None) -> FileResult:
-    from dockermig.discover import Discovered
-
-    if isinstance(item, Discovered) and item.error:
+    if item.error:
         return FileResult(item.path, error=item.error)
-    path = item.path if isinstance(item, Discovered) else item
-    return lint_file(path, override)
+    return lint_file(item.path, override)
 
 
 # -- fixing ------------------------------------------------------------------------------
@@ -214,3 +226,78 @@ def fix_text(text: str, *, path: Path | None = None, config: Config | None = Non
     codes = ", ".join(sorted({f.code for f in findings if f.fix is not None}))
     return FixResult(text, text, first, [], first,
                      f"refused: failed to converge after {max_passes} passes ({codes})", max_passes)
+
+
+class FileFix:
+    """The outcome of ``fix`` for one file, for the summary and the report."""
+
+    def __init__(self, path: Path, *, status: str, reason: str = "", result: FixResult | None = None,
+                 backup: bool = False, written: bool = False, error: str | None = None):
+        self.path = path
+        self.status = status  # migrated, master, keep-as-is, needs-review, error
+        self.reason = reason
+        self.result = result
+        self.backup = backup
+        self.written = written
+        self.error = error
+
+    @property
+    def changed(self) -> bool:
+        return self.result is not None and self.result.changed
+
+
+def fix_paths(paths: Iterable[Path], *, config_file: Path | None = None, jobs: int | None = None,
+              level=None, write: bool = True, backup: bool = False) -> Iterator[FileFix]:
+    """Fix every Dockerfile under ``paths`` (in place unless ``write`` is false)."""
+    files = discover_files(paths, config_file)
+    return map_files(_fix_item, files, jobs=jobs, level=level, write=write, backup=backup)
+
+
+def _fix_item(item, override: Config | None, level, write: bool, backup: bool) -> FileFix:
+    if item.error:
+        return FileFix(item.path, status="error", error=item.error)
+    return fix_file(item.path, override, level=level, write=write, backup=backup, root=item.root)
+
+
+def fix_file(path: Path, config: Config | None = None, *, level=None, write: bool = True,
+             backup: bool = False, root: Path | None = None) -> FileFix:
+    from dockermig.writer import WriteError, write_fixed
+
+    try:
+        config = config or config_for(path)
+        text = read_dockerfile(path, config.max_file_size)
+    except (ConfigError, InputError) as error:
+        return FileFix(path, status="error", error=str(error))
+    result = fix_text(text, path=path, config=config, level=level)
+    if result.refused:
+        return FileFix(path, status="error", error=result.refused, result=result)
+    status, reason = _classify(text, result, path, config)
+    fix = FileFix(path, status=status, reason=reason, result=result)
+    if write and result.changed:
+        try:
+            fix.backup = write_fixed(path, text, result.text, root=root or path.parent, backup=backup)
+            fix.written = True
+        except WriteError as error:
+            return FileFix(path, status="error", error=str(error), result=result)
+    return fix
+
+
+def _classify(text: str, result: FixResult, path: Path, config: Config) -> tuple[str, str]:
+    """Where the file stands after fixing: the summary's categories, with a reason."""
+    from dockermig.analysis import Verdict, analyse
+
+    before = analyse(parse(text), path, config.policy)
+    verdict = before.verdict
+    reason = before.reasons[0] if before.reasons else ""
+    if verdict in (Verdict.MIGRATED, Verdict.MASTER_DEFINITION):
+        return "master", ""
+    if verdict is Verdict.KEEP:
+        return "keep-as-is", reason
+    if verdict is Verdict.MIGRATE:
+        after = analyse(parse(result.text), path, config.policy)
+        if after.verdict is Verdict.MIGRATED:
+            return "migrated", f"{before.runtime.image.display} -> {after.runtime.master.image}"
+        return "needs-review", f"{reason}; the migration has no safe fix (see DM101)"
+    if verdict is Verdict.EMPTY:
+        return "needs-review", "no FROM instruction"
+    return "needs-review", reason
