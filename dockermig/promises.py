@@ -39,11 +39,12 @@ def broken_promise(before: Dockerfile, after_text: str, applied: Iterable) -> st
         return f"{codes}: the result would not parse ({after.problems[0].message}, line {after.problems[0].line})"
     if [str(d) for d in before.directives.values()] != [str(d) for d in after.directives.values()]:
         return f"{codes}: the parser directives would change"
+    # a node may change only when a finding whose fix was applied points inside it
     targeted = [(f.start, f.end) for f in applied]
     expected = Counter(
         (kind, text)
         for kind, start, end, text in protected(before)
-        if not any(start <= t_start < end or (t_start < start < t_end) for t_start, t_end in targeted)
+        if not any(start <= t_start and t_end <= end for t_start, t_end in targeted)
     )
     kept = Counter((kind, text) for kind, _, _, text in protected(after))
     missing = expected - kept

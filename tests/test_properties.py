@@ -94,3 +94,76 @@ def test_parse_and_lint_never_raise_on_any_text(text):
 def test_parse_never_raises_on_dockerfile_alphabet(text):
     assert str(parse(text)) == text
     lint_text(text)
+
+
+# -- fix properties ----------------------------------------------------------------------
+
+from dockermig.engine import fix_text  # noqa: E402
+from dockermig.fix import Applicability  # noqa: E402
+
+BASES = st.sampled_from([
+    "python:3.11-slim", "node:18-slim", "python:3.12-alpine", "ubuntu:22.04", "postgres:16",
+    "sutazai-python-agent-master:latest", "sutazai-nodejs-agent-master:latest", "golang:1.22",
+])
+PACKAGES = st.lists(st.sampled_from(["curl", "git", "ffmpeg", "jq", "vim", "python3", "nodejs"]), min_size=1, max_size=4)
+PIP = st.lists(st.sampled_from(["fastapi", "uvicorn", "langchain", "fastapi==0.99.1", "'httpx<0.28'", "PyYAML"]), min_size=1, max_size=3)
+
+
+@st.composite
+def service_dockerfiles(draw):
+    newline = draw(NEWLINE)
+    lines = [draw(st.sampled_from(["", "# service\n", "# syntax=docker/dockerfile:1\n"]))]
+    if draw(st.booleans()):
+        lines.append(f"FROM {draw(BASES)} AS build\nRUN make\n")
+    lines.append(f"FROM {draw(BASES)}\n")
+    for _ in range(draw(st.integers(0, 5))):
+        kind = draw(st.sampled_from(["apt", "apt-multi", "pip", "npm", "user", "env", "copy", "heredoc", "comment"]))
+        if kind == "apt":
+            lines.append(f"RUN apt-get update && apt-get install -y {' '.join(draw(PACKAGES))} && rm -rf /var/lib/apt/lists/*\n")
+        elif kind == "apt-multi":
+            body = "".join(f"        {p} \\\n" + ("        # why\n" if draw(st.booleans()) else "") for p in draw(PACKAGES))
+            lines.append(f"RUN apt-get update \\\n    && apt-get install -y --no-install-recommends \\\n{body}    && rm -rf /var/lib/apt/lists/*\n")
+        elif kind == "pip":
+            lines.append(f"RUN pip install --no-cache-dir {' '.join(draw(PIP))}\n")
+        elif kind == "npm":
+            lines.append("RUN npm install -g pm2 typescript@4.9.5 && npm ci\n")
+        elif kind == "user":
+            lines.append(f"USER {draw(st.sampled_from(['root', 'app', '1000']))}\n")
+        elif kind == "env":
+            lines.append("ENV A=1 \\\n    B=2\n")
+        elif kind == "copy":
+            lines.append("COPY . /app\n")
+        elif kind == "heredoc":
+            lines.append(f"RUN <<EOF\napt-get install -y {' '.join(draw(PACKAGES))}\npip install fastapi\nEOF\n")
+        else:
+            lines.append("# a comment\n")
+    if draw(st.booleans()):
+        lines.append("EXPOSE 8000\n")
+    lines.append(draw(st.sampled_from(['CMD ["python", "app.py"]\n', 'CMD ["node", "i.js"]\n', 'ENTRYPOINT ["tini", "--"]\n', ""])))
+    text = "".join(lines).replace("\n", newline)
+    return text.rstrip("\r\n") if draw(st.booleans()) else text
+
+
+@settings(max_examples=250, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(service_dockerfiles(), st.sampled_from([Applicability.SAFE, Applicability.UNSAFE]))
+def test_fix_keeps_its_promises_and_is_idempotent(text, level):
+    result = fix_text(text, level=level)
+    assert result.refused is None, result.refused
+    again = fix_text(result.text, level=level)
+    assert not again.changed, f"not idempotent:\n{result.text}\n---\n{again.text}"
+    leftover = [f for f in again.findings if f.fix is not None and f.fix.applicability >= level]
+    assert leftover == [], [f.message for f in leftover]
+    try:
+        before = dockerfile.parse_string(text)
+    except dockerfile.GoParseError:
+        return
+    after = dockerfile.parse_string(result.text)  # what BuildKit accepted still parses
+    kept = {"CMD", "ENTRYPOINT", "EXPOSE", "HEALTHCHECK", "ENV", "WORKDIR", "LABEL", "VOLUME", "SHELL", "STOPSIGNAL", "ONBUILD"}
+    assert is_subsequence([c.original for c in before if c.cmd.upper() in kept],
+                          [c.original for c in after if c.cmd.upper() in kept])
+
+
+def is_subsequence(items, sequence) -> bool:
+    """Every item of ``items`` appears in ``sequence``, in order (insertions allowed)."""
+    remaining = iter(sequence)
+    return all(any(item == other for other in remaining) for item in items)

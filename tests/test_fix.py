@@ -1,0 +1,108 @@
+"""The fix engine: edit application, the promise checks, fixture pairs, idempotence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+from dockermig.config import Config
+from dockermig.engine import fix_text, lint_text
+from dockermig.fix import Applicability, Edit, Fix, apply_fixes
+from dockermig.rule import Example, Finding, Rule, Severity
+
+CASES = sorted(p for p in (ROOT / "fixtures" / "fix").iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_before_after_pairs(case: Path):
+    before = (case / "before.Dockerfile").read_bytes().decode()
+    expected = (case / "after.Dockerfile").read_bytes().decode()
+    result = fix_text(before, path=case / "Dockerfile")
+    assert result.refused is None
+    assert result.text == expected
+    again = fix_text(result.text, path=case / "Dockerfile")
+    assert not again.changed, "a second fix changed the text"
+    assert not [f for f in again.findings if f.fix is not None and f.fix.applicability is Applicability.SAFE]
+    unsafe = case / "unsafe.Dockerfile"
+    if unsafe.exists():
+        assert fix_text(before, path=case / "Dockerfile", level=Applicability.UNSAFE).text == unsafe.read_bytes().decode()
+
+
+def test_line_endings_bom_and_final_newline_are_kept():
+    crlf = (ROOT / "fixtures" / "fix" / "crlf" / "after.Dockerfile").read_bytes().decode()
+    assert "\r\n" in crlf and "\n" not in crlf.replace("\r\n", "")
+    bom = (ROOT / "fixtures" / "fix" / "bom-no-final-newline" / "after.Dockerfile").read_bytes()
+    assert bom.startswith(b"\xef\xbb\xbf") and not bom.endswith(b"\n")
+
+
+def finding(code, start, end, fix):
+    return Finding(code, "x", Severity.WARNING, "m", start, end, 1, 1, 1, 1, fix)
+
+
+def test_apply_fixes_sorts_dedupes_and_defers_overlaps():
+    text = "abcdefghij"
+    items = [
+        finding("B", 5, 6, Fix("f1", [Edit(5, 6, "F")])),
+        finding("A", 0, 1, Fix("a", [Edit(0, 1, "A")])),
+        finding("C", 0, 1, Fix("same as a", [Edit(0, 1, "A")])),  # identical edit: applied once
+        finding("D", 4, 7, Fix("starts first", [Edit(4, 7, "")])),  # so f1 overlaps it: deferred
+        finding("E", 9, 9, Fix("unsafe insert", [Edit(9, 9, "!")], Applicability.UNSAFE)),
+    ]
+    result = apply_fixes(text, items, lambda f: f.fix)
+    assert result.text == "Abcdhij"
+    assert {f.code for f in result.applied} == {"A", "C", "D"}
+    assert [f.code for f in result.deferred] == ["B"]
+    assert apply_fixes(text, items[-1:], lambda f: f.fix, Applicability.UNSAFE).text == "abcdefghi!j"
+
+
+def test_a_fix_is_atomic():
+    items = [finding("A", 0, 2, Fix("two edits", [Edit(0, 1, "X"), Edit(6, 8, "")])),
+             finding("B", 7, 9, Fix("clashes with the second edit", [Edit(7, 9, "Y")]))]
+    result = apply_fixes("0123456789", items, lambda f: f.fix)
+    assert result.text == "X12345" + "89"
+    assert [f.code for f in result.deferred] == ["B"]
+
+
+class _DropsComments(Rule):
+    """Test rule that breaks the comment promise.
+
+    ## What it does
+    Deletes every RUN, comments inside included.
+
+    ## Why is this bad?
+    It is a test.
+
+    ## Fix safety
+    Unsafe by design.
+    """
+
+    code = "DM998"
+    name = "drops-comments"
+    severity = Severity.WARNING
+    examples = [Example.valid("FROM x\n"), Example.invalid("FROM x\nRUN a\n")]
+
+    def check(self, ctx):
+        for instruction in ctx.dockerfile.instructions:
+            if instruction.keyword == "RUN":
+                yield self.finding(ctx, instruction, "drop it",
+                                   fix=Fix("drop", [Edit(instruction.start, instruction.end)]))
+
+
+def test_a_fix_that_would_drop_a_comment_is_refused(monkeypatch):
+    from dockermig import engine
+
+    monkeypatch.setattr(engine, "active_rules", lambda config: [_DropsComments()])
+    text = "FROM x\nRUN a \\\n  # keep me\n  b\nCMD [\"x\"]\n"
+    result = fix_text(text, config=Config())
+    assert not result.changed
+    assert result.refused.startswith("refused: DM998: the fix would change or drop the comment '# keep me'")
+
+
+def test_the_fixed_file_lints_without_anything_fixable():
+    text = (ROOT / "fixtures" / "demo-monorepo" / "services" / "flowise" / "Dockerfile").read_text()
+    result = fix_text(text)
+    assert result.changed and result.passes >= 1
+    assert not [f for f in lint_text(result.text) if f.fix and f.fix.applicability is Applicability.SAFE]
