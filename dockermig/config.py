@@ -45,6 +45,8 @@ SCHEMA: dict[str, tuple[Any, str]] = {
     "extend-keep-as-is": (_is_table_list, "a list of keep-as-is tables"),
     "rules": (lambda v: isinstance(v, dict) and all(isinstance(x, dict) for x in v.values()), "a table of rule option tables"),
     "templates": (lambda v: isinstance(v, str), "a directory of Jinja2 templates"),
+    "package-maps": (lambda v: isinstance(v, dict) and all(isinstance(x, dict) for x in v.values()),
+                     "a table of name maps, e.g. apk-to-debian"),
 }
 
 

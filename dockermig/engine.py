@@ -293,10 +293,11 @@ def _classify(text: str, result: FixResult, path: Path, config: Config) -> tuple
         return "master", ""
     if verdict is Verdict.KEEP:
         return "keep-as-is", reason
-    if verdict is Verdict.MIGRATE:
+    if verdict in (Verdict.MIGRATE, Verdict.REVIEW) and result.changed:
         after = analyse(parse(result.text), path, config.policy)
         if after.verdict is Verdict.MIGRATED:
             return "migrated", f"{before.runtime.image.display} -> {after.runtime.master.image}"
+    if verdict is Verdict.MIGRATE:
         return "needs-review", f"{reason}; the migration has no safe fix (see DM101)"
     if verdict is Verdict.EMPTY:
         return "needs-review", "no FROM instruction"

@@ -16,17 +16,22 @@ from __future__ import annotations
 
 import re
 
-from dockermig.edits import NotSafe, insert_lines_after, insert_lines_before, keyword
+from dockermig.edits import NotSafe, insert_lines_after, insert_lines_before, keyword, remove_commands
 from dockermig.fix import Applicability, Edit, Fix
 from dockermig.masters import Master
 from dockermig.packages import RULE_OF_TABLE, deletes_whole, run_removal
 from dockermig.syntax.nodes import Instruction
 from dockermig.syntax.query import arg_defaults, from_words
+from dockermig.syntax.shell import Command, commands, installs, manager_of, unwrap
 
 _WHOLE_VARIABLE = re.compile(r"^\$(?:\{(\w+)(?::?[-+][^}]*)?\}|(\w+))$")
 
 
-def migration_fix(ctx, master: Master, level: Applicability = Applicability.SAFE) -> Fix | None:
+def migration_fix(ctx, master: Master, level: Applicability = Applicability.SAFE,
+                  run_edits=None, title: str | None = None) -> Fix | None:
+    """The migration as one fix. ``run_edits(instruction)`` gives the edits of each RUN
+    of the shipped stage (default: remove what the master ships); raising NotSafe there
+    leaves that RUN as it is, returning None gives up on the whole fix."""
     facts = ctx.facts
     dockerfile = ctx.dockerfile
     runtime = facts.runtime
@@ -36,16 +41,23 @@ def migration_fix(ctx, master: Master, level: Applicability = Applicability.SAFE
     if base_edit is None:
         return None
     instructions = [i for stage in chain for i in stage.instructions]
-    tables = {table for table, (code, name) in RULE_OF_TABLE.items() if ctx.config.is_enabled(code, name)}
+    if run_edits is None:
+        tables = {table for table, (code, name) in RULE_OF_TABLE.items() if ctx.config.is_enabled(code, name)}
+
+        def run_edits(instruction):
+            return run_removal(ctx, instruction, level, tables) if tables else []
+
     removals: list[Edit] = []
     gone: set[Instruction] = set()
     for instruction in instructions:
-        if instruction.keyword != "RUN" or not tables:
+        if instruction.keyword != "RUN":
             continue
         try:
-            edits = run_removal(ctx, instruction, level, tables)
+            edits = run_edits(instruction)
         except NotSafe:
-            continue  # the DM3xx findings stay, for a person
+            continue  # the findings about this RUN stay, for a person
+        if edits is None:
+            return None
         removals += edits
         if deletes_whole(instruction, edits):
             gone.add(instruction)
@@ -63,7 +75,7 @@ def migration_fix(ctx, master: Master, level: Applicability = Applicability.SAFE
                          else insert_lines_after(dockerfile, where, [line]))
         return edits
 
-    return Fix(f"Migrate onto {master.image}", applicability=level, build=build)
+    return Fix(title or f"Migrate onto {master.image}", applicability=level, build=build)
 
 
 def _base_edit(dockerfile, from_: Instruction, master: Master) -> Edit | None:
@@ -120,3 +132,88 @@ def _user_plan(ctx, instructions: list[Instruction], gone: set[Instruction]):
         plan.append((ctx.facts.runtime.stage.from_, False, None))
     return plan
 
+
+
+# -- Alpine / musl services ---------------------------------------------------------------
+
+_APK_COMPANIONS = {("update",), ("upgrade",), ("cache", "clean")}
+
+
+def package_map(config) -> dict[str, str]:
+    """apk -> Debian package names: the rule pack, extended by the config."""
+    from dockermig.packs import load_pack
+
+    mapping = dict(load_pack("package-maps.yaml")["apk-to-debian"])
+    mapping.update(config.data.get("package-maps", {}).get("apk-to-debian", {}))
+    return mapping
+
+
+def unmapped_apk_packages(ctx) -> list[str]:
+    """apk packages of the shipped stage with no known Debian name."""
+    mapping = package_map(ctx.config)
+    missing = []
+    for instruction in _runtime_instructions(ctx):
+        for install in installs(instruction):
+            if install.manager == "apk":
+                missing += [p.name for p in install.packages if p.name not in mapping and p.name not in missing]
+    return missing
+
+
+def _runtime_instructions(ctx) -> list[Instruction]:
+    chain = reversed(list(ctx.facts.runtime.stage.ancestry()))
+    return [i for stage in chain for i in stage.instructions]
+
+
+def alpine_fix(ctx, master: Master) -> Fix | None:
+    """Move an Alpine service onto its master: the migration, with every ``apk add``
+    turned into ``apt-get install`` of the mapped Debian names (those the master ships
+    left out). Unsafe: names map, behaviour (musl vs glibc, versions) may not."""
+    mapping = package_map(ctx.config)
+    dockerfile = ctx.dockerfile
+    lower = keyword(dockerfile, "RUN") == "run"
+
+    def apk_edits(instruction: Instruction):
+        replaced: list[tuple[Command, list[str]]] = []
+        doomed: set[Command] = set()
+        by_command = {i.command: i for i in installs(instruction) if i.manager == "apk"}
+        for command in commands(instruction):
+            managed = manager_of(command)
+            program = unwrap(command)
+            if managed is None or managed[0] != "apk":
+                argv = [v or "" for v in program.argv()]
+                if program.name == "rm" and all(a.startswith("/var/cache/apk") for a in argv[1:] if not a.startswith("-")):
+                    doomed.add(command)
+                continue
+            if command.position < 0:
+                return None
+            install = by_command.get(command)
+            if install is None:
+                verbs = tuple(v for v in (w.value or "" for w in managed[1]) if not v.startswith("-"))
+                if verbs not in _APK_COMPANIONS:
+                    return None  # apk del, apk fix...: undoing virtual packages needs a person
+                doomed.add(command)
+                continue
+            if not install.only_packages or any(p.name not in mapping for p in install.packages):
+                return None
+            names = list(dict.fromkeys(mapping[p.name] for p in install.packages))
+            names = [n for n in names if not master.ships("apt", n)[0]]
+            if names:
+                replaced.append((command, names))
+            else:
+                doomed.add(command)
+        if not replaced and not doomed:
+            return []
+        edits = remove_commands(dockerfile, instruction, doomed) if doomed else []
+        if deletes_whole(instruction, edits):
+            return edits
+        for command, names in replaced:
+            if any(command.start < c.start < command.end for c in instruction.comments):
+                return None
+            from dockermig.render import render_line
+
+            line = render_line("apt-install.j2", ctx.config.templates_dir, lower=lower, packages=names)
+            edits.append(Edit(command.start, command.end, line))
+        return edits
+
+    return migration_fix(ctx, master, Applicability.UNSAFE, run_edits=apk_edits,
+                         title=f"Move from Alpine onto {master.image} (apk packages mapped to Debian)")

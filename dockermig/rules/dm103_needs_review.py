@@ -1,7 +1,8 @@
 """DM103: a service that cannot be moved onto a master by machine."""
 
 from dockermig.analysis import Verdict
-from dockermig.rule import Example, Rule, Severity
+from dockermig.migrate import alpine_fix, unmapped_apk_packages
+from dockermig.rule import Example, FixAvailability, Rule, Severity
 from dockermig.syntax.query import from_words
 
 
@@ -20,6 +21,15 @@ class NeedsReview(Rule):
     Skipping these silently would leave them off the migration plan. Reporting them
     puts each one in front of a person with the reason it needs one.
 
+    ## Fix safety
+    Unsafe, for Alpine/musl services only: the migration onto the master, with every
+    `apk add` rewritten as `apt-get install` of the Debian names from the
+    `apk-to-debian` table (`rules/package-maps.yaml`, extended by `package-maps` in the
+    config), leaving out what the master ships. Names map, behaviour may not (musl and
+    glibc, other versions), so only with `--unsafe-fixes`. A package with no known name,
+    or an `apk del` of a virtual package, leaves the service for review; the message
+    lists the unmapped names.
+
     ## References
     - `dockermig plan` lists these as `needs-review`
     """
@@ -28,12 +38,24 @@ class NeedsReview(Rule):
     name = "needs-review"
     severity = Severity.WARNING
     tags = ("base-image", "migration", "review")
+    fix_availability = FixAvailability.SOMETIMES
 
     examples = [
         Example.valid("FROM python:3.11-slim\nRUN pip install flask\nCMD [\"flask\", \"run\"]\n"),
         Example.invalid(
-            "FROM python:3.11-alpine\nRUN apk add --no-cache gcc musl-dev && pip install psycopg2\nCMD [\"python\", \"app.py\"]\n",
+            "FROM python:3.11-alpine\nRUN apk add --no-cache gcc musl-dev postgresql-dev && pip install psycopg2\n"
+            "CMD [\"python\", \"app.py\"]\n",
             message="Alpine/musl",
+            fixed="FROM sutazai-python-agent-master:latest\nUSER root\n"
+            "RUN apt-get update && apt-get install -y --no-install-recommends libc6-dev && rm -rf /var/lib/apt/lists/*"
+            " && pip install psycopg2\nUSER appuser\nCMD [\"python\", \"app.py\"]\n",
+            applicability="unsafe",
+        ),
+        Example.invalid(
+            "FROM node:18-alpine\nRUN apk add --no-cache chromium-swiftshader\nCMD [\"node\", \"i.js\"]\n",
+            message="no Debian name known for chromium-swiftshader",
+            fixed=None,
+            applicability="unsafe",
         ),
         Example.invalid(
             "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nRUN pip install -r requirements.txt\n",
@@ -47,4 +69,12 @@ class NeedsReview(Rule):
         if facts.verdict is not Verdict.REVIEW:
             return
         image_word, _ = from_words(facts.runtime.stage.from_)
-        yield self.finding(ctx, image_word or facts.runtime.stage.from_, f"needs review: {facts.reasons[0]}")
+        message, fix = f"needs review: {facts.reasons[0]}", None
+        master = facts.policy.master_for_language(facts.review_language)
+        if facts.review_kind == "musl" and master is not None:
+            missing = unmapped_apk_packages(ctx)
+            if missing:
+                message += f"; no Debian name known for {', '.join(missing)}"
+            else:
+                fix = alpine_fix(ctx, master)
+        yield self.finding(ctx, image_word or facts.runtime.stage.from_, message, fix=fix)
