@@ -53,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("paths", nargs="*", type=Path, metavar="PATH")
     restore.set_defaults(run=run_restore)
 
+    init = commands.add_parser("init", help="write the master Dockerfiles and a starter config")
+    init.add_argument("directory", nargs="?", type=Path, default=Path("."), metavar="DIR")
+    init.add_argument("--force", action="store_true", help="overwrite files that exist")
+    init.set_defaults(run=run_init)
+
     rule = commands.add_parser("rule", help="explain a rule: what it checks, why, and examples")
     rule.add_argument("code", metavar="CODE")
     rule.set_defaults(run=run_rule)
@@ -208,6 +213,19 @@ def run_restore(args: argparse.Namespace) -> int:
     if not backups:
         print("no backups found")
     return code
+
+
+def run_init(args: argparse.Namespace) -> int:
+    from dockermig.init import write_init
+
+    try:
+        written = write_init(args.directory, force=args.force)
+    except FileExistsError as error:
+        print(f"error: would overwrite {error}; use --force", file=sys.stderr)
+        return EXIT_ERROR
+    for path in written:
+        print(f"wrote {path}")
+    return EXIT_OK
 
 
 def run_rule(args: argparse.Namespace) -> int:

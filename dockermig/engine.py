@@ -268,7 +268,10 @@ def fix_file(path: Path, config: Config | None = None, *, level=None, write: boo
         text = read_dockerfile(path, config.max_file_size)
     except (ConfigError, InputError) as error:
         return FileFix(path, status="error", error=str(error))
-    result = fix_text(text, path=path, config=config, level=level)
+    try:
+        result = fix_text(text, path=path, config=config, level=level)
+    except ConfigError as error:  # a broken template of the config
+        return FileFix(path, status="error", error=str(error))
     if result.refused:
         return FileFix(path, status="error", error=result.refused, result=result)
     status, reason = _classify(text, result, path, config)

@@ -41,8 +41,17 @@ def _environment(override: str | None):
 
 
 def render(name: str, override: Path | None = None, *, lower: bool = False, **context: Any) -> str:
-    template = _environment(str(override) if override else None).get_template(name)
-    return template.render(kw=_Keywords(lower), **context)
+    """Render a template; a broken (overriding) template is a ConfigError naming it."""
+    import jinja2
+
+    from dockermig.config import ConfigError
+
+    try:
+        template = _environment(str(override) if override else None).get_template(name)
+        return template.render(kw=_Keywords(lower), **context)
+    except jinja2.TemplateError as error:
+        where = f"{override}/{name}" if override and (Path(override) / name).exists() else name
+        raise ConfigError(f"template {where}: {error}") from None
 
 
 def render_line(name: str, override: Path | None = None, *, lower: bool = False, **context: Any) -> str:
