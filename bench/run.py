@@ -37,6 +37,7 @@ BULK_MAX_RATIO = 1 / 20  # dockermig wall time / hadolint wall time, whole corpu
 ONE_FILE_MAX_RATIO = 2.0  # median per-file wall time, dockermig / hadolint
 MEMORY_MAX_MIB = 150  # peak RSS of the biggest dockermig process
 SYNTHETIC_MAX_SECONDS = 1.0  # dockermig on a 10,000-instruction Dockerfile
+FIX_MAX_RATIO = 2.0  # dockermig fix / dockermig lint wall time, whole corpus
 
 BULK_REPEATS = 3
 ONE_FILE_REPEATS = 7
@@ -513,14 +514,43 @@ def synthetic_dockerfile(instructions: int) -> str:
     return "\n".join(out) + "\n"
 
 
-# Every measurement is a function Bench -> Measurement, run in this order. To add one
-# (the planned `dockermig fix` benchmark, say), write the function and append it here:
-# the table, the PASS/MISS summary and latest.json pick it up with no other change.
+def bulk_fix(bench: Bench) -> Measurement:
+    """e. `dockermig fix` over a fresh copy of the corpus (it writes), against
+    `dockermig lint` of the same copy, interleaved in the same run."""
+    n = bench.bulk_repeats
+    print(f"bulk fix: {len(bench.files)} files, {n} run(s), each on a fresh copy ...")
+    root = Path(os.path.commonpath([str(f) for f in bench.files]))
+    fix_runs, lint_runs, changed = [], [], []
+    for i in range(n):
+        copy = bench.workdir / f"fix-copy-{i}"
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(root, copy, symlinks=True)
+        files = [copy / f.relative_to(root) for f in bench.files]
+        before = {f: f.read_bytes() for f in files}
+        lint_runs.append(bench.time_dockermig(files))
+        fix_runs.append(sum(bench.run([bench.dockermig, "fix", *chunk], ok=(0, 1, 2))[0] for chunk in arg_chunks(files)))
+        changed.append(sum(1 for f in files if f.read_bytes() != before[f]))
+        shutil.rmtree(copy, ignore_errors=True)
+    fix, lint = statistics.median(fix_runs), statistics.median(lint_runs)
+    ratio = fix / lint
+    return Measurement(
+        "bulk_fix",
+        rows=[(f"bulk fix, {len(bench.files)} files ({changed[0]} rewritten), vs dockermig lint",
+               seconds(fix), seconds(lint) + " (lint)", f"{ratio:.2f}x of lint")],
+        targets=[Target("bulk fix: fix/lint wall time", ratio, FIX_MAX_RATIO, "x")],
+        raw={"fix_s": fix_runs, "lint_s": lint_runs, "files_changed": changed, "ratio": ratio},
+    )
+
+
+# Every measurement is a function Bench -> Measurement, run in this order. To add one,
+# write the function and append it here: the table, the PASS/MISS summary and
+# latest.json pick it up with no other change.
 MEASUREMENTS: list[Callable[[Bench], Measurement]] = [
     bulk_lint,
     one_file,
     peak_memory,
     synthetic_large_file,
+    bulk_fix,
 ]
 
 

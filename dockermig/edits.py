@@ -44,8 +44,8 @@ def attached_start(dockerfile: Dockerfile, instruction: Instruction) -> int:
 def insert_lines_before(dockerfile: Dockerfile, instruction: Instruction, lines: Iterable[str]) -> Edit:
     """Insert whole lines above the instruction and the comments attached to it."""
     nl = newline(dockerfile)
-    return Edit(attached_start(dockerfile, instruction), attached_start(dockerfile, instruction),
-                "".join(line + nl for line in lines))
+    start = attached_start(dockerfile, instruction)
+    return Edit(start, start, "".join(line + nl for line in lines))
 
 
 def insert_lines_after(dockerfile: Dockerfile, instruction: Instruction, lines: Iterable[str]) -> Edit:
@@ -67,9 +67,14 @@ def delete_instruction(dockerfile: Dockerfile, instruction: Instruction) -> list
             edits.append(Edit(position, comment.start))
         position = comment.end
     end = instruction.end
+    text = dockerfile.text
     if position < end:
+        if end == len(text) and not text.endswith("\n") and not instruction.comments:
+            # the file's last line, without a final newline: the line above becomes the last
+            position = text.rfind("\n", 0, instruction.start)
+            position = position - 1 if position > 0 and text[position - 1] == "\r" else max(position, 0)
         edits.append(Edit(position, end))
-    if instruction.comments and not dockerfile.text[instruction.comments[-1].start : instruction.comments[-1].end].endswith("\n"):
+    if instruction.comments and not text[instruction.comments[-1].start : instruction.comments[-1].end].endswith("\n"):
         raise NotSafe("a comment at the end of the file would lose its line")
     return edits
 

@@ -63,8 +63,11 @@ def active_rules(config: Config) -> list[Rule]:
 
 def lint_text(text: str, *, path: Path | None = None, config: Config | None = None) -> list[Finding]:
     """Findings for one Dockerfile text, sorted by position."""
-    config = config or Config()
-    ctx = _Context(parse(text), path, config)
+    return _lint(parse(text), path, config or Config())[0]
+
+
+def _lint(tree: Dockerfile, path: Path | None, config: Config) -> tuple[list[Finding], _Context]:
+    ctx = _Context(tree, path, config)
     overrides = config.severity
     findings: list[Finding] = []
     for rule in active_rules(config):
@@ -74,7 +77,12 @@ def lint_text(text: str, *, path: Path | None = None, config: Config | None = No
                 finding = finding._replace(severity=severity)
             findings.append(finding)
     findings.sort(key=lambda f: (f.line, f.column, f.code))
-    return findings
+    return findings, ctx
+
+
+def detach(findings: list[Finding]) -> list[Finding]:
+    """Findings that no longer hold their file's tree (see Fix.detached)."""
+    return [f._replace(fix=f.fix.detached()) if f.fix is not None else f for f in findings]
 
 
 def read_dockerfile(path: Path, max_size: int) -> str:
@@ -112,7 +120,7 @@ def lint_file(path: Path, config: Config | None = None) -> FileResult:
         return FileResult(path, error=str(error))
     try:
         text = read_dockerfile(path, config.max_file_size)
-        return FileResult(path, lint_text(text, path=path, config=config), config=config)
+        return FileResult(path, detach(lint_text(text, path=path, config=config)), config=config)
     except InputError as error:
         return FileResult(path, error=str(error), config=config)
     except ConfigError as error:
@@ -177,11 +185,12 @@ class FixResult:
     ``findings`` are those of the first pass (what was wrong); ``fixed`` the ones whose
     fixes were applied over all passes; ``remaining`` what is left after fixing;
     ``refused`` says why the original text was kept, when a promise broke or the loop did
-    not converge.
+    not converge. ``before``/``after`` are the analyses of the first and last pass.
     """
 
     def __init__(self, original: str, text: str, findings: list[Finding], fixed: list[Finding],
-                 remaining: list[Finding], refused: str | None = None, passes: int = 0):
+                 remaining: list[Finding], refused: str | None = None, passes: int = 0,
+                 before=None, after=None):
         self.original = original
         self.text = text
         self.findings = findings
@@ -189,10 +198,18 @@ class FixResult:
         self.remaining = remaining
         self.refused = refused
         self.passes = passes
+        self.before = before
+        self.after = after
 
     @property
     def changed(self) -> bool:
         return self.text != self.original
+
+    def detach(self) -> FixResult:
+        """Drop what holds the trees (analyses, fix builders): for results kept in bulk."""
+        self.findings, self.fixed, self.remaining = detach(self.findings), detach(self.fixed), detach(self.remaining)
+        self.before = self.after = None
+        return self
 
 
 def fix_text(text: str, *, path: Path | None = None, config: Config | None = None,
@@ -205,27 +222,31 @@ def fix_text(text: str, *, path: Path | None = None, config: Config | None = Non
 
     config = config or Config()
     level = Applicability.SAFE if level is None else level
-    first = lint_text(text, path=path, config=config)
-    current, findings = text, first
+    tree = parse(text)
+    first, first_ctx = _lint(tree, path, config)
+    findings, ctx = first, first_ctx
     seen = {text}
     fixed: list[Finding] = []
+
+    def refuse(reason: str, passes: int) -> FixResult:
+        return FixResult(text, text, first, [], first, f"refused: {reason}", passes, first_ctx, first_ctx)
+
     for passes in range(1, max_passes + 1):
-        result = apply_fixes(current, findings, lambda f: f.fix, level)
-        if not result.applied or result.text == current:
-            return FixResult(text, current, first, fixed, findings, None, passes - 1)
-        problem = broken_promise(parse(current), result.text, result.applied)
+        result = apply_fixes(tree.text, findings, lambda f: f.fix, level)
+        if not result.applied or result.text == tree.text:
+            return FixResult(text, tree.text, first, fixed, findings, None, passes - 1, first_ctx, ctx)
+        new_tree = parse(result.text)
+        problem = broken_promise(tree, new_tree, result.applied)
         if problem is not None:
-            return FixResult(text, text, first, [], first, f"refused: {problem}", passes)
+            return refuse(problem, passes)
         if result.text in seen:
-            codes = ", ".join(sorted({f.code for f in result.applied}))
-            return FixResult(text, text, first, [], first, f"refused: fixes cycle ({codes})", passes)
+            return refuse(f"fixes cycle ({', '.join(sorted({f.code for f in result.applied}))})", passes)
         seen.add(result.text)
         fixed.extend(result.applied)
-        current = result.text
-        findings = lint_text(current, path=path, config=config)
+        tree = new_tree
+        findings, ctx = _lint(tree, path, config)
     codes = ", ".join(sorted({f.code for f in findings if f.fix is not None}))
-    return FixResult(text, text, first, [], first,
-                     f"refused: failed to converge after {max_passes} passes ({codes})", max_passes)
+    return refuse(f"failed to converge after {max_passes} passes ({codes})", max_passes)
 
 
 class FileFix:
@@ -273,9 +294,9 @@ def fix_file(path: Path, config: Config | None = None, *, level=None, write: boo
     except ConfigError as error:  # a broken template of the config
         return FileFix(path, status="error", error=str(error))
     if result.refused:
-        return FileFix(path, status="error", error=result.refused, result=result)
-    status, reason = _classify(text, result, path, config)
-    fix = FileFix(path, status=status, reason=reason, result=result)
+        return FileFix(path, status="error", error=result.refused, result=result.detach())
+    status, reason = _classify(result)
+    fix = FileFix(path, status=status, reason=reason, result=result.detach())
     if write and result.changed:
         try:
             fix.backup = write_fixed(path, text, result.text, root=root or path.parent, backup=backup)
@@ -285,21 +306,19 @@ def fix_file(path: Path, config: Config | None = None, *, level=None, write: boo
     return fix
 
 
-def _classify(text: str, result: FixResult, path: Path, config: Config) -> tuple[str, str]:
+def _classify(result: FixResult) -> tuple[str, str]:
     """Where the file stands after fixing: the summary's categories, with a reason."""
-    from dockermig.analysis import Verdict, analyse
+    from dockermig.analysis import Verdict
 
-    before = analyse(parse(text), path, config.policy)
+    before, after = result.before.facts, result.after.facts
     verdict = before.verdict
     reason = before.reasons[0] if before.reasons else ""
     if verdict in (Verdict.MIGRATED, Verdict.MASTER_DEFINITION):
         return "master", ""
     if verdict is Verdict.KEEP:
         return "keep-as-is", reason
-    if verdict in (Verdict.MIGRATE, Verdict.REVIEW) and result.changed:
-        after = analyse(parse(result.text), path, config.policy)
-        if after.verdict is Verdict.MIGRATED:
-            return "migrated", f"{before.runtime.image.display} -> {after.runtime.master.image}"
+    if result.changed and after.verdict is Verdict.MIGRATED:
+        return "migrated", f"{before.runtime.image.display} -> {after.runtime.master.image}"
     if verdict is Verdict.MIGRATE:
         return "needs-review", f"{reason}; the migration has no safe fix (see DM101)"
     if verdict is Verdict.EMPTY:

@@ -67,9 +67,13 @@ class Fix:
     def __repr__(self) -> str:
         return f"<Fix {self.title!r} {self.applicability.label}>"
 
+    def detached(self) -> Fix:
+        """This fix without its builder, which is a closure over the whole tree: built
+        edits stay, unbuilt ones are dropped; the description is what reports need.
+        Results that outlive their file (a bulk run's list, the process pool) use it."""
+        return Fix(self.title, self._edits if self._build is None else (), self.applicability)
+
     def __reduce__(self):
-        # Sent between processes (the lint pool): built edits travel, an unbuilt builder
-        # (a closure over the tree) does not; the description is what reports need.
         return Fix, (self.title, self._edits if self._build is None else (), self.applicability)
 
 

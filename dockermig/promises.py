@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from dockermig.syntax import parse
 from dockermig.syntax.parser import Dockerfile
 
 KEPT_KEYWORDS = frozenset(
@@ -30,11 +29,10 @@ def protected(dockerfile: Dockerfile) -> list[tuple[str, int, int, str]]:
     return nodes
 
 
-def broken_promise(before: Dockerfile, after_text: str, applied: Iterable) -> str | None:
+def broken_promise(before: Dockerfile, after: Dockerfile, applied: Iterable) -> str | None:
     """None when the pass kept every promise, else what it broke, naming the rule(s)."""
     applied = list(applied)
     codes = ", ".join(sorted({f.code for f in applied}))
-    after = parse(after_text)
     if len(after.problems) > len(before.problems):
         return f"{codes}: the result would not parse ({after.problems[0].message}, line {after.problems[0].line})"
     if [str(d) for d in before.directives.values()] != [str(d) for d in after.directives.values()]:

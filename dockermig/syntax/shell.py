@@ -104,14 +104,29 @@ def scripts(instruction: Instruction) -> list[tuple[str, Callable[[int], int]]]:
     found: list[tuple[str, Callable[[int], int]]] = []
     args, base = instruction.args, instruction.args_offset
     if not instruction.is_heredoc_only:
-        found.append((args, lambda i: instruction.source_offset(base + i)))
+        found.append((args, _logical_mapper(instruction, base)))
     first = args.split(None, 1)[0].rsplit("/", 1)[-1] if args.strip() else ""
     if instruction.is_heredoc_only or first in _SHELLS:
         source = instruction.source
         for heredoc in instruction.heredocs:
             start = heredoc.body.start
-            found.append((source[start : heredoc.body.end], lambda i, start=start: start + i))
+            found.append((source[start : heredoc.body.end], start.__add__))
     return found
+
+
+def _logical_mapper(instruction: Instruction, base: int) -> Callable[[int], int]:
+    """Offset in the arguments -> offset in the source; one addition for a one-line RUN."""
+    lstarts, sstarts = instruction._segments
+    if len(lstarts) == 1:
+        return (sstarts[0] - lstarts[0] + base).__add__
+    from bisect import bisect_right
+
+    def to_source(i: int) -> int:
+        i += base
+        j = bisect_right(lstarts, i) - 1
+        return sstarts[j] + i - lstarts[j]
+
+    return to_source
 
 
 def parsed_scripts(instruction: Instruction) -> tuple[Script, ...]:
@@ -120,7 +135,7 @@ def parsed_scripts(instruction: Instruction) -> tuple[Script, ...]:
     cached = instruction.__dict__.get("_scripts")
     if cached is None:
         cached = tuple(
-            _parse_script(text, to_source, index)
+            _place(_parse_script(text), to_source, index)
             for index, (text, to_source) in enumerate(scripts(instruction))
             if _INTERESTING.search(text)
         )
@@ -168,7 +183,13 @@ def _bash_language():
     return tree_sitter_bash.language()
 
 
-def _parse_script(script: str, to_source: Callable[[int], int], index: int) -> Script:
+@lru_cache(maxsize=4096)
+def _parse_script(script: str) -> Script:
+    """Parse a script; offsets are relative to the script (character, not byte).
+
+    Cached by text: the fix loop re-lints files whose RUNs did not change, and real
+    repositories repeat the same RUN lines across many Dockerfiles.
+    """
     data = script.encode("utf-8", "surrogatepass")
     if len(data) == len(script):
         char_at = None
@@ -178,11 +199,8 @@ def _parse_script(script: str, to_source: Callable[[int], int], index: int) -> S
             char_at.extend([i] * len(ch.encode("utf-8", "surrogatepass")))
         char_at.append(len(script))
 
-    def source(byte_offset: int, is_end: bool = False) -> int:
-        i = char_at[byte_offset] if char_at is not None else byte_offset
-        if is_end:  # map the last character, so a span never swallows a continuation after it
-            return to_source(i - 1) + 1 if i > 0 else to_source(0)
-        return to_source(i)
+    def at(byte_offset: int) -> int:
+        return char_at[byte_offset] if char_at is not None else byte_offset
 
     root = _parser().parse(data).root_node
     chain = [e for child in root.named_children if child.type != "comment" for e in _chain(child)]
@@ -193,7 +211,7 @@ def _parse_script(script: str, to_source: Callable[[int], int], index: int) -> S
     while stack:
         node = stack.pop()
         if node.type == "comment":
-            comments.append((source(node.start_byte), source(node.end_byte, True)))
+            comments.append((at(node.start_byte), at(node.end_byte)))
         elif node.type == "command":
             words = []
             for child in node.children:
@@ -202,21 +220,27 @@ def _parse_script(script: str, to_source: Callable[[int], int], index: int) -> S
                 if child.type == "command_name":
                     child = child.children[0] if child.children else child
                 raw = data[child.start_byte : child.end_byte].decode("utf-8", "surrogatepass")
-                words.append(
-                    ShellWord(raw, _literal(child, raw), source(child.start_byte), source(child.end_byte, True))
-                )
+                words.append(ShellWord(raw, _literal(child, raw), at(child.start_byte), at(child.end_byte)))
             if words:
                 position = positions.get((node.start_byte, node.end_byte), -1)
-                found.append(
-                    Command(tuple(words), source(node.start_byte), source(node.end_byte, True), index, position)
-                )
+                found.append(Command(tuple(words), at(node.start_byte), at(node.end_byte), 0, position))
         stack.extend(reversed(node.named_children))
     found.sort(key=lambda c: c.start)
-    return Script(
-        tuple(found),
-        tuple((source(e.start_byte), source(e.end_byte, True)) for e in chain),
-        tuple(sorted(comments)),
-    )
+    return Script(tuple(found), tuple((at(e.start_byte), at(e.end_byte)) for e in chain), tuple(sorted(comments)))
+
+
+def _place(script: Script, to_source: Callable[[int], int], index: int) -> Script:
+    """A parsed script's relative offsets moved to the Dockerfile source. An end maps
+    through its last character, so a span never swallows a continuation after it."""
+
+    def span(start: int, end: int) -> tuple[int, int]:
+        return to_source(start), (to_source(end - 1) + 1 if end > start else to_source(start))
+
+    commands = []
+    for command in script.commands:
+        words = tuple(ShellWord(w.text, w.value, *span(w.start, w.end)) for w in command.words)
+        commands.append(Command(words, *span(command.start, command.end), index, command.position))
+    return Script(tuple(commands), tuple(span(*e) for e in script.chain), tuple(span(*c) for c in script.comments))
 
 
 def _chain(node) -> list:
