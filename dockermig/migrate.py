@@ -28,7 +28,7 @@ _WHOLE_VARIABLE = re.compile(r"^\$(?:\{(\w+)(?::?[-+][^}]*)?\}|(\w+))$")
 
 
 def migration_fix(ctx, master: Master, level: Applicability = Applicability.SAFE,
-                  run_edits=None, title: str | None = None) -> Fix | None:
+                  run_edits=None, title: str | None = None, build_stages: bool = False) -> Fix | None:
     """The migration as one fix. ``run_edits(instruction)`` gives the edits of each RUN
     of the shipped stage (default: remove what the master ships); raising NotSafe there
     leaves that RUN as it is, returning None gives up on the whole fix."""
@@ -62,6 +62,7 @@ def migration_fix(ctx, master: Master, level: Applicability = Applicability.SAFE
         if deletes_whole(instruction, edits):
             gone.add(instruction)
     plan = _user_plan(ctx, instructions, gone)
+    build_edits = _build_stage_edits(ctx, chain) if build_stages else []
 
     def build() -> list[Edit]:
         from dockermig.render import render_line
@@ -69,6 +70,10 @@ def migration_fix(ctx, master: Master, level: Applicability = Applicability.SAFE
         override = ctx.config.templates_dir
         lower = keyword(dockerfile, "USER") == "user"
         edits = [base_edit, *removals]
+        for stage_from, stage_master in build_edits:
+            edits.append(_base_edit(dockerfile, stage_from, stage_master))
+            edits.append(insert_lines_after(dockerfile, stage_from, [
+                render_line("user.j2", override, lower=lower, user="root")]))
         for where, before, user in plan:
             line = render_line("user.j2", override, lower=lower, user=user or master.user)
             edits.append(insert_lines_before(dockerfile, where, [line]) if before
@@ -76,6 +81,22 @@ def migration_fix(ctx, master: Master, level: Applicability = Applicability.SAFE
         return edits
 
     return Fix(title or f"Migrate onto {master.image}", applicability=level, build=build)
+
+
+def _build_stage_edits(ctx, runtime_chain) -> list[tuple[Instruction, Master]]:
+    """Build stages to move too (rule option ``build-stages``): those on a Python or Node
+    image the master can stand in for. They build as root, so ``USER root`` follows."""
+    moved = []
+    for facts in ctx.facts.stages:
+        stage = facts.stage
+        if stage in runtime_chain or stage.image is None or facts.master or facts.keep:
+            continue
+        stage_master = ctx.facts.policy.master_for_language(facts.image_language)
+        if stage_master is None or facts.musl or facts.windows or facts.distroless:
+            continue
+        if _base_edit(ctx.dockerfile, stage.from_, stage_master) is not None:
+            moved.append((stage.from_, stage_master))
+    return moved
 
 
 def _base_edit(dockerfile, from_: Instruction, master: Master) -> Edit | None:

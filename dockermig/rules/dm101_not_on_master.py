@@ -36,6 +36,11 @@ class NotOnMaster(Rule):
     switches to its own user, `USER appuser` is added before CMD/ENTRYPOINT as in the
     master template. Inserted lines come from the `user.j2` template.
 
+    ## Configuration
+    - `build-stages` (bool, default false): move build stages on a Python or Node image
+      onto the master too (followed by `USER root`, since they build as root); by default
+      stages that only produce artefacts keep their bases.
+
     ## References
     - hadolint DL3026 (trusted registries) checks registries only; this checks images
     """
@@ -45,6 +50,7 @@ class NotOnMaster(Rule):
     severity = Severity.ERROR
     tags = ("base-image", "migration")
     fix_availability = FixAvailability.SOMETIMES
+    options = {"build-stages": False}
 
     examples = [
         Example.valid("FROM sutazai-python-agent-master:latest\nCOPY . /app\nCMD [\"python\", \"main.py\"]\n"),
@@ -79,6 +85,13 @@ class NotOnMaster(Rule):
             "ARG BASE_IMAGE=python:3.11-slim\nFROM ${BASE_IMAGE}\nLABEL base=${BASE_IMAGE}\nCMD [\"python\", \"-m\", \"app\"]\n",
             fixed=None,  # the ARG feeds a LABEL too: a person decides
         ),
+        Example.invalid(
+            "FROM python:3.11 AS wheels\nRUN pip wheel -w /w requests\n"
+            "FROM python:3.11-slim\nCOPY --from=wheels /w /w\nCMD [\"python\", \"-m\", \"app\"]\n",
+            config={"rules": {"DM101": {"build-stages": True}}},
+            fixed="FROM sutazai-python-agent-master:latest AS wheels\nUSER root\nRUN pip wheel -w /w requests\n"
+            "FROM sutazai-python-agent-master:latest\nCOPY --from=wheels /w /w\nUSER appuser\nCMD [\"python\", \"-m\", \"app\"]\n",
+        ),
     ]
 
     def check(self, ctx):
@@ -92,5 +105,5 @@ class NotOnMaster(Rule):
             ctx,
             where,
             f"{facts.reasons[0]} is not on its master: use {facts.target.image}",
-            fix=migration_fix(ctx, facts.target),
+            fix=migration_fix(ctx, facts.target, build_stages=bool(self.settings["build-stages"])),
         )
