@@ -58,6 +58,16 @@ def insert_lines_after(dockerfile: Dockerfile, instruction: Instruction, lines: 
     return Edit(end, end, text)
 
 
+def delete_lines(dockerfile: Dockerfile, start: int, end: int) -> list[Edit]:
+    """Delete whole lines ``[start, end)``; at the end of a file without a final newline,
+    the line above becomes the last one (so the file still ends without one)."""
+    text = dockerfile.text
+    if end == len(text) and not text.endswith("\n"):
+        newline_at = text.rfind("\n", 0, start)
+        start = newline_at - 1 if newline_at > 0 and text[newline_at - 1] == "\r" else max(newline_at, 0)
+    return [Edit(start, end)]
+
+
 def delete_instruction(dockerfile: Dockerfile, instruction: Instruction) -> list[Edit]:
     """Delete an instruction's lines, keeping its inner comment lines as comments."""
     edits = []
@@ -68,14 +78,10 @@ def delete_instruction(dockerfile: Dockerfile, instruction: Instruction) -> list
         position = comment.end
     end = instruction.end
     text = dockerfile.text
-    if position < end:
-        if end == len(text) and not text.endswith("\n") and not instruction.comments:
-            # the file's last line, without a final newline: the line above becomes the last
-            position = text.rfind("\n", 0, instruction.start)
-            position = position - 1 if position > 0 and text[position - 1] == "\r" else max(position, 0)
-        edits.append(Edit(position, end))
     if instruction.comments and not text[instruction.comments[-1].start : instruction.comments[-1].end].endswith("\n"):
         raise NotSafe("a comment at the end of the file would lose its line")
+    if position < end:
+        edits += delete_lines(dockerfile, position, end) if position == instruction.start else [Edit(position, end)]
     return edits
 
 

@@ -25,6 +25,7 @@ class FileResult:
         self.findings = findings or []
         self.error = error
         self.config = config
+        self.suppressed: list[tuple[Finding, str]] = []  # silenced findings, with the reason
 
 
 class _Context(LintContext):
@@ -34,6 +35,9 @@ class _Context(LintContext):
         self.dockerfile = dockerfile
         self.path = path
         self.config = config
+        self.pragmas: list = []
+        self.suppressed: list = []  # (finding, suppression) pairs
+        self.used_suppressions: set = set()
 
     @cached_property
     def facts(self):
@@ -67,17 +71,37 @@ def lint_text(text: str, *, path: Path | None = None, config: Config | None = No
 
 
 def _lint(tree: Dockerfile, path: Path | None, config: Config) -> tuple[list[Finding], _Context]:
+    """Run the rules, then the suppressions, then the rules that judge suppressions."""
+    from dockermig.pragmas import apply, suppressions
+
     ctx = _Context(tree, path, config)
+    rules = active_rules(config)
+    findings = _run([r for r in rules if not r.after_suppressions], ctx, config)
+    ctx.pragmas = suppressions(tree) if "ignore" in tree.text else []
+    if ctx.pragmas:
+        findings, ctx.suppressed, ctx.used_suppressions = apply(findings, ctx.pragmas, _hadolint_codes)
+        findings += _run([r for r in rules if r.after_suppressions], ctx, config)
+    findings.sort(key=lambda f: (f.line, f.column, f.code))
+    return findings, ctx
+
+
+def _run(rules: list[Rule], ctx: _Context, config: Config) -> list[Finding]:
     overrides = config.severity
     findings: list[Finding] = []
-    for rule in active_rules(config):
+    for rule in rules:
         for finding in rule.check(ctx):
             severity = overrides.get(finding.code) or overrides.get(finding.name)
             if severity is not None and severity != finding.severity:
                 finding = finding._replace(severity=severity)
             findings.append(finding)
-    findings.sort(key=lambda f: (f.line, f.column, f.code))
-    return findings, ctx
+    return findings
+
+
+def _hadolint_codes(code: str) -> tuple[str, ...]:
+    from dockermig.registry import rule_by_key
+
+    rule = rule_by_key(code)
+    return rule.hadolint if rule is not None else ()
 
 
 def detach(findings: list[Finding]) -> list[Finding]:
@@ -113,14 +137,21 @@ def read_dockerfile(path: Path, max_size: int) -> str:
         ) from None
 
 
-def lint_file(path: Path, config: Config | None = None) -> FileResult:
+def lint_file(path: Path, config: Config | None = None, with_edits: bool = False) -> FileResult:
     try:
         config = config or config_for(path)
     except ConfigError as error:
         return FileResult(path, error=str(error))
     try:
         text = read_dockerfile(path, config.max_file_size)
-        return FileResult(path, detach(lint_text(text, path=path, config=config)), config=config)
+        findings, ctx = _lint(parse(text), path, config)
+        if with_edits:  # reporters that print the edits (SARIF) need them built here
+            for finding in findings:
+                if finding.fix is not None:
+                    finding.fix.edits
+        result = FileResult(path, detach(findings), config=config)
+        result.suppressed = [(f._replace(fix=None), s.reason) for f, s in ctx.suppressed]
+        return result
     except InputError as error:
         return FileResult(path, error=str(error), config=config)
     except ConfigError as error:
@@ -130,10 +161,10 @@ def lint_file(path: Path, config: Config | None = None) -> FileResult:
 
 
 def lint_paths(
-    paths: Iterable[Path], *, config_file: Path | None = None, jobs: int | None = None
+    paths: Iterable[Path], *, config_file: Path | None = None, jobs: int | None = None, with_edits: bool = False
 ) -> Iterator[FileResult]:
     """Lint every Dockerfile under ``paths``, streaming results in a stable order."""
-    return map_files(_lint_item, discover_files(paths, config_file), jobs=jobs)
+    return map_files(_lint_item, discover_files(paths, config_file), jobs=jobs, with_edits=with_edits)
 
 
 def discover_files(paths: Iterable[Path], config_file: Path | None = None) -> list:
@@ -168,10 +199,10 @@ def _call(worker, options: dict, file):
     return worker(item, override, **options)
 
 
-def _lint_item(item, override: Config | None) -> FileResult:
+def _lint_item(item, override: Config | None, with_edits: bool = False) -> FileResult:
     if item.error:
         return FileResult(item.path, error=item.error)
-    return lint_file(item.path, override)
+    return lint_file(item.path, override, with_edits)
 
 
 # -- fixing ------------------------------------------------------------------------------

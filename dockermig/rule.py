@@ -99,6 +99,8 @@ class LintContext:
     facts: FileFacts
     path: Path | None
     config: Config
+    pragmas: list  # the file's suppression comments
+    used_suppressions: set  # (pragma index, code) pairs that silenced a finding
 
 
 class Rule:
@@ -112,6 +114,8 @@ class Rule:
     options: ClassVar[dict[str, Any]] = {}
     aliases: ClassVar[tuple[str, ...]] = ()
     hadolint: ClassVar[tuple[str, ...]] = ()  # hadolint codes this rule corresponds to
+    # runs after the suppressions are applied, and sees them (ctx.pragmas)
+    after_suppressions: ClassVar[bool] = False
     examples: ClassVar[list[Example]] = []
 
     def __init__(self, options: dict[str, Any] | None = None):

@@ -20,7 +20,8 @@ from dockermig.rule import Example, Finding, Rule
 @contextmanager
 def _context(rule: type[Rule], example: Example):
     """(path, config) for an example: a temporary build context when it has files."""
-    config = Config(data={**example.config, "select": [rule.code]})
+    select = list(dict.fromkeys([*example.config.get("select", []), rule.code]))
+    config = Config(data={**example.config, "select": select})
     if not example.files:
         yield None, config
         return

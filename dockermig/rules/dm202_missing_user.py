@@ -27,6 +27,7 @@ class MissingUser(Rule):
     name = "missing-user"
     severity = Severity.WARNING
     tags = ("security", "user")
+    hadolint = ("DL3002",)
 
     examples = [
         Example.valid("FROM sutazai-nodejs-agent-master:latest\nCMD [\"node\", \"index.js\"]\n"),
