@@ -14,6 +14,7 @@ from dockermig import __version__
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 SEVERITIES = ("error", "warning", "info")
+FORMATS = ("text", "json", "sarif", "github", "junit", "gitlab")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,13 +26,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     lint = commands.add_parser("lint", help="lint the Dockerfiles under PATHS (default: .)")
     lint.add_argument("paths", nargs="*", type=Path, metavar="PATH")
-    lint.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    lint.add_argument("--format", action="append", choices=FORMATS, dest="formats", metavar="FORMAT",
+                      help=f"output format, repeatable: {', '.join(FORMATS)} (default: text)")
+    lint.add_argument("-o", "--output", action="append", type=Path, dest="outputs", metavar="FILE",
+                      help="write the n-th --format to this file (repeatable); the rest go to stdout")
     lint.add_argument("--config", type=Path, metavar="FILE",
                       help="use this config file instead of searching upward from each path")
     lint.add_argument("--fail-on", choices=SEVERITIES,
                       help="lowest severity that fails the run (default: from config, else info)")
     lint.add_argument("--exit-zero", action="store_true",
                       help="exit 0 even when there are findings (errors still exit 2)")
+    lint.add_argument("--statistics", action="store_true", help="count findings per rule instead of listing them")
+    lint.add_argument("--baseline", type=Path, metavar="FILE",
+                      help="report only findings not recorded in FILE; its stale entries fail the run")
+    lint.add_argument("--write-baseline", type=Path, metavar="FILE", help="record today's findings in FILE")
     lint.add_argument("-j", "--jobs", type=int, metavar="N", help="worker processes (default: one per CPU)")
     lint.set_defaults(run=run_lint)
 
@@ -77,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_lint(args: argparse.Namespace) -> int:
+    import importlib
+
+    from dockermig.baseline import BaselineError, apply_baseline, write_baseline
     from dockermig.config import ConfigError
     from dockermig.engine import lint_paths
     from dockermig.rule import Severity
@@ -84,24 +95,59 @@ def run_lint(args: argparse.Namespace) -> int:
     if args.config is not None and not args.config.is_file():
         print(f"error: {args.config}: config file not found", file=sys.stderr)
         return EXIT_ERROR
-    if args.format == "json":
-        from dockermig.report.json import render
-    else:
-        from dockermig.report.text import render
+    formats = args.formats or ["text"]
+    outputs = args.outputs or []
+    if len(formats) - len(outputs) > 1 or len(outputs) > len(formats):
+        print("error: give one --output FILE for every --format but (at most) one", file=sys.stderr)
+        return EXIT_ERROR
+    fingerprints = bool(args.baseline or args.write_baseline) or any(f in ("sarif", "gitlab") for f in formats)
     try:
-        results = list(lint_paths(args.paths or [Path(".")], config_file=args.config, jobs=args.jobs))
+        results = list(lint_paths(args.paths or [Path(".")], config_file=args.config, jobs=args.jobs,
+                                  with_edits="sarif" in formats, with_fingerprints=fingerprints))
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_ERROR
-    out, err = render(results)
-    for line in err:
-        print(line, file=sys.stderr)
-    if out:
-        print("\n".join(out))
+    if args.write_baseline:
+        count = write_baseline(args.write_baseline, results)
+        print(f"wrote {count} finding{'s' * (count != 1)} to {args.write_baseline}", file=sys.stderr)
+        return EXIT_ERROR if any(r.error for r in results) else EXIT_OK
+    stale = []
+    if args.baseline:
+        try:
+            stale = apply_baseline(args.baseline, results)
+        except BaselineError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_ERROR
+    errors_printed = False
+    for index, name in enumerate(formats):
+        render = importlib.import_module(f"dockermig.report.{name}").render
+        target = outputs[index] if index < len(outputs) else None
+        if name == "text":
+            from dockermig.report.text import use_color
+
+            out, err = render(results, color=target is None and use_color(), statistics=args.statistics)
+        else:
+            out, err = render(results)
+        if not errors_printed:
+            for line in err:
+                print(line, file=sys.stderr)
+            errors_printed = True
+        text = "\n".join(out) + "\n" if out else ""
+        if target is None:
+            sys.stdout.write(text)
+        else:
+            from dockermig.writer import atomic_write
+
+            atomic_write(target, text.encode("utf-8"))
+    for path, code, _ in stale:
+        print(f"{path}: stale baseline entry {code} (fixed since): run --write-baseline to shrink the baseline",
+              file=sys.stderr)
     if any(r.error for r in results):
         return EXIT_ERROR
     if args.exit_zero:
         return EXIT_OK
+    if stale:
+        return EXIT_FINDINGS
     override = Severity.parse(args.fail_on) if args.fail_on else None
     for result in results:
         threshold = override or (result.config.fail_on if result.config else Severity.INFO)

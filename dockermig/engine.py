@@ -137,18 +137,24 @@ def read_dockerfile(path: Path, max_size: int) -> str:
         ) from None
 
 
-def lint_file(path: Path, config: Config | None = None, with_edits: bool = False) -> FileResult:
+def lint_file(path: Path, config: Config | None = None, with_edits: bool = False,
+              with_fingerprints: bool = False) -> FileResult:
     try:
         config = config or config_for(path)
     except ConfigError as error:
         return FileResult(path, error=str(error))
     try:
         text = read_dockerfile(path, config.max_file_size)
-        findings, ctx = _lint(parse(text), path, config)
+        tree = parse(text)
+        findings, ctx = _lint(tree, path, config)
         if with_edits:  # reporters that print the edits (SARIF) need them built here
             for finding in findings:
                 if finding.fix is not None:
                     finding.fix.edits
+        if with_fingerprints:
+            from dockermig.baseline import fingerprinted
+
+            findings = fingerprinted(tree, findings)
         result = FileResult(path, detach(findings), config=config)
         result.suppressed = [(f._replace(fix=None), s.reason) for f, s in ctx.suppressed]
         return result
@@ -161,10 +167,12 @@ def lint_file(path: Path, config: Config | None = None, with_edits: bool = False
 
 
 def lint_paths(
-    paths: Iterable[Path], *, config_file: Path | None = None, jobs: int | None = None, with_edits: bool = False
+    paths: Iterable[Path], *, config_file: Path | None = None, jobs: int | None = None,
+    with_edits: bool = False, with_fingerprints: bool = False,
 ) -> Iterator[FileResult]:
     """Lint every Dockerfile under ``paths``, streaming results in a stable order."""
-    return map_files(_lint_item, discover_files(paths, config_file), jobs=jobs, with_edits=with_edits)
+    return map_files(_lint_item, discover_files(paths, config_file), jobs=jobs,
+                     with_edits=with_edits, with_fingerprints=with_fingerprints)
 
 
 def discover_files(paths: Iterable[Path], config_file: Path | None = None) -> list:
@@ -199,10 +207,10 @@ def _call(worker, options: dict, file):
     return worker(item, override, **options)
 
 
-def _lint_item(item, override: Config | None, with_edits: bool = False) -> FileResult:
+def _lint_item(item, override: Config | None, with_edits: bool = False, with_fingerprints: bool = False) -> FileResult:
     if item.error:
         return FileResult(item.path, error=item.error)
-    return lint_file(item.path, override, with_edits)
+    return lint_file(item.path, override, with_edits, with_fingerprints)
 
 
 # -- fixing ------------------------------------------------------------------------------

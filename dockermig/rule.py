@@ -59,6 +59,9 @@ class Finding(NamedTuple):
     end_line: int
     end_column: int
     fix: Fix | None = None
+    # stable across unrelated edits: code + the instruction's text + the flagged text
+    # (set by the engine for baselines and CI formats, which match findings over time)
+    fingerprint: str = ""
 
 
 class Example(NamedTuple):

@@ -30,7 +30,9 @@ def test_demo_repo_text(capsys, monkeypatch):
     code, out, err = run(capsys, "lint")
     assert code == 1 and err == ""
     assert "agents/autogpt/Dockerfile:2:6: DM101 [*] Python service (base image python:3.11-slim) is not on its master" in out
-    assert out.strip().splitlines()[-1].startswith("Found ")
+    assert any(line.startswith("Found ") for line in out.splitlines())
+    assert "[*] 18 fixable with `dockermig fix`." in out
+    assert "2 more fixes available with `dockermig fix --unsafe-fixes`." in out
 
 
 def test_json_format(capsys):
