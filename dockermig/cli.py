@@ -66,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--force", action="store_true", help="overwrite files that exist")
     init.set_defaults(run=run_init)
 
+    check = commands.add_parser("check-config", help="validate the config that applies to PATH (default: .)")
+    check.add_argument("path", nargs="?", type=Path, default=Path("."), metavar="PATH")
+    check.add_argument("--config", type=Path, metavar="FILE", help="validate this file instead")
+    check.set_defaults(run=run_check_config)
+
     rule = commands.add_parser("rule", help="explain a rule: what it checks, why, and examples")
     rule.add_argument("code", metavar="CODE")
     rule.set_defaults(run=run_rule)
@@ -271,6 +276,30 @@ def run_init(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     for path in written:
         print(f"wrote {path}")
+    return EXIT_OK
+
+
+def run_check_config(args: argparse.Namespace) -> int:
+    from dockermig.config import ConfigError, config_for, load_config
+
+    try:
+        if args.config is not None:
+            if not args.config.is_file():
+                raise ConfigError(f"{args.config}: config file not found")
+            config = load_config(args.config)
+        else:
+            config = config_for(args.path)
+        if config.source is None:
+            print(f"no config file at or above {args.path}: the defaults apply")
+            return EXIT_OK
+        policy = config.policy  # builds the masters (reading their Dockerfiles) and the catalogue
+        templates = config.templates_dir
+        if templates is not None and not templates.is_dir():
+            raise ConfigError(f"{config.source}: templates directory {templates} not found")
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"ok: {config.source} ({len(policy.masters)} masters, {len(policy.catalogue)} keep-as-is entries)")
     return EXIT_OK
 
 

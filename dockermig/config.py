@@ -112,7 +112,12 @@ class Config:
         try:
             return build_policy(self.data, self.root)
         except PolicyError as error:
-            raise ConfigError(f"{self.source}: {error}") from None
+            try:
+                line = _line_of(self.source.read_text(encoding="utf-8"), error.key) if error.key else None
+            except (OSError, AttributeError):
+                line = None
+            where = f"{self.source}:{line}" if line else str(self.source)
+            raise ConfigError(f"{where}: {error}") from None
 
     def is_enabled(self, code: str, name: str) -> bool:
         """The most specific matching selector wins; on a tie, ignore wins (ruff's rule)."""

@@ -19,7 +19,12 @@ MANAGERS = ("apt", "pip", "npm")
 
 
 class PolicyError(ValueError):
-    """A master, catalogue or language entry that cannot be used."""
+    """A master, catalogue or language entry that cannot be used; ``key`` is the text to
+    look for in the config to point at the line."""
+
+    def __init__(self, message: str, key: str | None = None):
+        super().__init__(message)
+        self.key = key
 
 
 class ImagePattern(NamedTuple):
@@ -215,9 +220,22 @@ def _replace_or_extend(config: dict[str, Any], key: str, builtin: list[Any]) -> 
     return base + list(config.get(f"extend-{key}", []))
 
 
+MASTER_KEYS = frozenset({"name", "image", "language", "base", "user", "uid", "workdir", "port", "health_path",
+                         "packages", "aliases", "dockerfile", "replaces"})
+CATALOGUE_KEYS = frozenset({"image", "category", "tags", "user", "binaries", "packages"})
+
+
+def _check_keys(raw: dict[str, Any], allowed: frozenset[str], what: str) -> None:
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise PolicyError(f"{what}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(allowed))})",
+                          unknown[0])
+
+
 def catalogue_entry(raw: dict[str, Any]) -> CatalogueEntry:
     if not isinstance(raw, dict) or "image" not in raw or "category" not in raw:
         raise PolicyError(f"keep-as-is entry {raw!r} needs 'image' and 'category'")
+    _check_keys(raw, CATALOGUE_KEYS, f"keep-as-is entry {raw['image']}")
     tags = tuple(raw.get("tags", ()))
     return CatalogueEntry(
         ImagePattern.parse(str(raw["image"]), tags),
@@ -232,6 +250,11 @@ def master_from_dict(raw: dict[str, Any], root: Path | None) -> Master:
     if not isinstance(raw, dict) or "image" not in raw:
         raise PolicyError(f"master entry {raw!r} needs at least 'image'")
     image = str(raw["image"])
+    _check_keys(raw, MASTER_KEYS, f"master {image}")
+    unknown_tables = sorted(set(raw.get("packages") or {}) - set(MANAGERS))
+    if unknown_tables:
+        raise PolicyError(f"master {image}: unknown package table(s) {', '.join(unknown_tables)} (apt, pip, npm)",
+                          unknown_tables[0])
     name = str(raw.get("name") or parse_image_ref(image).name)
     fields: dict[str, Any] = {
         "name": name,
@@ -264,7 +287,7 @@ def master_from_dict(raw: dict[str, Any], root: Path | None) -> Master:
         if not fields["language"]:
             fields["language"] = read.language or ""
     if not fields["language"]:
-        raise PolicyError(f"master {name}: 'language' is required (python or node)")
+        raise PolicyError(f"master {name}: 'language' is required (python or node)", image)
     fields["packages"] = packages
     return Master(**fields)
 

@@ -139,3 +139,23 @@ def test_broken_master_definition_is_a_config_error(tmp_path):
     write(tmp_path / ".dockermig.yaml", "masters:\n  - image: acme/x\n")
     result = lint_file(write(tmp_path / "Dockerfile", PY_SERVICE))
     assert "'language' is required" in result.error
+
+
+def test_check_config_command(tmp_path, capsys):
+    from dockermig.cli import main
+
+    good = write(tmp_path / "good" / ".dockermig.yaml", "select: [DM1]\n")
+    assert main(["check-config", str(good.parent)]) == 0
+    assert capsys.readouterr().out.startswith(f"ok: {good}")
+    bad = write(tmp_path / "bad" / ".dockermig.yaml", """\
+        fail-on: warning
+        extend-masters:
+          - image: acme/py:1
+            language: python
+            colour: red
+        """)
+    assert main(["check-config", str(bad.parent)]) == 2
+    assert capsys.readouterr().err == f"error: {bad}:5: master acme/py:1: unknown key(s) colour (known: aliases, base, dockerfile, health_path, image, language, name, packages, port, replaces, uid, user, workdir)\n"
+    assert main(["check-config", "--config", str(tmp_path / "nope.yaml")]) == 2
+    assert main(["check-config", str(tmp_path)]) == 0  # no config: defaults
+    capsys.readouterr()
