@@ -61,6 +61,19 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("paths", nargs="*", type=Path, metavar="PATH")
     restore.set_defaults(run=run_restore)
 
+    plan = commands.add_parser("plan", help="the migration matrix: every service classified and ranked P0-P3")
+    plan.add_argument("path", nargs="?", type=Path, default=Path("."), metavar="PATH")
+    plan.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    plan.add_argument("--waves", type=int, metavar="N", help="group the services to migrate into waves of N")
+    plan.add_argument("--config", type=Path, metavar="FILE", help="use this config file")
+    plan.set_defaults(run=run_plan)
+
+    status = commands.add_parser("status", help="migration progress (text, JSON or Prometheus metrics)")
+    status.add_argument("path", nargs="?", type=Path, default=Path("."), metavar="PATH")
+    status.add_argument("--format", choices=("text", "json", "prometheus"), default="text")
+    status.add_argument("--config", type=Path, metavar="FILE", help="use this config file")
+    status.set_defaults(run=run_status)
+
     init = commands.add_parser("init", help="write the master Dockerfiles and a starter config")
     init.add_argument("directory", nargs="?", type=Path, default=Path("."), metavar="DIR")
     init.add_argument("--force", action="store_true", help="overwrite files that exist")
@@ -264,6 +277,54 @@ def run_restore(args: argparse.Namespace) -> int:
     if not backups:
         print("no backups found")
     return code
+
+
+def _plan(args: argparse.Namespace):
+    from dockermig.config import ConfigError
+    from dockermig.plan import build_plan
+
+    if not args.path.is_dir():
+        raise ConfigError(f"{args.path}: not a directory")
+    if args.config is not None and not args.config.is_file():
+        raise ConfigError(f"{args.config}: config file not found")
+    entries, errors = build_plan(args.path, args.config)
+    for error in errors:
+        print(f"error: {error}", file=sys.stderr)
+    return entries, errors
+
+
+def run_plan(args: argparse.Namespace) -> int:
+    from dockermig.config import ConfigError
+    from dockermig.plan import waves
+    from dockermig.report import plan as report
+
+    if args.waves is not None and args.waves < 1:
+        print("error: --waves needs a size of at least 1", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        entries, errors = _plan(args)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    grouped = waves(entries, args.waves) if args.waves else None
+    render = {"text": report.plan_text, "markdown": report.plan_markdown, "json": report.plan_json}[args.format]
+    sys.stdout.write(render(entries, grouped))
+    return EXIT_ERROR if errors else EXIT_OK
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from dockermig.config import ConfigError
+    from dockermig.plan import status
+    from dockermig.report import plan as report
+
+    try:
+        entries, errors = _plan(args)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    render = {"text": report.status_text, "json": report.status_json, "prometheus": report.status_prometheus}
+    sys.stdout.write(render[args.format](status(entries)))
+    return EXIT_ERROR if errors else EXIT_OK
 
 
 def run_init(args: argparse.Namespace) -> int:

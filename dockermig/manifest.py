@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import NamedTuple
 
@@ -71,37 +72,54 @@ def exact_version(specifier: str | None) -> str | None:
     return None
 
 
-def copied_file(stage: Stage, container_path: str, context: Path, before: Instruction) -> Path | None:
-    """The build-context file that a COPY put at ``container_path`` (before ``before``)."""
-    workdir = "/"
-    target = None
+def copied_file(stage: Stage, container_path: str, context: Path, before: Instruction | None,
+                workdir: str = "/") -> Path | None:
+    """The build-context file that a COPY put at ``container_path`` (a path relative to
+    the WORKDIR in effect at ``before``, or absolute), looking at the COPY/ADD
+    instructions of the stage before ``before`` (all of them when it is None); the last
+    COPY that covers the path wins. None when no COPY covers it. ``workdir`` is the base
+    image's WORKDIR."""
+    copies: list[tuple[str, bool, list[str]]] = []
     for instruction in stage.instructions:
         if instruction is before:
             break
         if instruction.keyword == "WORKDIR" and instruction.words:
-            workdir = posixpath.join(workdir, instruction.words[0].value)
+            workdir = posixpath.normpath(posixpath.join(workdir, instruction.words[0].value))
         if instruction.keyword not in ("COPY", "ADD") or instruction.flag("from"):
             continue
         words = [w.value for w in (instruction.exec_form or instruction.words)]
-        if len(words) < 2:
+        if len(words) < 2 or instruction.heredocs:
             continue
         *sources, dest = words
-        dest = posixpath.join(workdir, dest)
-        wanted = posixpath.join(workdir, container_path)
+        into_directory = dest.endswith("/") or dest in (".", "./") or len(sources) > 1
+        copies.append((posixpath.normpath(posixpath.join(workdir, dest)), into_directory, sources))
+    wanted = posixpath.normpath(posixpath.join(workdir, container_path))
+    for dest, into_directory, sources in reversed(copies):
         for source in sources:
-            landed = posixpath.join(dest, posixpath.basename(source)) if dest.endswith("/") or len(sources) > 1 else dest
-            if posixpath.normpath(landed) == posixpath.normpath(wanted) or (
-                source in (".", "./") and wanted.startswith(dest.rstrip("/") + "/")
-            ):
-                relative = wanted[len(dest.rstrip("/")) + 1 :] if source in (".", "./") else source
-                target = context / relative
-    if target is None and not container_path.startswith("/"):
-        # installed from the context root in a stage that copied everything, or a path
-        # that only makes sense relative to the context
-        candidate = context / container_path
-        if candidate.is_file():
-            target = candidate
-    return target
+            found = _source_of(wanted, dest, into_directory, source, context)
+            if found is not None:
+                return found
+    if not container_path.startswith("/") and (context / container_path).is_file():
+        return context / container_path  # a path that only makes sense in the context
+    return None
+
+
+def _source_of(wanted: str, dest: str, into_directory: bool, source: str, context: Path) -> Path | None:
+    source = posixpath.normpath(source)
+    inside = wanted.startswith(dest.rstrip("/") + "/")
+    relative = wanted[len(dest.rstrip("/")) + 1 :] if inside else ""
+    if source == ".":  # the whole context
+        return context / relative if inside else None
+    if any(c in source for c in "*?["):
+        if into_directory and posixpath.dirname(wanted) == dest and fnmatchcase(posixpath.basename(wanted), posixpath.basename(source)):
+            return context / posixpath.dirname(source) / posixpath.basename(wanted)
+        return None
+    landed = posixpath.join(dest, posixpath.basename(source)) if into_directory else dest
+    if wanted == landed:
+        return context / source
+    if inside and (context / source).is_dir():  # a directory's contents go into dest
+        return context / source / relative
+    return None
 
 
 class ImageManifest:

@@ -3,7 +3,8 @@
 Pure-Python YAML parsing costs ~100 ms per pack, more than a whole pre-commit run may
 take, so parsed data is cached in the user cache directory with ``marshal``, keyed like
 a .pyc: the file's path, size and modification time, and the Python and dockermig
-versions. The key is stored in the cache entry and compared on read.
+versions. The key is stored in the cache entry and compared on read. The same cache
+keeps what libcst read from a service's Python sources (its import alone costs ~200 ms).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import os
 import sys
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from dockermig import __version__
 
@@ -39,16 +40,23 @@ def cache_dir() -> Path:
 
 def load_yaml(path: Path) -> Any:
     """Parse a YAML file safely (no object construction), through the cache."""
+    return cached_by_file("yaml", path, lambda: parse_yaml(path.read_text(encoding="utf-8"), path))
+
+
+def cached_by_file(kind: str, path: Path, compute: Callable[[], Any]) -> Any:
+    """``compute()``, cached for this file as it is now (path, size, mtime, versions).
+    The value must be made of what ``marshal`` stores: None, numbers, strings, tuples,
+    lists, dicts, sets."""
     stat = path.stat()
-    key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{__version__}|{sys.version}"
-    cached = cache_dir() / f"yaml-{zlib.crc32(key.encode()):08x}.marshal"
+    key = f"{kind}|{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{__version__}|{sys.version}"
+    cached = cache_dir() / f"{kind}-{zlib.crc32(key.encode()):08x}.marshal"
     try:
         stored_key, value = marshal.loads(cached.read_bytes())
         if stored_key == key:
             return value
     except (OSError, ValueError, EOFError, TypeError):
         pass
-    value = parse_yaml(path.read_text(encoding="utf-8"), path)
+    value = compute()
     _write_cache(cached, key, value)
     return value
 

@@ -51,6 +51,7 @@ def test_exit_codes(capsys, tmp_path):
     clean = tmp_path / "clean" / "Dockerfile"
     clean.parent.mkdir()
     clean.write_text(CLEAN)
+    (clean.parent / "app.py").write_text("print('serving')\n")
     assert run(capsys, "lint", clean)[0] == 0
     warnings_only = tmp_path / "warn" / "Dockerfile"
     warnings_only.parent.mkdir()

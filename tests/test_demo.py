@@ -25,7 +25,7 @@ EXPECTED = {
     "services/api-gateway-ui/Dockerfile": ("migrate", {"DM101", "DM202", "DM401"}),
     "services/chat-frontend/Dockerfile": ("keep-as-is", set()),
     "services/cuda-trainer/Dockerfile": ("keep-as-is", set()),
-    "services/document-processor/Dockerfile": ("migrate", {"DM101", "DM202", "DM301", "DM302", "DM401"}),
+    "services/document-processor/Dockerfile": ("migrate", {"DM101", "DM202", "DM301", "DM302", "DM401", "DM404"}),
     "services/faiss-vector/Dockerfile": ("migrate", {"DM101", "DM202", "DM301", "DM302", "DM304", "DM401"}),
     "services/flowise/Dockerfile": ("migrate", {"DM101", "DM202", "DM301", "DM303", "DM304", "DM401"}),
     "services/hardware-optimizer/Dockerfile": ("migrate", {"DM101", "DM201", "DM302", "DM401"}),
