@@ -79,6 +79,35 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--force", action="store_true", help="overwrite files that exist")
     init.set_defaults(run=run_init)
 
+    verify = commands.add_parser("verify", help="compare the old and the migrated image (or service) at run time")
+    modes = verify.add_argument_group("what to compare (one of)")
+    modes.add_argument("--old-image", metavar="IMAGE")
+    modes.add_argument("--new-image", metavar="IMAGE")
+    modes.add_argument("--build", nargs=2, metavar=("OLD_DOCKERFILE", "NEW_DOCKERFILE"),
+                       help="build both first (with --context) and report build time, cached rebuild, size")
+    modes.add_argument("--context", type=Path, metavar="DIR", help="build context for --build")
+    modes.add_argument("--old-url", metavar="URL", help="a running service (URL mode)")
+    modes.add_argument("--new-url", metavar="URL")
+    verify.add_argument("--port", type=int, help="the port the service listens on in the container")
+    verify.add_argument("--path", default="/", help="the path the load requests (default: /)")
+    verify.add_argument("--health-path", default="/health")
+    verify.add_argument("--metrics-path", help="Prometheus metrics of the services: error rate and latency from them too")
+    verify.add_argument("--requests", type=int, metavar="N", help="requests per service (default: 200)")
+    verify.add_argument("--duration", type=float, metavar="S", help="drive load for S seconds instead")
+    verify.add_argument("--concurrency", type=int, metavar="C")
+    verify.add_argument("--env", action="append", default=[], metavar="K=V", help="environment of both containers")
+    verify.add_argument("--memory", metavar="LIMIT", help="memory limit of both containers, e.g. 256m")
+    verify.add_argument("--dependent-url", action="append", default=[], metavar="URL",
+                        help="a service that depends on this one: it must stay healthy (repeatable)")
+    verify.add_argument("--steps", metavar="P,P,...", help="progressive traffic steps, e.g. 10,25,50,100")
+    verify.add_argument("--service", default="", help="the {service} of --shift-cmd/--rollback-cmd")
+    verify.add_argument("--shift-cmd", metavar="CMD", help="run at each step: placeholders {service} {percent}")
+    verify.add_argument("--rollback-cmd", metavar="CMD", help="run when a rollback trigger fires")
+    verify.add_argument("--step-wait", type=float, default=0.0, metavar="S")
+    verify.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    verify.add_argument("--config", type=Path, metavar="FILE", help="read [tool.dockermig.verify] from this file")
+    verify.set_defaults(run=run_verify)
+
     check = commands.add_parser("check-config", help="validate the config that applies to PATH (default: .)")
     check.add_argument("path", nargs="?", type=Path, default=Path("."), metavar="PATH")
     check.add_argument("--config", type=Path, metavar="FILE", help="validate this file instead")
@@ -325,6 +354,60 @@ def run_status(args: argparse.Namespace) -> int:
     render = {"text": report.status_text, "json": report.status_json, "prometheus": report.status_prometheus}
     sys.stdout.write(render[args.format](status(entries)))
     return EXIT_ERROR if errors else EXIT_OK
+
+
+EXIT_ROLLBACK = 3
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    """Exit 0 pass, 1 fail, 2 error, 3 rollback."""
+    from dockermig.config import ConfigError, config_for, load_config
+    from dockermig.verify.report import render
+    from dockermig.verify.run import VerifyError, build_pair, progressive, verify_images, verify_urls
+    from dockermig.verify.settings import Settings
+
+    try:
+        config = load_config(args.config) if args.config else config_for(Path("."))
+        settings = Settings(config.data.get("verify"), concurrency=args.concurrency)
+        env = dict(item.split("=", 1) for item in args.env if "=" in item)
+        if len(env) != len(args.env):
+            raise VerifyError("--env takes K=V")
+        common = dict(path=args.path, health_path=args.health_path, metrics_path=args.metrics_path,
+                      dependents=tuple(args.dependent_url), requests=args.requests, duration=args.duration)
+        build_figures = None
+        if args.build:
+            if args.context is None or args.port is None:
+                raise VerifyError("--build needs --context DIR and --port")
+            args.old_image, args.new_image, build_figures = build_pair(*args.build, str(args.context))
+        if args.old_image or args.new_image:
+            if not (args.old_image and args.new_image and args.port):
+                raise VerifyError("image mode needs --old-image, --new-image and --port")
+
+            def measure():
+                return verify_images(args.old_image, args.new_image, args.port, settings, env=env,
+                                     memory=args.memory, **common)
+        elif args.old_url and args.new_url:
+            def measure():
+                return verify_urls(args.old_url, args.new_url, settings, **common)
+        else:
+            raise VerifyError("give --old-image/--new-image/--port, --build ... --context, or --old-url/--new-url")
+        if args.steps:
+            if not args.shift_cmd:
+                raise VerifyError("--steps needs --shift-cmd")
+            steps = [int(p) for p in args.steps.split(",")]
+            result = progressive(measure, steps, args.service, args.shift_cmd, args.rollback_cmd, args.step_wait)
+        else:
+            result = measure()
+        if build_figures:
+            result.measurements["build"] = build_figures
+    except (VerifyError, ConfigError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("error: interrupted; every container dockermig started was removed", file=sys.stderr)
+        return EXIT_ERROR
+    sys.stdout.write(render(result, args.format))
+    return {"pass": EXIT_OK, "fail": EXIT_FINDINGS, "rollback": EXIT_ROLLBACK}[result.verdict]
 
 
 def run_init(args: argparse.Namespace) -> int:

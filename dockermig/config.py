@@ -47,6 +47,7 @@ SCHEMA: dict[str, tuple[Any, str]] = {
     "templates": (lambda v: isinstance(v, str), "a directory of Jinja2 templates"),
     "package-maps": (lambda v: isinstance(v, dict) and all(isinstance(x, dict) for x in v.values()),
                      "a table of name maps, e.g. apk-to-debian"),
+    "verify": (lambda v: isinstance(v, dict), "a table of verifier gates and triggers"),
 }
 
 
@@ -242,6 +243,10 @@ def validate(data: dict[str, Any], path: Path, text: str) -> None:
             Severity.parse(data["fail-on"])
         except ValueError as error:
             fail("fail-on", f"fail-on: {error}")
+    from dockermig.verify.settings import validate as validate_verify
+
+    for problem in validate_verify(data.get("verify", {})):
+        fail(problem.split(" ", 1)[0].split(".")[-1].rstrip(":").strip("'"), problem)
     by_key = {r.code: r for r in all_rules()} | {r.name: r for r in all_rules()}
     for code, options in data.get("rules", {}).items():
         rule = by_key.get(code)

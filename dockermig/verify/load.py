@@ -1,0 +1,155 @@
+"""The load: the same requests at both services, interleaved A/B so machine noise hits
+both alike; latencies, statuses, timeouts and resets recorded per service."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
+from urllib.parse import urlsplit
+
+
+class Sample(NamedTuple):
+    at: float  # monotonic time of the request
+    seconds: float  # latency
+    status: int | None  # None: no answer (timeout, reset, refused)
+    error: str | None
+
+
+def request(url: str, timeout: float) -> Sample:
+    parts = urlsplit(url)
+    connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    start = time.monotonic()
+    connection = connection_class(parts.hostname, parts.port, timeout=timeout)
+    try:
+        connection.request("GET", path, headers={"User-Agent": "dockermig-verify"})
+        response = connection.getresponse()
+        response.read()
+        return Sample(start, time.monotonic() - start, response.status, None)
+    except socket.timeout:
+        return Sample(start, time.monotonic() - start, None, "timeout")
+    except (ConnectionError, http.client.HTTPException, OSError) as error:
+        return Sample(start, time.monotonic() - start, None, type(error).__name__)
+    finally:
+        connection.close()
+
+
+def drive(old: str, new: str, *, requests: int | None, duration: float | None, concurrency: int,
+          timeout: float, stop: threading.Event | None = None) -> tuple[list[Sample], list[Sample]]:
+    """Send the same requests to ``old`` and ``new``: pairs, in alternating order, on
+    ``concurrency`` workers, ``requests`` pairs or for ``duration`` seconds."""
+    results: dict[str, list[Sample]] = {"old": [], "new": []}
+    lock = threading.Lock()
+    deadline = time.monotonic() + duration if duration else None
+    counter = iter(range(10**12))
+
+    def worker() -> None:
+        while not (stop and stop.is_set()):
+            with lock:
+                index = next(counter)
+            if requests is not None and index >= requests:
+                return
+            if deadline is not None and time.monotonic() >= deadline:
+                return
+            order = (("old", old), ("new", new)) if index % 2 == 0 else (("new", new), ("old", old))
+            for name, url in order:
+                sample = request(url, timeout)
+                with lock:
+                    results[name].append(sample)
+
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        for future in [pool.submit(worker) for _ in range(concurrency)]:
+            future.result()
+    return results["old"], results["new"]
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * p / 100
+    low, high = int(rank), min(int(rank) + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+class Summary(NamedTuple):
+    requests: int
+    errors: int
+    error_rate: float
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+    timeouts: int
+    resets: int
+
+
+def summarize(samples: list[Sample]) -> Summary:
+    """Errors: non-2xx answers, timeouts and connection failures."""
+    ok = [s.seconds * 1000 for s in samples if s.status is not None and 200 <= s.status < 300]
+    errors = len(samples) - len(ok)
+    all_latencies = [s.seconds * 1000 for s in samples if s.status is not None]
+    return Summary(
+        len(samples), errors, errors / len(samples) if samples else 0.0,
+        percentile(all_latencies, 50), percentile(all_latencies, 95), percentile(all_latencies, 99),
+        sum(1 for s in samples if s.error == "timeout"),
+        sum(1 for s in samples if s.error and s.error != "timeout"),
+    )
+
+
+class HealthWatch:
+    """Polls a health URL in the background; remembers when it failed."""
+
+    def __init__(self, url: str, expected: int, interval: float, timeout: float):
+        self.url, self.expected, self.interval, self.timeout = url, expected, interval, timeout
+        self.failures: list[float] = []
+        self.checks = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> HealthWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self.timeout + self.interval + 1)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            sample = request(self.url, self.timeout)
+            self.checks += 1
+            if sample.status != self.expected:
+                self.failures.append(sample.at)
+            self._stop.wait(self.interval)
+
+    def max_failures_within(self, window: float) -> int:
+        """The most failures inside any ``window`` seconds."""
+        best, start = 0, 0
+        for end, at in enumerate(self.failures):
+            while at - self.failures[start] > window:
+                start += 1
+            best = max(best, end - start + 1)
+        return best
+
+
+def wait_healthy(url: str, expected: int, timeout: float, interval: float = 0.25, alive=None) -> tuple[bool, str]:
+    """Poll until ``url`` answers ``expected``; (healthy, last observation)."""
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if alive is not None:
+            reason = alive()
+            if reason:
+                return False, reason
+        sample = request(url, min(interval * 4, 5.0))
+        if sample.status == expected:
+            return True, f"HTTP {sample.status}"
+        last = f"HTTP {sample.status}" if sample.status else (sample.error or "no answer")
+        time.sleep(interval)
+    return False, f"not healthy after {timeout:g}s (last: {last})"
