@@ -8,18 +8,13 @@ Skipped without a Docker engine, unless DOCKERMIG_REQUIRE_DOCKER is set (CI sets
 
 from __future__ import annotations
 
-import hashlib
-import io
-import os
 import shutil
-import subprocess
-import tarfile
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import DEMO, ROOT
+from conftest import DEMO
 
 from dockermig import parse
 from dockermig.cli import main
@@ -30,79 +25,19 @@ from dockermig.masters import Master, default_policy
 from dockermig.syntax.query import global_args
 
 docker = pytest.importorskip("docker")
-STUBS = ROOT / "fixtures" / "buildcheck" / "stubs"
+from buildcheck import docker_client, rootfs_image  # noqa: E402
+
 LABEL = "dockermig.buildcheck"
 
 
 @pytest.fixture(scope="module")
 def client():
-    try:
-        engine = docker.from_env(timeout=300)
-        engine.ping()
-    except Exception as error:  # no socket, no daemon, no permission
-        if os.environ.get("DOCKERMIG_REQUIRE_DOCKER"):
-            pytest.fail(f"a Docker engine is required here (DOCKERMIG_REQUIRE_DOCKER) but: {error}")
-        pytest.skip(f"no Docker engine: {error}")
-    yield engine
-    for container in engine.containers.list(all=True, filters={"label": LABEL}):
-        container.remove(force=True)
-
-
-def _busybox() -> Path:
-    for candidate in ("/bin/busybox", "/usr/bin/busybox"):
-        if Path(candidate).is_file():
-            return Path(candidate)
-    pytest.fail("busybox not found: apt-get install busybox-static")
-
-
-def _rootfs_tar() -> bytes:
-    busybox = _busybox()
-    applets = subprocess.run([str(busybox), "--list"], capture_output=True, text=True, check=True).stdout.split()
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-
-        def add_dir(name, mode=0o755):
-            info = tarfile.TarInfo(name)
-            info.type, info.mode = tarfile.DIRTYPE, mode
-            tar.addfile(info)
-
-        def add_file(name, data: bytes, mode=0o755):
-            info = tarfile.TarInfo(name)
-            info.size, info.mode = len(data), mode
-            tar.addfile(info, io.BytesIO(data))
-
-        for directory in ("bin", "etc", "root", "var", "var/lib", "usr", "usr/bin", "usr/sbin", "sbin",
-                          "usr/local", "usr/local/bin", "usr/local/lib", "usr/local/lib/buildcheck",
-                          "usr/local/lib/python3", "usr/local/lib/python3/site-packages",
-                          "usr/local/lib/node_modules", "home", "srv", "opt", "data"):
-            add_dir(directory)
-        add_dir("tmp", 0o1777)
-        add_file("bin/busybox", busybox.read_bytes())
-        for applet in applets:
-            if applet != "busybox":
-                info = tarfile.TarInfo(f"bin/{applet}")
-                info.type, info.linkname = tarfile.SYMTYPE, "busybox"
-                tar.addfile(info)
-        add_file("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n", 0o644)
-        add_file("etc/group", b"root:x:0:\nnogroup:x:65534:\n", 0o644)
-        for stub in sorted(STUBS.iterdir()):
-            target = "usr/local/lib/buildcheck/" if stub.name.startswith("_") else "usr/local/bin/"
-            add_file(target + stub.name, stub.read_bytes())
-    return buffer.getvalue()
+    yield from docker_client(LABEL)
 
 
 @pytest.fixture(scope="module")
 def rootfs(client):
-    data = _rootfs_tar()
-    tag = hashlib.sha256(data).hexdigest()[:12]
-    name = f"dockermig-buildcheck/rootfs:{tag}"
-    try:
-        client.images.get(name)
-    except docker.errors.ImageNotFound:
-        client.api.import_image_from_data(data, repository="dockermig-buildcheck/rootfs", tag=tag)
-    output = client.containers.run(name, ["/bin/busybox", "echo", "ok"], remove=True, labels={LABEL: "1"})
-    assert output.strip() == b"ok", "busybox must be static (apt-get install busybox-static)"
-    return name
+    return rootfs_image(client, LABEL)
 
 
 def _build(client, context: Path, dockerfile: str, tag: str):

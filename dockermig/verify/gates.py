@@ -73,8 +73,10 @@ def evaluate(old: Side, new: Side, settings: dict[str, Any], dependents: dict[st
          _ms(old_latency), _ms(new_latency),
          None if allowed is None or new_latency is None else new_latency <= allowed)
     if old.memory_mib is not None and new.memory_mib is not None:
-        gate("memory", f"<= old +{settings['max-memory-increase']:.0%}", round(old.memory_mib, 1),
-             round(new.memory_mib, 1), new.memory_mib <= old.memory_mib * (1 + settings["max-memory-increase"]))
+        within = new.memory_mib <= old.memory_mib * (1 + settings["max-memory-increase"])
+        gate("memory", f"<= old +{settings['max-memory-increase']:.0%} (or < {settings['memory-floor-mib']:g} MiB more)",
+             round(old.memory_mib, 1), round(new.memory_mib, 1),
+             within or new.memory_mib - old.memory_mib < settings["memory-floor-mib"])
     else:
         gate("memory", f"<= old +{settings['max-memory-increase']:.0%}", None, None, None)
     if old.cpu_cores is not None and new.cpu_cores is not None:

@@ -63,9 +63,14 @@ def drive(old: str, new: str, *, requests: int | None, duration: float | None, c
                 with lock:
                     results[name].append(sample)
 
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+    stop = stop or threading.Event()
+    pool = ThreadPoolExecutor(max_workers=concurrency)
+    try:
         for future in [pool.submit(worker) for _ in range(concurrency)]:
             future.result()
+    finally:
+        stop.set()  # on Ctrl-C/SIGTERM the workers finish their request and stop
+        pool.shutdown(wait=True)
     return results["old"], results["new"]
 
 

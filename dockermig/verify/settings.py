@@ -17,9 +17,10 @@ DEFAULTS: dict[str, Any] = {
     "rollback-latency-ratio": 2.0,  # trigger: latency above 200% of the old one
     "latency-percentile": 95,
     # Two identical services measured on one machine differ by a little: latency gates
-    # allow this absolute slack, CPU gates ignore differences below this many cores.
+    # allow this absolute slack, CPU and memory gates ignore differences below these.
     "latency-slack-ms": 2.0,
     "cpu-floor": 0.05,
+    "memory-floor-mib": 16.0,
     "requests": 200,
     "concurrency": 4,
     "timeout": 5.0,
