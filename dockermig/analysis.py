@@ -186,17 +186,40 @@ def _stage_evidence(stage: Stage, policy: Policy) -> list[Evidence]:
     return found
 
 
-def entry_program(instruction: Instruction) -> str | None:
+_WRAPPERS = frozenset({"tini", "dumb-init", "--", "exec", "nohup", "env"})
+_USER_SWITCHERS = frozenset({"gosu", "su-exec"})  # gosu USER program ...
+
+
+def unwrap_argv(argv: list[str]) -> list[str]:
+    """The command a container really runs, through tini/dumb-init/gosu/env and
+    ``sh -c "exec python ..."``."""
+    while argv:
+        program = os.path.basename(argv[0])
+        if program in _WRAPPERS:
+            argv = argv[1:] if program != "env" else _drop_assignments(argv[1:])
+        elif program in _USER_SWITCHERS:
+            argv = argv[2:]
+        elif program in ("sh", "bash") and len(argv) >= 3 and argv[1] == "-c":
+            argv = argv[2].split()
+        else:
+            break
+    return argv
+
+
+def _drop_assignments(argv: list[str]) -> list[str]:
+    while argv and "=" in argv[0] and not argv[0].startswith("-"):
+        argv = argv[1:]
+    return argv
+
+
+def instruction_argv(instruction: Instruction) -> list[str]:
     words = instruction.exec_form if instruction.exec_form is not None else instruction.words
-    values = [w.value for w in words]
-    # look through the usual wrappers: tini/dumb-init/sh -c "exec python ..."
-    while values and os.path.basename(values[0]) in ("tini", "dumb-init", "--", "/sbin/tini", "exec", "gosu", "su-exec"):
-        values = values[1:] if os.path.basename(values[0]) not in ("gosu", "su-exec") else values[2:]
-    if len(values) >= 3 and os.path.basename(values[0]) in ("sh", "bash", "/bin/sh") and values[1] == "-c":
-        values = values[2].split()
-        if values and values[0] == "exec":
-            values = values[1:]
-    return os.path.basename(values[0]) if values else None
+    return [w.value for w in words]
+
+
+def entry_program(instruction: Instruction) -> str | None:
+    argv = unwrap_argv(instruction_argv(instruction))
+    return os.path.basename(argv[0]) if argv else None
 
 
 def _context_evidence(path: Path | None, policy: Policy) -> list[Evidence]:

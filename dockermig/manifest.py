@@ -147,7 +147,7 @@ def manifest_from_dockerfile(path: Path) -> ImageManifest:
     manifest.base = root.raw if root else final.base
     manifest.language = default_policy().language_of_image(root)
     context = path.parent
-    for stage in reversed(list(final.ancestry())):
+    for stage in final.lineage():
         for instruction in stage.instructions:
             if instruction.keyword == "USER":
                 user = user_of(instruction, stage.variables(instruction))

@@ -35,12 +35,11 @@ def migration_fix(ctx, master: Master, level: Applicability = Applicability.SAFE
     facts = ctx.facts
     dockerfile = ctx.dockerfile
     runtime = facts.runtime
-    chain = list(reversed(list(runtime.stage.ancestry())))
-    root_stage = chain[0]
-    base_edit = _base_edit(dockerfile, root_stage.from_, master)
+    chain = runtime.stage.lineage()
+    base_edit = _base_edit(dockerfile, chain[0].from_, master)
     if base_edit is None:
         return None
-    instructions = [i for stage in chain for i in stage.instructions]
+    instructions = runtime.stage.lineage_instructions()
     if run_edits is None:
         tables = {table for table, (code, name) in RULE_OF_TABLE.items() if ctx.config.is_enabled(code, name)}
 
@@ -173,16 +172,12 @@ def unmapped_apk_packages(ctx) -> list[str]:
     """apk packages of the shipped stage with no known Debian name."""
     mapping = package_map(ctx.config)
     missing = []
-    for instruction in _runtime_instructions(ctx):
+    for instruction in ctx.facts.runtime.stage.lineage_instructions():
         for install in installs(instruction):
             if install.manager == "apk":
                 missing += [p.name for p in install.packages if p.name not in mapping and p.name not in missing]
     return missing
 
-
-def _runtime_instructions(ctx) -> list[Instruction]:
-    chain = reversed(list(ctx.facts.runtime.stage.ancestry()))
-    return [i for stage in chain for i in stage.instructions]
 
 
 def alpine_fix(ctx, master: Master) -> Fix | None:

@@ -19,11 +19,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
+from dockermig.analysis import instruction_argv, unwrap_argv
 from dockermig.manifest import copied_file
 from dockermig.syntax.nodes import Instruction
 from dockermig.syntax.query import Stage
 
-_WRAPPERS = {"tini", "dumb-init", "--", "exec", "nohup", "gosu", "su-exec", "env"}
 _SERVERS = {"uvicorn", "gunicorn", "hypercorn", "daphne", "granian"}
 _ROUTE_METHODS = {"get", "post", "put", "delete", "patch", "head", "options", "route", "api_route", "websocket"}
 
@@ -62,15 +62,10 @@ def entry_of(stages: list[Stage], workdir: str = "/") -> Entry | None:
     argv: list[str] = []
     source = None
     for instruction in (entrypoint, cmd):
-        if instruction is None:
-            continue
-        words = instruction.exec_form if instruction.exec_form is not None else instruction.words
-        argv += [w.value for w in words]
-        source = source or instruction
-    while argv and os.path.basename(argv[0]) in _WRAPPERS:
-        argv = argv[1:]
-    if len(argv) >= 3 and os.path.basename(argv[0]) in ("sh", "bash") and argv[1] == "-c":
-        argv = argv[2].replace("exec ", " ").split()
+        if instruction is not None:
+            argv += instruction_argv(instruction)
+            source = source or instruction
+    argv = unwrap_argv(argv)
     if not argv or source is None:
         return None
     program = os.path.basename(argv[0])
@@ -314,10 +309,9 @@ def app_info(ctx) -> AppInfo | None:
     runtime = facts.runtime
     language = facts.language or facts.review_language
     if runtime is not None and language == "python" and ctx.path is not None:
-        chain = list(reversed(list(runtime.stage.ancestry())))
         master, _ = facts.master_for(runtime)
         workdir = master.workdir if master is not None else "/"
-        entry = entry_of(chain, workdir)
+        entry = entry_of(runtime.stage.lineage(), workdir)
         if entry is not None:
             source, covered = locate(entry, runtime.stage, ctx.path.parent, workdir)
             if source is not None:

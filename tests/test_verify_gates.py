@@ -13,7 +13,7 @@ from dockermig.verify.settings import Settings
 
 def side(error_rate=0.0, p95=20.0, memory=100.0, cpu=0.5, failures=(), oom=False, running=True, healthy=True):
     load = Summary(1000, int(error_rate * 1000), error_rate, p95 * 0.8, p95, p95 * 1.2, 0, 0)
-    return Side(load, healthy, "HTTP 200" if healthy else "HTTP 503", list(failures), memory, cpu, oom, 0, running)
+    return Side(load, healthy, "HTTP 200" if healthy else "HTTP 503", list(failures), memory, cpu, oom, running)
 
 
 def verdict(new, old=None, **settings):

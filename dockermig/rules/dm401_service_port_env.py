@@ -49,8 +49,7 @@ class ServicePortEnv(Rule):
         runtime = facts.runtime
         if runtime is None or facts.master_for(runtime)[0] is None:
             return
-        stages = list(runtime.stage.ancestry())
-        instructions = [i for stage in reversed(stages) for i in stage.instructions]
+        instructions = runtime.stage.lineage_instructions()
         if any(i.keyword == "ENV" and "SERVICE_PORT" in i.args and "SERVICE_PORT" in env_values(i)
                for i in instructions):
             return

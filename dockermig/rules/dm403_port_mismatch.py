@@ -47,8 +47,7 @@ class PortMismatch(Rule):
         info = app_info(ctx)
         if info is None or not info.ports:
             return
-        stages = list(reversed(list(ctx.facts.runtime.stage.ancestry())))
-        instructions = [i for stage in stages for i in stage.instructions]
+        instructions = ctx.facts.runtime.stage.lineage_instructions()
         env = {}
         env_lines = {}
         for instruction in instructions:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, NamedTuple
 
 from dockermig.syntax.lexer import expand
@@ -12,7 +11,6 @@ if TYPE_CHECKING:
     from dockermig.syntax.parser import Dockerfile
 
 DOCKER_HUB = "docker.io"
-_DIGEST = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$")
 
 
 class ImageRef(NamedTuple):
@@ -83,10 +81,6 @@ def parse_image_ref(raw: str, unresolved: frozenset[str] = frozenset()) -> Image
     return ImageRef(raw, registry, path, tag or None, digest or None, unresolved)
 
 
-def is_digest(text: str) -> bool:
-    return bool(_DIGEST.match(text))
-
-
 def arg_defaults(instruction: Instruction) -> dict[str, str | None]:
     """``ARG A=1 B`` -> {"A": "1", "B": None}."""
     values: dict[str, str | None] = {}
@@ -133,6 +127,14 @@ class Stage:
             yield stage
             stage = stage.parent
 
+    def lineage(self) -> list[Stage]:
+        """The stages this one builds on, then this one: the order their instructions run in."""
+        return list(reversed(list(self.ancestry())))
+
+    def lineage_instructions(self) -> list[Instruction]:
+        """Every instruction that makes this stage's image, root stage first."""
+        return [i for stage in self.lineage() for i in stage.instructions]
+
     def all(self, keyword: str) -> list[Instruction]:
         return [i for i in self.instructions if i.keyword == keyword]
 
@@ -147,7 +149,7 @@ class Stage:
         from dockermig.syntax.values import env_values
 
         values: dict[str, str] = {}
-        for stage in reversed(list(self.ancestry())):
+        for stage in self.lineage():
             for instruction in stage.instructions:
                 if instruction is upto:
                     return values

@@ -21,9 +21,7 @@ class Side(NamedTuple):
     memory_mib: float | None = None  # peak, from the engine's stats
     cpu_cores: float | None = None  # mean, in cores (1.0 = one core busy)
     oom_killed: bool = False
-    restarts: int = 0
     running: bool = True
-    exit_detail: str = ""
 
 
 class Check(NamedTuple):

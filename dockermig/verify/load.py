@@ -133,14 +133,6 @@ class HealthWatch:
                 self.failures.append(sample.at)
             self._stop.wait(self.interval)
 
-    def max_failures_within(self, window: float) -> int:
-        """The most failures inside any ``window`` seconds."""
-        best, start = 0, 0
-        for end, at in enumerate(self.failures):
-            while at - self.failures[start] > window:
-                start += 1
-            best = max(best, end - start + 1)
-        return best
 
 
 def wait_healthy(url: str, expected: int, timeout: float, interval: float = 0.25, alive=None) -> tuple[bool, str]:

@@ -89,8 +89,7 @@ def _compare(old_base: str, new_base: str, settings: dict[str, Any], old_name: s
         sides[name] = gates.Side(
             summaries[name], ok, detail, list(watches[name].failures),
             memory_mib=container_facts.get("memory_mib"), cpu_cores=container_facts.get("cpu_cores"),
-            oom_killed=container_facts.get("oom_killed", False), restarts=container_facts.get("restarts", 0),
-            running=container_facts.get("running", True), exit_detail=container_facts.get("exit_detail", ""),
+            oom_killed=container_facts.get("oom_killed", False), running=container_facts.get("running", True),
         )
         measurements[name] = {**summaries[name]._asdict(), "health": detail,
                               "health_checks": watches[name].checks, "health_failures": len(watches[name].failures),
