@@ -76,8 +76,12 @@ def _compare(old_base: str, new_base: str, settings: dict[str, Any], old_name: s
         samplers = {name: stack.enter_context(_StatsSampler(c)) for name, c in (containers or {}).items()}
         if requests is None and duration is None:
             requests = int(settings["requests"])
+        for sampler in samplers.values():
+            sampler.snapshot()
         old_samples, new_samples = drive(_join(old_base, path), _join(new_base, path), requests=requests,
                                          duration=duration, concurrency=int(settings["concurrency"]), timeout=timeout)
+        for sampler in samplers.values():
+            sampler.snapshot()
         # a short run still gets a few health checks after the load, so a crash shows
         time.sleep(min(interval * 2, 2.0))
     after = {name: _scrape(_join(base, metrics_path), timeout) for name, base in
@@ -294,12 +298,15 @@ def _logs_tail(container) -> str:
 
 
 class _StatsSampler:
-    """Memory and CPU of a container, sampled from the engine's stats stream during the run."""
+    """Memory of a container, sampled from the engine's stats stream during the run,
+    and its CPU over the load: cumulative CPU time between two one-shot snapshots taken
+    right before and right after the load, over the wall time between them. (A rate
+    sampled a few times lets two identical forking services differ by a factor of two.)"""
 
     def __init__(self, container):
         self.container = container
         self.memory: list[float] = []
-        self.cpu: list[float] = []
+        self.cpu_points: list[tuple[float, int]] = []  # (seconds, cumulative CPU nanoseconds)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -314,32 +321,56 @@ class _StatsSampler:
     def _run(self) -> None:
         try:
             for stat in self.container.stats(stream=True, decode=True):
-                self.add(stat)
+                self.add_memory(stat)
                 if self._stop.is_set():
                     return
         except Exception:  # the container stopped: the samples so far stand
             return
 
-    def add(self, stat: dict) -> None:
+    def add_memory(self, stat: dict) -> None:
         memory = stat.get("memory_stats") or {}
         usage = memory.get("usage")
         if usage:
             details = memory.get("stats") or {}
             inactive = details.get("total_inactive_file", details.get("inactive_file", 0))
             self.memory.append((usage - inactive) / 1048576)
-        cpu, pre = stat.get("cpu_stats") or {}, stat.get("precpu_stats") or {}
-        cpu_delta = (cpu.get("cpu_usage") or {}).get("total_usage", 0) - (pre.get("cpu_usage") or {}).get("total_usage", 0)
-        system_delta = cpu.get("system_cpu_usage", 0) - pre.get("system_cpu_usage", 0)
-        online = cpu.get("online_cpus") or len((cpu.get("cpu_usage") or {}).get("percpu_usage") or []) or 1
-        if system_delta > 0 and pre.get("system_cpu_usage"):
-            self.cpu.append(cpu_delta / system_delta * online)
+
+    def snapshot(self) -> None:
+        """Mark the start or the end of the load (one-shot stats: no waiting)."""
+        try:
+            stat = self.container.stats(stream=False, one_shot=True)
+        except Exception:  # stopped: the CPU figure stays unknown
+            return
+        self.add_memory(stat)
+        total = ((stat.get("cpu_stats") or {}).get("cpu_usage") or {}).get("total_usage")
+        when = _timestamp(stat.get("read", ""))
+        if total is not None and when is not None:
+            self.cpu_points.append((when, total))
+
+    @property
+    def cpu_cores(self) -> float | None:
+        if len(self.cpu_points) < 2:
+            return None
+        (start, used_start), (end, used_end) = self.cpu_points[0], self.cpu_points[-1]
+        return (used_end - used_start) / 1e9 / (end - start) if end > start else None
+
+
+def _timestamp(text: str) -> float | None:
+    """Seconds of the engine's RFC 3339 ``read`` time (nanosecond precision kept)."""
+    from datetime import datetime
+
+    if not text or text.startswith("0001"):
+        return None
+    head, _, fraction = text.rstrip("Z").partition(".")
+    try:
+        whole = datetime.fromisoformat(head + "+00:00").timestamp()
+    except ValueError:
+        return None
+    digits = "".join(c for c in fraction if c.isdigit())
+    return whole + (int(digits) / 10 ** len(digits) if digits else 0.0)
 
 
 def _container_facts(container, sampler: _StatsSampler) -> dict[str, Any]:
-    try:
-        sampler.add(container.stats(stream=False))  # one more sample after the load
-    except Exception:
-        pass
     try:
         container.reload()
         state = container.attrs.get("State", {})
@@ -348,7 +379,7 @@ def _container_facts(container, sampler: _StatsSampler) -> dict[str, Any]:
     running = bool(state.get("Running"))
     return {
         "memory_mib": round(max(sampler.memory), 2) if sampler.memory else None,
-        "cpu_cores": round(sum(sampler.cpu) / len(sampler.cpu), 4) if sampler.cpu else None,
+        "cpu_cores": round(sampler.cpu_cores, 4) if sampler.cpu_cores is not None else None,
         "oom_killed": bool(state.get("OOMKilled")),
         "restarts": int(container.attrs.get("RestartCount", 0) or 0),
         "running": running,
