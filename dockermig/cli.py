@@ -208,7 +208,7 @@ def run_fix(args: argparse.Namespace) -> int:
     from dockermig.engine import fix_paths
     from dockermig.fix import Applicability
     from dockermig.report import display_path
-    from dockermig.report.summary import summary_lines, write_report
+    from dockermig.summary import summary_lines, write_report
 
     if args.config is not None and not args.config.is_file():
         print(f"error: {args.config}: config file not found", file=sys.stderr)
@@ -325,7 +325,7 @@ def _plan(args: argparse.Namespace):
 def run_plan(args: argparse.Namespace) -> int:
     from dockermig.config import ConfigError
     from dockermig.plan import waves
-    from dockermig.report import plan as report
+    from dockermig.plan import render as report
 
     if args.waves is not None and args.waves < 1:
         print("error: --waves needs a size of at least 1", file=sys.stderr)
@@ -344,7 +344,7 @@ def run_plan(args: argparse.Namespace) -> int:
 def run_status(args: argparse.Namespace) -> int:
     from dockermig.config import ConfigError
     from dockermig.plan import status
-    from dockermig.report import plan as report
+    from dockermig.plan import render as report
 
     try:
         entries, errors = _plan(args)

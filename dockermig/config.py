@@ -105,7 +105,7 @@ class Config:
 
     @cached_property
     def policy(self):
-        from dockermig.masters import PolicyError, build_policy, default_policy
+        from dockermig.policy.masters import PolicyError, build_policy, default_policy
 
         keys = ("masters", "extend-masters", "keep-as-is", "extend-keep-as-is")
         if not any(k in self.data for k in keys):
@@ -198,7 +198,7 @@ def load_config(path: Path) -> Config:
             raise ConfigError(f"{path}: invalid TOML: {error}") from None
         data = document.get("tool", {}).get("dockermig", {}) if path.name == "pyproject.toml" else document
     else:
-        from dockermig.packs import YamlError, parse_yaml
+        from dockermig.policy.loader import YamlError, parse_yaml
 
         try:
             data = parse_yaml(text, path) or {}

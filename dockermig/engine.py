@@ -8,6 +8,7 @@ from functools import cached_property
 from pathlib import Path
 
 from dockermig.config import Config, ConfigError, config_for, load_config
+from dockermig.policy.render import TemplateError
 from dockermig.rule import Finding, LintContext, Rule
 from dockermig.syntax import Dockerfile, parse
 
@@ -41,7 +42,7 @@ class _Context(LintContext):
 
     @cached_property
     def facts(self):
-        from dockermig.analysis import analyse
+        from dockermig.policy.facts import analyse
 
         return analyse(self.dockerfile, self.path, self.config.policy)
 
@@ -160,7 +161,7 @@ def lint_file(path: Path, config: Config | None = None, with_edits: bool = False
         return result
     except InputError as error:
         return FileResult(path, error=str(error), config=config)
-    except ConfigError as error:
+    except (ConfigError, TemplateError) as error:
         return FileResult(path, error=str(error), config=config)
     except RecursionError:
         return FileResult(path, error="too deeply nested to analyse", config=config)
@@ -257,7 +258,7 @@ def fix_text(text: str, *, path: Path | None = None, config: Config | None = Non
     promises, repeat. The original text comes back, with a reason, when a pass breaks a
     promise, the result cycles, or it does not settle within ``max_passes``."""
     from dockermig.fix import Applicability, apply_fixes
-    from dockermig.promises import broken_promise
+    from dockermig.fix.promises import broken_promise
 
     config = config or Config()
     level = Applicability.SAFE if level is None else level
@@ -330,7 +331,7 @@ def fix_file(path: Path, config: Config | None = None, *, level=None, write: boo
         return FileFix(path, status="error", error=str(error))
     try:
         result = fix_text(text, path=path, config=config, level=level)
-    except ConfigError as error:  # a broken template of the config
+    except TemplateError as error:  # a broken template of the config
         return FileFix(path, status="error", error=str(error))
     if result.refused:
         return FileFix(path, status="error", error=result.refused, result=result.detach())
@@ -347,7 +348,7 @@ def fix_file(path: Path, config: Config | None = None, *, level=None, write: boo
 
 def _classify(result: FixResult) -> tuple[str, str]:
     """Where the file stands after fixing: the summary's categories, with a reason."""
-    from dockermig.analysis import Verdict
+    from dockermig.policy.facts import Verdict
 
     before, after = result.before.facts, result.after.facts
     verdict = before.verdict

@@ -21,7 +21,7 @@ from dockermig.cli import main
 from dockermig.engine import fix_paths
 from dockermig.fix import Applicability
 from dockermig.init import master_files
-from dockermig.masters import Master, default_policy
+from dockermig.policy.masters import Master, default_policy
 from dockermig.syntax.query import global_args
 
 docker = pytest.importorskip("docker")

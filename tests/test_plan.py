@@ -13,7 +13,7 @@ from conftest import DEMO, ROOT
 
 from dockermig.cli import main
 from dockermig.plan import build_plan, read_compose, status, waves
-from dockermig.report.plan import METRICS, status_prometheus
+from dockermig.plan.render import METRICS, status_prometheus
 
 EXPECTED = {  # (path or service) -> (classification, category, priority)
     "agents/aider/Dockerfile": ("migrate-python", "agent", "P1"),

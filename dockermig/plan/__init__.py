@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from dockermig.analysis import FileFacts, Verdict
+from dockermig.policy.facts import FileFacts, Verdict
 from dockermig.config import Config, config_for, load_config
 from dockermig.discover import SKIP_DIRS, discover
 from dockermig.syntax.query import parse_image_ref
@@ -46,7 +46,7 @@ def compose_files(root: Path) -> list[Path]:
 
 
 def read_compose(path: Path) -> list[ComposeService]:
-    from dockermig.packs import YamlError, parse_yaml
+    from dockermig.policy.loader import YamlError, parse_yaml
 
     try:
         document = parse_yaml(path.read_text(encoding="utf-8"), path) or {}
@@ -223,7 +223,7 @@ def _runs_non_root(facts: FileFacts) -> bool | None:
 
 
 def _rules(config: Config) -> dict[str, Any]:
-    from dockermig.packs import load_pack
+    from dockermig.policy.loader import load_pack
 
     packed = load_pack("priorities.yaml")
     return {
