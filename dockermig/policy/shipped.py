@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from fnmatch import fnmatchcase
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from dockermig.fix.edits import NotSafe, remove_commands, remove_words
 from dockermig.fix import Applicability, Edit, Fix
@@ -18,6 +18,9 @@ from dockermig.policy.manifest import copied_file, parse_requirements
 from dockermig.policy.masters import Master
 from dockermig.syntax.nodes import Instruction
 from dockermig.syntax.shell import Command, Install, commands, installs, unwrap
+
+if TYPE_CHECKING:
+    from dockermig.policy.facts import FileFacts
 
 SYSTEM_MANAGERS = ("apt", "apk", "yum", "dnf")
 
@@ -56,18 +59,14 @@ def _separator(installer: str, requested: str | None) -> str:
     return "@" if installer == "npm" else "="
 
 
-def shipped_packages(ctx) -> list[ShippedPackage]:
-    """Cached on the context: several rules read it."""
-    cached = ctx.__dict__.get("_shipped")
-    if cached is None:
-        cached = list(_find(ctx))
-        ctx.__dict__["_shipped"] = cached
-    return cached
+def find_shipped(facts: FileFacts) -> list[ShippedPackage]:
+    """Every package the stages install that their master ships (``FileFacts.shipped``
+    caches it: the DM3xx rules and the migration all ask)."""
+    return list(_find(facts))
 
 
-def _find(ctx) -> Iterator[ShippedPackage]:
-    facts = ctx.facts
-    context = ctx.path.parent if ctx.path is not None else None
+def _find(facts: FileFacts) -> Iterator[ShippedPackage]:
+    context = facts.path.parent if facts.path is not None else None
     for stage_facts in facts.stages:
         master, on_master = facts.master_for(stage_facts)
         if master is None:
@@ -132,11 +131,11 @@ def removable(package: ShippedPackage, level: Applicability) -> bool:
     return package.install is not None and (not package.conflicts or level <= Applicability.UNSAFE)
 
 
-def doomed_commands(ctx, instruction: Instruction, level: Applicability, managers: set[str]) -> set[Command]:
+def doomed_commands(facts: FileFacts, instruction: Instruction, level: Applicability, managers: set[str]) -> set[Command]:
     """The commands of a RUN that removal at ``level`` empties, for packages of these
     manifest tables: installs left with no package, and then their companions."""
     by_install: dict[Command, list[ShippedPackage]] = {}
-    for package in shipped_packages(ctx):
+    for package in facts.shipped:
         if package.instruction is instruction and package.install is not None and package.manager in managers:
             by_install.setdefault(package.install.command, []).append(package)
     doomed: set[Command] = set()
@@ -176,24 +175,18 @@ def _is_companion(command: Command, managers: set[str]) -> bool:
     return False
 
 
-# The rule that reports each manifest table's duplicates: the migration removes a
-# table's packages only when that rule is enabled.
-RULE_OF_TABLE = {"apt": ("DM301", "system-package-shipped"), "pip": ("DM302", "pip-package-shipped"),
-                 "npm": ("DM303", "npm-package-shipped")}
-
-
-def run_removal(ctx, instruction: Instruction, level: Applicability, managers: set[str]) -> list[Edit]:
+def run_removal(facts: FileFacts, instruction: Instruction, level: Applicability, managers: set[str]) -> list[Edit]:
     """The edits that remove, from one RUN, every shipped package of these manifest
     tables that ``level`` allows: whole commands (and the RUN) when they empty, tokens
     otherwise. Raises NotSafe when that would cost a comment or the line structure."""
-    doomed = doomed_commands(ctx, instruction, level, managers)
+    doomed = doomed_commands(facts, instruction, level, managers)
     words = [
         (p.start, p.end)
-        for p in shipped_packages(ctx)
+        for p in facts.shipped
         if p.instruction is instruction and p.manager in managers and removable(p, level)
         and p.install.command not in doomed
     ]
-    dockerfile = ctx.dockerfile
+    dockerfile = facts.dockerfile
     edits = remove_commands(dockerfile, instruction, doomed) if doomed else []
     if words and not deletes_whole(instruction, edits):
         edits += remove_words(dockerfile, instruction, words)
@@ -204,14 +197,14 @@ def deletes_whole(instruction: Instruction, edits: list[Edit]) -> bool:
     return bool(edits) and edits[0].start == instruction.start and edits[-1].end == instruction.end
 
 
-def package_fix(ctx, package: ShippedPackage, level: Applicability) -> Fix | None:
+def package_fix(facts: FileFacts, package: ShippedPackage, level: Applicability) -> Fix | None:
     """Remove the packages of this one's manifest table that the master ships, from its
     RUN. Only on a master: a stage still moving onto one gets them removed by the
     migration itself (DM101's fix), in the same edit as its new FROM."""
     if not package.on_master or not removable(package, level):
         return None
     try:
-        edits = run_removal(ctx, package.instruction, level, {package.manager})
+        edits = run_removal(facts, package.instruction, level, {package.manager})
     except NotSafe:
         return None
     if not edits:
@@ -266,18 +259,12 @@ def _npm_conflict(requested: str, shipped: str) -> bool:
     return have[: len(want)] != want
 
 
-def report_duplicates(rule, ctx, manager: str):
-    """Findings (with their fixes) for one manifest table's packages the master ships."""
-    for package in shipped_packages(ctx):
-        if package.manager != manager or package.conflicts:
-            continue
-        version = f" {package.shipped_version}" if package.shipped_version else ""
-        origin = f" (from {package.origin})" if package.origin else ""
-        if package.master.is_replaced(manager, package.name):
-            message = (f"{package.name}{origin} is not needed on {package.describe_master()}: "
-                       f"the master's own {package.master.language} runtime replaces it")
-        else:
-            message = (f"{package.name}{origin} is already shipped by {package.describe_master()} "
-                       f"({manager}{version}): do not install it again")
-        yield rule.finding(ctx, (package.start, package.end), message,
-                           fix=package_fix(ctx, package, Applicability.SAFE))
+def duplicate_message(package: ShippedPackage) -> str:
+    """Why a shipped package need not be installed again."""
+    version = f" {package.shipped_version}" if package.shipped_version else ""
+    origin = f" (from {package.origin})" if package.origin else ""
+    if package.master.is_replaced(package.manager, package.name):
+        return (f"{package.name}{origin} is not needed on {package.describe_master()}: "
+                f"the master's own {package.master.language} runtime replaces it")
+    return (f"{package.name}{origin} is already shipped by {package.describe_master()} "
+            f"({package.manager}{version}): do not install it again")

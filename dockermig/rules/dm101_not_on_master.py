@@ -2,7 +2,7 @@
 
 from dockermig.policy.facts import Verdict
 from dockermig.policy.migrate import migration_fix
-from dockermig.rule import Example, FixAvailability, Rule, Severity
+from dockermig.rule import Example, FixAvailability, LintContext, Rule, Severity
 from dockermig.syntax.query import from_words
 
 
@@ -94,16 +94,21 @@ class NotOnMaster(Rule):
         ),
     ]
 
-    def check(self, ctx):
+    def check(self, ctx: LintContext):
         facts = ctx.facts
-        if facts.verdict is not Verdict.MIGRATE:
+        decision = facts.decision
+        if decision.verdict is not Verdict.MIGRATE:
             return
         runtime = facts.runtime
         image_word, _ = from_words(runtime.stage.from_)
-        where = image_word or runtime.stage.from_
-        yield self.finding(
-            ctx,
-            where,
-            f"{facts.reasons[0]} is not on its master: use {facts.target.image}",
-            fix=migration_fix(ctx, facts.target, build_stages=bool(self.settings["build-stages"])),
-        )
+        # the migration removes a table's packages only when the rule reporting them is on
+        tables = frozenset(table for table, (code, name) in _RULE_OF_TABLE.items()
+                           if ctx.config.is_enabled(code, name))
+        fix = migration_fix(facts, decision.target, tables=tables, templates=ctx.config.templates_dir,
+                            build_stages=bool(self.settings["build-stages"]))
+        yield self.finding(ctx, image_word or runtime.stage.from_,
+                           f"{decision.reason} is not on its master: use {decision.target.image}", fix=fix)
+
+
+_RULE_OF_TABLE = {"apt": ("DM301", "system-package-shipped"), "pip": ("DM302", "pip-package-shipped"),
+                  "npm": ("DM303", "npm-package-shipped")}

@@ -1,7 +1,7 @@
 """DM302: a Python package that the master already ships is installed again."""
 
-from dockermig.policy.shipped import report_duplicates
-from dockermig.rule import Example, FixAvailability, Rule, Severity
+from dockermig.rule import Example, FixAvailability, LintContext, Rule, Severity
+from dockermig.rules import shipped_duplicates
 
 
 class PipPackageShipped(Rule):
@@ -52,5 +52,5 @@ class PipPackageShipped(Rule):
         ),
     ]
 
-    def check(self, ctx):
-        yield from report_duplicates(self, ctx, "pip")
+    def check(self, ctx: LintContext):
+        yield from shipped_duplicates(self, ctx, "pip")

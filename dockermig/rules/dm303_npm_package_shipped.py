@@ -1,7 +1,7 @@
 """DM303: a global npm package that the master already ships is installed again."""
 
-from dockermig.policy.shipped import report_duplicates
-from dockermig.rule import Example, FixAvailability, Rule, Severity
+from dockermig.rule import Example, FixAvailability, LintContext, Rule, Severity
+from dockermig.rules import shipped_duplicates
 
 
 class NpmPackageShipped(Rule):
@@ -45,5 +45,5 @@ class NpmPackageShipped(Rule):
         ),
     ]
 
-    def check(self, ctx):
-        yield from report_duplicates(self, ctx, "npm")
+    def check(self, ctx: LintContext):
+        yield from shipped_duplicates(self, ctx, "npm")

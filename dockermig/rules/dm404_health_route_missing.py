@@ -2,8 +2,7 @@
 
 from urllib.parse import urlparse
 
-from dockermig.policy.pyapp import app_info
-from dockermig.rule import Example, Rule, Severity
+from dockermig.rule import Example, LintContext, Rule, Severity
 from dockermig.syntax.query import from_words
 
 
@@ -44,8 +43,8 @@ class HealthRouteMissing(Rule):
         ),
     ]
 
-    def check(self, ctx):
-        info = app_info(ctx)
+    def check(self, ctx: LintContext):
+        info = ctx.facts.app
         if info is None or info.source is None or not info.routes_known:
             return
         facts = ctx.facts
