@@ -26,6 +26,7 @@ class Requirement(NamedTuple):
     specifier: str | None  # e.g. "==1.2" or ">=1,<2"
     line: int
     path: Path
+    extras: str | None = None  # ``name[extra,...]``: more than the package itself
 
 
 def parse_requirements(path: Path, _seen: set[Path] | None = None) -> list[Requirement]:
@@ -63,7 +64,7 @@ def parse_requirements(path: Path, _seen: set[Path] | None = None) -> list[Requi
         match = _REQUIREMENT.match(line)
         if match:
             spec = match[3].strip().replace(" ", "")
-            found.append(Requirement(match[1], spec or None, first_line, path))
+            found.append(Requirement(match[1], spec or None, first_line, path, match[2]))
     return found
 
 

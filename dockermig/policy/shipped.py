@@ -17,13 +17,11 @@ from dockermig.fix import Applicability, Edit, Fix
 from dockermig.policy.manifest import copied_file, parse_requirements
 from dockermig.policy.masters import Master
 from dockermig.syntax.nodes import Instruction
-from dockermig.syntax.shell import Command, Install, commands, installs, unwrap
+from dockermig.policy.environments import install_table
+from dockermig.syntax.shell import Command, Install, commands, installs, parsed_scripts, unwrap
 
 if TYPE_CHECKING:
     from dockermig.policy.facts import FileFacts
-
-SYSTEM_MANAGERS = ("apt", "apk", "yum", "dnf")
-
 
 class ShippedPackage(NamedTuple):
     manager: str  # the manifest table: apt (any OS package manager), pip or npm
@@ -71,27 +69,28 @@ def _find(facts: FileFacts) -> Iterator[ShippedPackage]:
         master, on_master = facts.master_for(stage_facts)
         if master is None:
             continue
-        for instruction in stage_facts.stage.instructions:
+        stage = stage_facts.stage
+        for instruction in stage.instructions:
             if instruction.keyword != "RUN":
                 continue
             for install in installs(instruction):
-                manager = family(install.manager)
-                if manager == "npm" and not install.is_global:
-                    continue  # project dependencies live in node_modules, not in the master
+                table = install_table(install, stage, instruction)
+                if table is None:
+                    continue  # a venv, --target, a local node_modules...: not the master's environment
                 for package in install.packages:
-                    shipped, version = master.ships(manager, package.name)
-                    if shipped:
+                    shipped, version = master.ships(table, package.name)
+                    if shipped and _same_package(package.extras, package.version):
                         yield ShippedPackage(
-                            manager, install.manager, package.name, package.version, master, on_master,
+                            table, install.manager, package.name, package.version, master, on_master,
                             version, instruction, package.word.start, package.word.end, install,
                         )
-                if manager != "pip" or context is None:
+                if table != "pip" or context is None:
                     continue
                 for word in install.requirement_files:
-                    source = copied_file(stage_facts.stage, word.value or "", context, instruction)
+                    source = copied_file(stage, word.value or "", context, instruction)
                     for requirement in parse_requirements(source) if source else []:
                         shipped, version = master.ships("pip", requirement.name)
-                        if shipped:
+                        if shipped and _same_package(requirement.extras, requirement.specifier):
                             path = requirement.path
                             shown = path.relative_to(context) if path.is_relative_to(context) else path
                             yield ShippedPackage(
@@ -100,9 +99,10 @@ def _find(facts: FileFacts) -> Iterator[ShippedPackage]:
                             )
 
 
-def family(manager: str) -> str:
-    """The manifest table a package manager's packages are compared with."""
-    return "apt" if manager in SYSTEM_MANAGERS else manager
+def _same_package(extras: str | None, requested: str | None) -> bool:
+    """A pip requirement is the master's package only without extras (``uvicorn[standard]``
+    adds uvloop...) and not as a direct reference (``name @ git+https://...``)."""
+    return not extras and not (requested or "").startswith("@")
 
 
 # -- removal ----------------------------------------------------------------------------
@@ -133,7 +133,12 @@ def removable(package: ShippedPackage, level: Applicability) -> bool:
 
 def doomed_commands(facts: FileFacts, instruction: Instruction, level: Applicability, managers: set[str]) -> set[Command]:
     """The commands of a RUN that removal at ``level`` empties, for packages of these
-    manifest tables: installs left with no package, and then their companions."""
+    manifest tables: installs left with no package, then their companions, then what is
+    left of the RUN when that is only context (``cd``, ``export``, ``set -e``).
+
+    An install that names no package (``pip install .``, ``npm ci``, ``-r file``) is
+    never emptied: it installs the project, whatever the master ships.
+    """
     by_install: dict[Command, list[ShippedPackage]] = {}
     for package in facts.shipped:
         if package.instruction is instruction and package.install is not None and package.manager in managers:
@@ -143,12 +148,13 @@ def doomed_commands(facts: FileFacts, instruction: Instruction, level: Applicabi
     for install in installs(instruction):
         listed = by_install.get(install.command, [])
         emptied = (
-            install.only_packages
+            listed
+            and install.only_packages
             and install.command.position >= 0
             and len(listed) == len(install.packages)
             and all(removable(p, level) for p in listed)
         )
-        if emptied and family(install.manager) in managers:
+        if emptied:
             doomed.add(install.command)
         else:
             remaining.add(install.manager)
@@ -156,7 +162,27 @@ def doomed_commands(facts: FileFacts, instruction: Instruction, level: Applicabi
     for command in commands(instruction):
         if command.position >= 0 and _is_companion(command, emptied_managers):
             doomed.add(command)
-    return doomed
+    return doomed | _context_left(instruction, doomed) if doomed else doomed
+
+
+# Commands that only set up the ones after them in the same shell: alone, they do nothing.
+_CONTEXT = frozenset({"cd", "pushd", "popd", "export", "set", "source", ".", "umask", "true", ":", "shopt"})
+
+
+def _context_left(instruction: Instruction, doomed: set[Command]) -> set[Command]:
+    """The commands of each script that would be left with only context commands once
+    ``doomed`` goes, so that ``cd web && pip install x`` never becomes ``cd web``."""
+    by_span = {(c.start, c.end): c for c in commands(instruction) if c.position >= 0}
+    doomed_spans = {(c.start, c.end) for c in doomed}
+    left: set[Command] = set()
+    for script in parsed_scripts(instruction):
+        rest = [span for span in script.chain if span not in doomed_spans]
+        if len(rest) == len(script.chain):
+            continue  # nothing of this script goes
+        kept = [by_span.get(span) for span in rest]
+        if all(c is not None and unwrap(c).name in _CONTEXT for c in kept):
+            left.update(kept)
+    return left
 
 
 def _is_companion(command: Command, managers: set[str]) -> bool:
