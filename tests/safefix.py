@@ -40,7 +40,7 @@ _PIP_VALUED = {"-c", "--constraint", "--timeout", "--retries", "--progress-bar",
 
 class Manifest(NamedTuple):
     image: str
-    user: str
+    users: set[str]  # the master's user, and the users its base brings (node)
     tables: dict[str, set[str]]  # apt (with what the runtime replaces), pip, npm: normalised names
 
 
@@ -53,7 +53,8 @@ def manifests() -> list[Manifest]:
         tables = {table: {_normal(table, n) for n in (master.get("packages", {}).get(table) or {})}
                   for table in ("apt", "pip", "npm")}
         tables["apt"] |= {_normal("apt", n) for n in master.get("replaces", {}).get("apt", [])}
-        found.append(Manifest(master["image"].split(":")[0], master.get("user", "appuser"), tables))
+        users = {master.get("user", "appuser"), *(a["name"] for a in master.get("accounts") or [])}
+        found.append(Manifest(master["image"].split(":")[0], users, tables))
     return found
 
 
@@ -140,7 +141,7 @@ def judge_removed_command(words: tuple[str, ...], manifest: Manifest, whole_run:
         return None
     if program == "rm" and all(w.startswith(_CACHES) for w in rest if not w.startswith("-")):
         return None
-    if program in _ACCOUNT_TOOLS and manifest.user in rest:
+    if program in _ACCOUNT_TOOLS and manifest.users & set(rest):
         return None
     if program in _CONTEXT and whole_run:
         return None

@@ -102,7 +102,7 @@ def test_extend_keep_as_is_and_replace_masters(tmp_path):
                                     "packages": {"pip": {"fastapi": "0.1.0"}}}]})
     findings = lint_text(PY_SERVICE, config=own)
     assert any("use acme/py-base:1" in f.message for f in findings)
-    assert codes(lint_text("FROM acme/py-base:1\nCMD [\"python\", \"x.py\"]\n", config=own)) == []
+    assert codes(lint_text("FROM acme/py-base:1\nHEALTHCHECK NONE\nCMD [\"python\", \"x.py\"]\n", config=own)) == []
 
 
 def test_master_manifest_read_from_its_own_dockerfile(tmp_path):

@@ -14,7 +14,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from dockermig.policy.accounts import Recreated, recreated_accounts
 from dockermig.policy.masters import CatalogueEntry, Master, Policy
+from dockermig.policy.workdir import into_filled_workdir
 from dockermig.syntax.nodes import Instruction
 from dockermig.syntax.parser import Dockerfile
 from dockermig.syntax.query import ImageRef, Stage, parse_image_ref
@@ -171,6 +173,13 @@ class FileFacts:
         return find_shipped(self)
 
     @cached_property
+    def recreated(self) -> list[Recreated]:
+        """Users and groups the shipped stage's chain creates that its master (the one it is
+        on, moves onto, or would move onto after review) already has."""
+        master = self.decision.target
+        return recreated_accounts(self.runtime.stage, master) if master is not None else []
+
+    @cached_property
     def app(self) -> AppInfo | None:
         """The Python app the shipped image runs, read from the build context."""
         from dockermig.policy.pyapp import app_info
@@ -322,7 +331,7 @@ def _decide(facts: FileFacts) -> Decision:
                             f"{image.short} is neither a master nor kept as is",
                             build_only, policy.master_for_language(build_only), "build-only")
         return Decision(Verdict.OTHER, f"no Python or Node.js evidence, and {image.short} is not in the keep-as-is catalogue")
-    unsafe = _unsafe_reason(runtime, master)
+    unsafe = _unsafe_reason(runtime, master) or _account_conflict(runtime, master) or _filled_workdir(runtime, master)
     if unsafe:
         kind, text = unsafe
         return Decision(Verdict.REVIEW, f"{language_name(language)} service ({why}) {text}", language, master, kind)
@@ -390,6 +399,18 @@ def _unsafe_reason(runtime: StageFacts, master: Master) -> tuple[str, str] | Non
     if have and want and have[: len(want)] > want:
         return "downgrade", f"is newer than the master's {master.base}: moving would downgrade it"
     return None
+
+
+def _account_conflict(runtime: StageFacts, master: Master) -> tuple[str, str] | None:
+    conflicts = [r.problem for r in recreated_accounts(runtime.stage, master) if not r.removable]
+    return ("account", f"{conflicts[0]}: the build would fail on the master") if conflicts else None
+
+
+def _filled_workdir(runtime: StageFacts, master: Master) -> tuple[str, str] | None:
+    into = into_filled_workdir(runtime.stage, master)
+    if not into:
+        return None
+    return "workdir", f"{into[0].what}, which {master.image} already fills: decide what the service keeps"
 
 
 def _is_master_definition(facts: FileFacts) -> bool:

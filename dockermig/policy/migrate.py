@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING
 
 from dockermig.fix.edits import NotSafe, insert_lines_after, insert_lines_before, keyword, remove_commands
 from dockermig.fix import Applicability, Edit, Fix
+from dockermig.policy.health import inherited_health_problems
 from dockermig.policy.masters import Master
+from dockermig.policy.ownership import ownership_edit, root_owned_paths
 from dockermig.policy.shipped import deletes_whole, run_removal
 from dockermig.syntax.nodes import Instruction
 from dockermig.syntax.query import arg_defaults, from_words
@@ -50,41 +52,65 @@ def migration_fix(facts: FileFacts, master: Master, *, tables: frozenset[str] = 
     if run_edits is None:
 
         def run_edits(instruction):
-            return run_removal(facts, instruction, level, tables) if tables else []
+            # the master's accounts always go: created again, they fail the build
+            return run_removal(facts, instruction, level, tables, accounts=True)
 
     removals: list[Edit] = []
     gone: set[Instruction] = set()
+    needed = {r.instruction for r in facts.recreated}
     for instruction in instructions:
         if instruction.keyword != "RUN":
             continue
         try:
             edits = run_edits(instruction)
         except NotSafe:
+            if instruction in needed:
+                return None  # the master's account would be created again: the build fails
             continue  # the findings about this RUN stay, for a person
         if edits is None:
             return None
         removals += edits
         if deletes_whole(instruction, edits):
             gone.add(instruction)
+    ownership = [found for found in root_owned_paths(facts) if found.instruction not in gone]
+    handovers = [ownership_edit(found) for found in ownership]
+    if None in handovers:
+        return None  # a path it cannot hand over to the master's user: a person decides
+    health = inherited_health_problems(facts)
     plan = _user_plan(facts, instructions, gone)
     build_edits = _build_stage_edits(facts, chain) if build_stages else []
+    notes = [f"chown {' '.join(p for f in ownership for p in f.paths)} to {ownership[0].owner}"] if ownership else []
+    if health:
+        notes.append(f"probe {health[0].path} instead of {master.health_path}" if health[0].path
+                     else "disable the master's health check (HEALTHCHECK NONE), which the service cannot pass")
 
     def build() -> list[Edit]:
-        from dockermig.policy.render import render_line
+        from dockermig.policy.render import render, render_line
 
         lower = keyword(dockerfile, "USER") == "user"
-        edits = [base_edit, *removals]
+        edits = [base_edit, *removals, *handovers]
+        inserted: dict[tuple[int, bool], tuple[Instruction, list[str]]] = {}
+
+        def insert(where: Instruction, before: bool, lines: list[str]) -> None:
+            inserted.setdefault((where.start, before), (where, []))[1].extend(lines)
+
         for stage_from, stage_master in build_edits:
             edits.append(_base_edit(dockerfile, stage_from, stage_master))
-            edits.append(insert_lines_after(dockerfile, stage_from, [
-                render_line("user.j2", templates, lower=lower, user="root")]))
+            insert(stage_from, False, [render_line("user.j2", templates, lower=lower, user="root")])
+        if health:
+            problem = health[0]
+            insert(problem.anchor, problem.before, render(
+                "healthcheck.j2", templates, lower=keyword(dockerfile, "HEALTHCHECK") == "healthcheck",
+                path=problem.path, reason=problem.reason).splitlines())
         for where, before, user in plan:
-            line = render_line("user.j2", templates, lower=lower, user=user or master.user)
-            edits.append(insert_lines_before(dockerfile, where, [line]) if before
-                         else insert_lines_after(dockerfile, where, [line]))
+            insert(where, before, [render_line("user.j2", templates, lower=lower, user=user or master.user)])
+        for (_, before), (where, lines) in inserted.items():
+            edits.append(insert_lines_before(dockerfile, where, lines) if before
+                         else insert_lines_after(dockerfile, where, lines))
         return edits
 
-    return Fix(title or f"Migrate onto {master.image}", applicability=level, build=build)
+    title = title or f"Migrate onto {master.image}"
+    return Fix("; ".join([title, *notes]), applicability=level, build=build)
 
 
 def _build_stage_edits(facts: FileFacts, runtime_chain) -> list[tuple[Instruction, Master]]:
@@ -216,6 +242,7 @@ def alpine_fix(facts: FileFacts, master: Master, mapping: dict[str, str], templa
                 replaced.append((command, names))
             else:
                 doomed.add(command)
+        doomed |= {r.creation.command for r in facts.recreated if r.instruction is instruction and r.removable}
         if not replaced and not doomed:
             return []
         edits = remove_commands(dockerfile, instruction, doomed) if doomed else []

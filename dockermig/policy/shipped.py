@@ -131,10 +131,12 @@ def removable(package: ShippedPackage, level: Applicability) -> bool:
     return package.install is not None and (not package.conflicts or level <= Applicability.UNSAFE)
 
 
-def doomed_commands(facts: FileFacts, instruction: Instruction, level: Applicability, managers: set[str]) -> set[Command]:
+def doomed_commands(facts: FileFacts, instruction: Instruction, level: Applicability, managers: set[str],
+                    accounts: bool = False) -> set[Command]:
     """The commands of a RUN that removal at ``level`` empties, for packages of these
-    manifest tables: installs left with no package, then their companions, then what is
-    left of the RUN when that is only context (``cd``, ``export``, ``set -e``).
+    manifest tables: installs left with no package, then their companions, (with
+    ``accounts``) the creation of users and groups the master has as they are, then what
+    is left of the RUN when that is only context (``cd``, ``export``, ``set -e``).
 
     An install that names no package (``pip install .``, ``npm ci``, ``-r file``) is
     never emptied: it installs the project, whatever the master ships.
@@ -162,6 +164,8 @@ def doomed_commands(facts: FileFacts, instruction: Instruction, level: Applicabi
     for command in commands(instruction):
         if command.position >= 0 and _is_companion(command, emptied_managers):
             doomed.add(command)
+    if accounts:
+        doomed |= {r.creation.command for r in facts.recreated if r.instruction is instruction and r.removable}
     return doomed | _context_left(instruction, doomed) if doomed else doomed
 
 
@@ -201,11 +205,13 @@ def _is_companion(command: Command, managers: set[str]) -> bool:
     return False
 
 
-def run_removal(facts: FileFacts, instruction: Instruction, level: Applicability, managers: set[str]) -> list[Edit]:
+def run_removal(facts: FileFacts, instruction: Instruction, level: Applicability, managers: set[str],
+                accounts: bool = False) -> list[Edit]:
     """The edits that remove, from one RUN, every shipped package of these manifest
-    tables that ``level`` allows: whole commands (and the RUN) when they empty, tokens
-    otherwise. Raises NotSafe when that would cost a comment or the line structure."""
-    doomed = doomed_commands(facts, instruction, level, managers)
+    tables that ``level`` allows (and, with ``accounts``, the master's accounts created
+    again): whole commands (and the RUN) when they empty, tokens otherwise. Raises
+    NotSafe when that would cost a comment or the line structure."""
+    doomed = doomed_commands(facts, instruction, level, managers, accounts)
     words = [
         (p.start, p.end)
         for p in facts.shipped
