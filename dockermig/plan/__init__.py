@@ -128,9 +128,7 @@ def _file_entry(root: Path, path: Path, facts: FileFacts, findings, used_by, con
     classification = decision.classification
     target = decision.target.image if decision.target else None
     # on a master, but the wrong one, or one it should not be on: the findings say why
-    wrong = [f for f in findings if f.code in ("DM102", "DM105")] if decision.verdict is Verdict.MIGRATED else []
-    if wrong:
-        classification = "needs-review"
+    wrong = [f for f in findings if f.code in ("DM102", "DM105")] if decision.review_kind else []
     names = [s.name for s in used_by]
     if classification == "master":
         category = "master"
