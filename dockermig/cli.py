@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     init = commands.add_parser("init", help="write the master Dockerfiles and a starter config")
     init.add_argument("directory", nargs="?", type=Path, default=Path("."), metavar="DIR")
     init.add_argument("--force", action="store_true", help="overwrite files that exist")
+    init.add_argument("--config-only", action="store_true",
+                      help="write only the config, for the masters the repository already has")
     init.set_defaults(run=run_init)
 
     verify = commands.add_parser("verify", help="compare the old and the migrated image (or service) at run time")
@@ -411,8 +413,18 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def run_init(args: argparse.Namespace) -> int:
-    from dockermig.init import write_init
+    from dockermig.init import write_config_only, write_init
 
+    if args.config_only:
+        try:
+            path, found = write_config_only(args.directory, force=args.force)
+        except FileExistsError as error:
+            print(f"error: would overwrite {error}; use --force", file=sys.stderr)
+            return EXIT_ERROR
+        for name, master in found.items():
+            print(f"found master {name}: {master}")
+        print(f"wrote {path}")
+        return EXIT_OK
     try:
         written = write_init(args.directory, force=args.force)
     except FileExistsError as error:

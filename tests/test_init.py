@@ -78,3 +78,35 @@ def test_a_broken_template_is_a_clear_per_file_error(tmp_path, capsys, bad, mess
     err = capsys.readouterr().err
     assert "Dockerfile: error: template " in err and "user.j2" in err and message in err
     assert "Traceback" not in err
+
+
+def test_config_only_points_at_the_masters_the_repository_has_and_touches_nothing(tmp_path, capsys):
+    base = tmp_path / "docker" / "base"
+    base.mkdir(parents=True)
+    for source in (DEMO / "docker" / "base").iterdir():
+        (base / source.name).write_bytes(source.read_bytes())
+    python_master = base / "Dockerfile.python-agent-master"
+    # a real repository's master has no label: its file name says what it builds
+    python_master.write_text(python_master.read_text().replace('LABEL dockermig.master="sutazai-python-agent-master"\n', ""))
+    before = {p: p.read_bytes() for p in base.iterdir()}
+    assert main(["init", "--config-only", str(tmp_path)]) == 0
+    assert "found master sutazai-python-agent-master" in capsys.readouterr().out
+    assert {p: p.read_bytes() for p in base.iterdir()} == before
+    config = (tmp_path / ".dockermig.yaml").read_text()
+    assert "dockerfile: docker/base/Dockerfile.python-agent-master" in config
+    assert "dockerfile: docker/base/Dockerfile.nodejs-agent-master" in config
+    assert main(["init", "--config-only", str(tmp_path)]) == 2  # the config exists: --force to replace it
+    assert main(["fix", str(tmp_path)]) == 0
+    assert {p: p.read_bytes() for p in base.iterdir()} == before
+
+
+def test_a_master_is_never_migrated_onto_itself(tmp_path):
+    """Without any config: recognised by a file name that names a master, or by its label."""
+    text = "FROM python:3.12.8-slim-bookworm\nRUN pip install fastapi\nCMD [\"python3\"]\n"
+    labelled = text.replace("\nRUN", '\nLABEL dockermig.master="acme-base"\nRUN')
+    for relative, content in (("docker/base/Dockerfile.python-agent-master", text),
+                              ("python-agent-master/Dockerfile", text), ("base/Dockerfile", labelled)):
+        path = tmp_path / relative
+        assert not fix_text(content, path=path).changed, relative
+    service = tmp_path / "agents" / "agent-master" / "Dockerfile"  # names no master: a service
+    assert fix_text(text, path=service).changed

@@ -534,9 +534,13 @@ def _filled_workdir(runtime: StageFacts, master: Master) -> tuple[str, str] | No
 
 
 def _is_master_definition(facts: FileFacts) -> bool:
+    """A master's own Dockerfile, by the config's ``dockerfile:``, its name, or its label:
+    migrating it would make it build FROM itself."""
     path = facts.path.resolve() if facts.path else None
     for master in facts.policy.masters:
         if path is not None and master.dockerfile is not None and master.dockerfile.resolve() == path:
+            return True
+        if path is not None and master.named_by(path):
             return True
     for instruction in facts.dockerfile.instructions:
         # the cheap substring test first: env_values imports dockerfile-parse

@@ -163,6 +163,28 @@ class Master:
     def matches(self, ref: ImageRef) -> bool:
         return any(p.matches(ref) for p in self.patterns)
 
+    def named_by(self, path: Path) -> bool:
+        """Whether a Dockerfile's own name says it builds this master:
+        ``Dockerfile.python-agent-master``, ``python-agent-master.Dockerfile`` or
+        ``python-agent-master/Dockerfile`` for ``sutazai-python-agent-master``: the name, or
+        the name without its first word (an organisation prefix), nothing shorter."""
+        low = path.name.lower()
+        for stem in ("dockerfile", "containerfile"):
+            if low == stem:
+                named = path.parent.name.lower()
+                break
+            if low.startswith(stem + ".") or low.startswith(stem + "-"):
+                named = low[len(stem) + 1 :]
+                break
+            if low.endswith("." + stem):
+                named = low[: -len(stem) - 1]
+                break
+        else:
+            return False
+        names = {self.name.lower(), parse_image_ref(self.image).name}
+        return any(named == name or (name.endswith("-" + named) and named.count("-") == name.count("-") - 1)
+                   for name in names)
+
     def ships(self, manager: str, name: str) -> tuple[bool, str | None]:
         """(is shipped, pinned version) of a package in this master's manifest; a package
         the master's runtime replaces counts as shipped, without a version."""
