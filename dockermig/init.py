@@ -74,8 +74,9 @@ def write_init(target: Path, force: bool = False) -> list[Path]:
 
 def existing_masters(directory: Path) -> dict[str, Path]:
     """The masters whose Dockerfiles the repository already has, by master name: a file
-    labelled ``dockermig.master=NAME``, or one whose name says it builds a known master
-    (``docker/base/Dockerfile.python-agent-master``)."""
+    labelled ``dockermig.master=NAME``, one whose name says it builds a known master
+    (``docker/base/Dockerfile.python-agent-master``), or one a compose service builds
+    and tags as a known master's image."""
     from dockermig.discover import discover
     from dockermig.engine import InputError, read_dockerfile
     from dockermig.policy.facts import MASTER_LABEL
@@ -95,7 +96,29 @@ def existing_masters(directory: Path) -> dict[str, Path]:
         named = [label for label in labels if label]
         named += [m.name for m in masters if m.named_by(item.path.resolve())]
         for name in named[:1]:
-            found.setdefault(name, item.path)
+            found.setdefault(name, item.path.resolve())
+    for name, path in _built_by_compose(directory, masters).items():
+        found.setdefault(name, path)
+    return found
+
+
+def _built_by_compose(directory: Path, masters) -> dict[str, Path]:
+    from dockermig.plan import PlanError, compose_files, read_compose
+    from dockermig.syntax.query import parse_image_ref
+
+    found: dict[str, Path] = {}
+    for compose in compose_files(directory):
+        try:
+            services = read_compose(compose)
+        except PlanError:
+            continue  # `dockermig plan` reports it
+        for service in services:
+            if service.dockerfile is None or not service.image or not service.dockerfile.is_file():
+                continue
+            ref = parse_image_ref(service.image)
+            for master in masters:
+                if master.matches(ref):
+                    found.setdefault(master.name, service.dockerfile)
     return found
 
 
@@ -108,6 +131,7 @@ def config_for_existing(directory: Path) -> tuple[str, dict[str, Path]]:
 
     from dockermig.policy.loader import load_pack
 
+    directory = directory.resolve()
     found = existing_masters(directory)
     entries = []
     for raw in load_pack("masters.yaml")["masters"]:

@@ -110,3 +110,12 @@ def test_a_master_is_never_migrated_onto_itself(tmp_path):
         assert not fix_text(content, path=path).changed, relative
     service = tmp_path / "agents" / "agent-master" / "Dockerfile"  # names no master: a service
     assert fix_text(text, path=service).changed
+
+
+def test_config_only_finds_a_master_that_compose_builds_under_its_image(tmp_path, capsys):
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "Dockerfile").write_text("FROM node:18-slim\nRUN npm install -g pm2\n")
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  node-master:\n    build: ./base\n    image: sutazai-nodejs-agent-master:latest\n")
+    assert main(["init", "--config-only", str(tmp_path)]) == 0
+    assert "dockerfile: base/Dockerfile" in (tmp_path / ".dockermig.yaml").read_text()
