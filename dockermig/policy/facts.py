@@ -436,7 +436,7 @@ def _review_reason(facts: FileFacts, master: Master) -> tuple[str, str] | None:
     mechanical: the build or the service would break, or a person must choose."""
     runtime = facts.runtime
     return (_base_risk(facts.policy, runtime) or _runtime_risk(facts.policy, runtime, master)
-            or _inherited_entry(runtime, master) or _kept_service(facts.policy, runtime)
+            or _inherited_entry(runtime, master) or _kept_service(facts.policy, runtime) or _root_home(facts)
             or _account_conflict(runtime, master) or _filled_workdir(runtime, master))
 
 
@@ -450,7 +450,7 @@ def _base_risk(policy: Policy, runtime: StageFacts) -> tuple[str, str] | None:
         return "distroless", "is on a distroless image: the master adds a shell and a package manager"
     listed = policy.review_base(image, _programs(runtime.stage))
     if listed is not None:
-        return listed.kind, f"is on {image.display}, which {listed.reason}"
+        return listed.kind, f"is on {image.display}: {listed.reason}"
     others = sorted({install.manager for instruction in runtime.stage.lineage_instructions()
                      for install in installs(instruction) if install.manager in ("apk", "yum", "dnf")})
     if others:
@@ -511,6 +511,19 @@ def _inherited_entry(runtime: StageFacts, master: Master) -> tuple[str, str] | N
     started = " ".join(master.cmd) if master.cmd else "its own CMD"
     return "inherited-cmd", (f"has no CMD or ENTRYPOINT of its own: it runs what {image.display} starts, "
                              f"which on the master becomes {started}")
+
+
+def _root_home(facts: FileFacts) -> tuple[str, str] | None:
+    """``pip install --user`` as root puts packages in /root/.local: a service that ran as
+    root imported them, as the master's user it cannot."""
+    if facts.final_user[0] is not None:
+        return None  # it chose its user itself: the move does not change it
+    for instruction in facts.runtime.stage.lineage_instructions():
+        for install in installs(instruction):
+            if install.manager == "pip" and any(w.value == "--user" for w in install.command.words):
+                return "root-home", (f"installs with pip --user as root (line {instruction.start_line}): as the "
+                                     f"master's user the service would not find those packages")
+    return None
 
 
 def _kept_service(policy: Policy, runtime: StageFacts) -> tuple[str, str] | None:

@@ -24,7 +24,8 @@ class NeedsReview(Rule):
     - what it runs: no CMD or ENTRYPOINT of its own on a base other than the official
       image the master is built on (it runs what its base starts); a base of one language
       whose CMD runs the other (`FROM node` ... `CMD ["python", ...]`); a service kept as
-      is that it runs or installs (`nginx`, `redis-server`);
+      is that it runs or installs (`nginx`, `redis-server`); `pip install --user` as root
+      by a service that would run as the master's user;
     - what the master already has: its user or group created with other ids (DM203),
       a clone or copy into the WORKDIR the master fills (DM106);
     - a base image that depends on a build argument with no default; Python or Node.js
@@ -87,9 +88,11 @@ class NeedsReview(Rule):
                         "CMD [\"python\", \"app.py\"]\n", message="installs nginx"),
         Example.invalid("FROM python:3.11-slim\nRUN useradd -u 1000 -m appuser\nUSER appuser\n"
                         "CMD [\"python\", \"app.py\"]\n", message="creates user appuser with id 1000"),
+        Example.invalid("FROM python:3.11-slim\nRUN pip install --user rich\nCMD [\"python\", \"app.py\"]\n",
+                        message="installs with pip --user as root"),
         Example.invalid("FROM acme/runtime:2\nCMD [\"python\", \"app.py\"]\n",
-                        config={"extend-review-bases": [{"image": "acme/runtime", "reason": "ships our JVM too"}]},
-                        message="which ships our JVM too"),
+                        config={"extend-review-bases": [{"image": "acme/runtime", "reason": "it ships our JVM too"}]},
+                        message="is on acme/runtime:2: it ships our JVM too"),
     ]
 
     def check(self, ctx: LintContext):
