@@ -48,8 +48,8 @@ def summary_lines(fixes: list[FileFix], *, written: bool = True, quiet: bool = F
     if remaining:
         per_code = ", ".join(f"{code} {n}" for code, n in sorted(remaining.items()))
         total = sum(remaining.values())
-        lines.append(f"{plural(total, 'finding')} {'remains' if total == 1 else 'remain'} ({per_code}): "
-                     "`dockermig lint` shows them.")
+        verb, pronoun = ("remains", "it") if total == 1 else ("remain", "them")
+        lines.append(f"{plural(total, 'finding')} {verb} ({per_code}): `dockermig lint` shows {pronoun}.")
     review = [f for f in fixes if f.status == "needs-review"]
     if review and not quiet:
         lines.append("Needs review:")
