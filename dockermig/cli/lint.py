@@ -54,23 +54,26 @@ def lint(paths, settings, stdin, quiet, jobs, formats, outputs, statistics, exit
         count = write(write_baseline, results)
         print(f"wrote {plural(count, 'finding')} to {write_baseline}", file=sys.stderr)
         return exit_code(results, exit_zero=True)
-    stale = []
+    stale, baselined = [], 0
     if baseline:
         from dockermig.baseline import BaselineError, apply_baseline
 
+        found = sum(len(r.findings) for r in results)
         try:
             stale = apply_baseline(baseline, results)
         except BaselineError as error:
             print(f"error: {error}", file=sys.stderr)
             return ERROR
-    _report(results, formats, list(outputs), statistics=statistics, quiet=quiet, stale=len(stale))
+        baselined = found - sum(len(r.findings) for r in results)
+    _report(results, formats, list(outputs), statistics=statistics, quiet=quiet, baselined=baselined, stale=len(stale))
     for path, code, _ in stale:
         print(f"{path}: stale baseline entry {code} (fixed since): run --write-baseline to shrink the baseline",
               file=sys.stderr)
     return exit_code(results, exit_zero=exit_zero, failed=bool(stale))
 
 
-def _report(results, formats: list[str], outputs: list[Path], *, statistics: bool, quiet: bool, stale: int) -> None:
+def _report(results, formats: list[str], outputs: list[Path], *, statistics: bool, quiet: bool, baselined: int,
+            stale: int) -> None:
     """Each format to its --output file, the one left over to stdout; errors once, on stderr."""
     import importlib
 
@@ -82,7 +85,7 @@ def _report(results, formats: list[str], outputs: list[Path], *, statistics: boo
             from dockermig.report.text import use_color
 
             out, err = render(results, color=target is None and use_color(), statistics=statistics,
-                              summary=not quiet, stale=stale)
+                              summary=not quiet, baselined=baselined, stale=stale)
         else:
             out, err = render(results)
         if not errors_printed:

@@ -37,16 +37,23 @@ def plan_text(entries: list[dict[str, Any]], waves: list | None = None, width: i
     else:
         lines = []
         for entry in entries:
-            cells = {key: _cell(entry, key) for key, _ in COLUMNS}
-            head = f"{cells['priority']}  {cells['classification']}  {cells['service']} ({cells['category']})"
-            where = entry["path"] or "image-only service"
-            image = f"{cells['image']} -> {cells['target']}" if entry["target"] else cells["image"]
-            lines += _wrapped(head, width, "", "    ")
-            lines += _wrapped(f"{where}  {image}  (compose: {cells['compose_files']})", width, "    ", "      ")
-            lines += _wrapped(entry["reason"], width, "    ", "    ")
+            lines += _block(entry, width)
     if waves is not None:
         lines += ["", *_waves_text(waves)]
     return "\n".join(lines) + "\n"
+
+
+def _block(entry: dict[str, Any], width: int) -> list[str]:
+    """Three short lines: who (priority, classification, service, category, compose files),
+    what (Dockerfile, image, target), why (the reason)."""
+    cells = {key: _cell(entry, key) for key, _ in COLUMNS}
+    about = "; ".join([entry["category"], *entry["compose_files"]])
+    where = entry["path"] or "image-only service"
+    moves = entry["target"] and entry["target"] != entry["image"]
+    image = f"{cells['image']} -> {cells['target']}" if moves else cells["image"]
+    return [*_wrapped(f"{cells['priority']}  {cells['classification']}  {cells['service']}  ({about})", width, "", "    "),
+            *_wrapped(f"{where}  {image}", width, "    ", "      "),
+            *_wrapped(entry["reason"], width, "    ", "    ")]
 
 
 def _wrapped(text: str, width: int, first: str, rest: str) -> list[str]:

@@ -41,9 +41,10 @@ def format_finding(path: str, finding, level: Applicability = Applicability.SAFE
 
 def render(results: Iterable[FileResult], *, color: bool = False, statistics: bool = False,
            level: Applicability = Applicability.SAFE, summary: bool = True,
-           stale: int = 0) -> tuple[list[str], list[str]]:
+           baselined: int = 0, stale: int = 0) -> tuple[list[str], list[str]]:
     """(stdout lines, stderr lines). ``summary``: end with the summary (not under
-    ``--quiet``); ``stale``: how many baseline entries were fixed since (they fail the run)."""
+    ``--quiet``); ``baselined``: findings the baseline hid; ``stale``: baseline entries
+    fixed since (they fail the run)."""
     paint = _Painter(color)
     out: list[str] = []
     err: list[str] = []
@@ -76,11 +77,11 @@ def render(results: Iterable[FileResult], *, color: bool = False, statistics: bo
             marker = "[*]" if fixable[code] else "   "
             out.append(f"{n:>6}  {paint(severities[code], code)}  {marker} {names[code]}")
     if summary:
-        out += _summary(counts, checked, with_findings, errors, stale, sum(fixable.values()), hidden, paint)
+        out += _summary(counts, checked, with_findings, errors, baselined, stale, sum(fixable.values()), hidden, paint)
     return out, err
 
 
-def _summary(counts: Counter[str], checked: int, with_findings: int, errors: int, stale: int,
+def _summary(counts: Counter[str], checked: int, with_findings: int, errors: int, baselined: int, stale: int,
              fixable: int, hidden: int, paint: _Painter) -> list[str]:
     """What the run found, never more: "passed" only when every path was checked clean."""
     total = sum(counts.values())
@@ -97,6 +98,8 @@ def _summary(counts: Counter[str], checked: int, with_findings: int, errors: int
         lines.append("No Dockerfiles found.")
     if errors:
         lines.append(f"{plural(errors, 'path')} could not be checked (the errors are on stderr).")
+    if baselined:
+        lines.append(f"{plural(baselined, 'known finding')} of the baseline not shown.")
     if stale:
         lines.append(f"{plural(stale, 'baseline entry', 'baseline entries')} fixed since: "
                      "run --write-baseline to shrink the baseline.")
