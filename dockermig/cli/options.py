@@ -88,6 +88,14 @@ def file_options(command):
             fail_on=Severity.parse(fail_on) if fail_on else None,
             base=Path.cwd(),
         )
+        if config is not None:  # one clear error, not one per file
+            from dockermig.cli import CommandError
+            from dockermig.config import ConfigError, load_config_once
+
+            try:
+                load_config_once(config)
+            except ConfigError as error:
+                raise CommandError(str(error)) from None
         settings = Settings(config, overrides)
         reads_stdin = STDIN in paths or (not paths and stdin_filename is not None)
         if reads_stdin and len(paths) > 1:
