@@ -120,7 +120,8 @@ def test_a_broken_compose_file_is_a_warning_with_file_and_line_and_the_plan_is_m
     assert err.count("its services are left out of the plan") == 2
     assert main(["status", str(tmp_path), "--strict"]) == 2  # --strict: a warning fails the run
     assert main(["plan", str(tmp_path / "Dockerfile")]) == 2  # a file, not the repository
-    assert "Directory" in capsys.readouterr().err
+    assert f"Dockerfile is a file; plan takes the repository's folder (dockermig plan {tmp_path.as_posix()})" in \
+        " ".join(capsys.readouterr().err.split())
 
 
 def test_excludes_apply_to_compose_files_too(tmp_path, capsys):

@@ -7,8 +7,16 @@ from pathlib import Path
 
 import click
 
-_path = click.argument("path", default=Path("."),
-                       type=click.Path(exists=True, file_okay=False, path_type=Path))
+def _repository(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    if not value.is_dir():
+        folder = value.parent.as_posix() or "."
+        raise click.BadParameter(f"{value} is a file; {ctx.info_name} takes the repository's folder "
+                                 f"(dockermig {ctx.info_name} {folder})")
+    return value
+
+
+_path = click.argument("path", default=Path("."), callback=_repository,
+                       type=click.Path(exists=True, path_type=Path))
 _config = click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="FILE",
                        help="Use this config file instead of the nearest one.")
 _strict = click.option("--strict", is_flag=True,
