@@ -150,6 +150,12 @@ def test_fix_stdin_prints_the_fixed_text_and_the_summary_on_stderr(cli):
     assert code == 1  # DM201 (USER root) remains
 
 
+def test_fix_stdin_keeps_stdout_for_the_text(cli):
+    code, out, err = cli("fix", "--show-fixes", "-", stdin=SERVICE.encode())
+    assert out.startswith("FROM sutazai-python-agent-master:latest\n") and "fixed:" not in out
+    assert "-:1:6: DM101 fixed: Migrate onto sutazai-python-agent-master:latest" in err
+
+
 def test_stdin_cannot_be_mixed_with_paths(cli, service):
     code, _, err = cli("lint", "-", service)
     assert code == 2 and "Usage: dockermig lint" in err

@@ -40,7 +40,7 @@ def fix(paths, settings, stdin, quiet, jobs, diff, unsafe_fixes, backup, show_fi
         data = stdin.read()
         fixes = fix_stdin(data, stdin.filename, settings, level=level)
         for outcome in fixes:
-            _print_file(outcome, diff=diff, show_fixes=show_fixes)
+            _print_file(outcome, diff=diff, show_fixes=show_fixes, notes=sys.stderr)
         if not diff:  # the fixed text; the input as it came when it was excluded or could not be fixed
             if fixes and fixes[0].result is not None and not fixes[0].error:
                 sys.stdout.write(fixes[0].result.text)
@@ -51,7 +51,7 @@ def fix(paths, settings, stdin, quiet, jobs, diff, unsafe_fixes, backup, show_fi
         for outcome in _with_progress(fix_paths(paths, settings=settings, jobs=jobs, level=level,
                                                 write=not diff, backup=backup)):
             fixes.append(outcome)
-            _print_file(outcome, diff=diff, show_fixes=show_fixes)
+            _print_file(outcome, diff=diff, show_fixes=show_fixes, notes=sys.stderr if diff else sys.stdout)
     if not quiet:
         # under --diff or stdin, stdout carries the diff or the text: the summary goes to stderr
         out = sys.stderr if diff or stdin is not None else sys.stdout
@@ -63,7 +63,9 @@ def fix(paths, settings, stdin, quiet, jobs, diff, unsafe_fixes, backup, show_fi
     return exit_code(fixes, failed=changed and (diff or exit_non_zero_on_fix))
 
 
-def _print_file(outcome, *, diff: bool, show_fixes: bool) -> None:
+def _print_file(outcome, *, diff: bool, show_fixes: bool, notes) -> None:
+    """Errors to stderr, the diff to stdout, --show-fixes lines to ``notes`` (stderr when
+    stdout carries a diff or the fixed text)."""
     from dockermig.report import display_path
 
     path = display_path(outcome.path)
@@ -78,8 +80,7 @@ def _print_file(outcome, *, diff: bool, show_fixes: bool) -> None:
             fromfile=f"a/{path}", tofile=f"b/{path}"))
     if show_fixes:
         for finding in outcome.result.fixed:
-            print(f"{path}:{finding.line}:{finding.column}: {finding.code} fixed: {finding.fix.title}",
-                  file=sys.stderr if diff else sys.stdout)
+            print(f"{path}:{finding.line}:{finding.column}: {finding.code} fixed: {finding.fix.title}", file=notes)
 
 
 def _with_progress(results):
