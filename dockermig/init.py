@@ -103,11 +103,13 @@ def existing_masters(directory: Path) -> dict[str, Path]:
 
 
 def _built_by_compose(directory: Path, masters) -> dict[str, Path]:
-    from dockermig.plan import PlanError, compose_files, read_compose
+    from dockermig.config import Config
+    from dockermig.discover import walk
+    from dockermig.plan import PlanError, is_compose_name, read_compose
     from dockermig.syntax.query import parse_image_ref
 
     found: dict[str, Path] = {}
-    for compose in compose_files(directory):
+    for compose in walk(directory, Config(), is_compose_name):
         try:
             services = read_compose(compose)
         except PlanError:
