@@ -96,7 +96,8 @@ class Decision(NamedTuple):
     ``target`` is the master: the one the image is on (MIGRATED), moves onto (MIGRATE), or
     would move onto once a person has looked (REVIEW). ``review_kind`` says why a person
     must look (arg, ambiguous, build-only, musl, windows, distroless, python2, downgrade...);
-    on a master it marks a file that is on the wrong one (wrong-master, infrastructure).
+    on a master it marks a file that is on the wrong one (wrong-master, infrastructure) or
+    that does not build there (account, workdir).
     """
 
     verdict: Verdict
@@ -391,6 +392,11 @@ def _on_master(facts: FileFacts, master: Master) -> Decision:
         return Decision(Verdict.MIGRATED, f"{kept.pattern.text} ({kept.category}) is kept as is, but this file "
                         f"rebuilds it on {master.image} ({evidence}): build it from {kept.pattern.text} again",
                         master.language, master, "infrastructure")
+    # what fails its build on the master (DM203, DM106 say where)
+    broken = _account_conflict(facts.runtime, master) or _filled_workdir(facts.runtime, master)
+    if broken is not None:
+        kind, text = broken
+        return Decision(Verdict.MIGRATED, f"on {master.image}, but it {text}", master.language, master, kind)
     return Decision(Verdict.MIGRATED, f"on {master.image}", master.language, master)
 
 

@@ -20,12 +20,13 @@ from dockermig.syntax.values import user_of
 if TYPE_CHECKING:
     from dockermig.policy.facts import FileFacts
 
-# Never written by a service at run time, or already writable by everyone.
+# Never written by a service at run time.
 _SYSTEM = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib64", "/root", "/proc", "/sys", "/boot", "/dev",
-           "/var/lib/apt", "/var/cache", "/opt/conda", "/tmp", "/var/tmp")
-# Directories every Debian image has: ``mkdir -p`` leaves them root's, and so it should.
+           "/var/lib/apt", "/var/cache", "/opt/conda")
+# Directories every Debian image has (``mkdir -p`` leaves them as they are: root's, or
+# writable by everyone like /tmp); a directory made inside them is the service's.
 _DEBIAN_DIRS = frozenset({"/opt", "/srv", "/mnt", "/media", "/home", "/var", "/var/log", "/var/lib", "/var/opt",
-                          "/var/spool", "/var/mail", "/run", "/run/lock"})
+                          "/var/spool", "/var/mail", "/run", "/run/lock", "/tmp", "/var/tmp"})
 
 
 class RootOwned(NamedTuple):

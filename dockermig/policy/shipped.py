@@ -2,7 +2,9 @@
 
 The DM3xx rules report them; their fixes, and the migration's decision of which RUNs
 still need root, use the same removal plan: a package token goes, a command left with no
-package goes with its ``apt-get update``/cleanup companions, a RUN left empty goes.
+package goes with its ``apt-get update``/cleanup companions, a RUN left empty (or with
+only its ``cd``/``export`` context) goes. The same plan removes the master's users and
+groups created again (DM203, the migration): accounts are what the master ships too.
 """
 
 from __future__ import annotations
