@@ -454,7 +454,7 @@ def _base_risk(policy: Policy, runtime: StageFacts) -> tuple[str, str] | None:
         return "musl", "is on Alpine/musl: its packages and wheels need a Debian mapping"
     if runtime.distroless:
         return "distroless", "is on a distroless image: the master adds a shell and a package manager"
-    listed = policy.review_base(image, _programs(runtime.stage))
+    listed = policy.review_base(image, lambda: _programs(runtime.stage))
     if listed is not None:
         return listed.kind, f"is on {image.display}: {listed.reason}"
     others = sorted({install.manager for instruction in runtime.stage.lineage_instructions()
@@ -555,9 +555,9 @@ def _filled_workdir(runtime: StageFacts, master: Master) -> tuple[str, str] | No
 def _is_master_definition(facts: FileFacts) -> bool:
     """A master's own Dockerfile, by the config's ``dockerfile:``, its name, or its label:
     migrating it would make it build FROM itself."""
-    path = facts.path.resolve() if facts.path else None
+    path = facts.path
     for master in facts.policy.masters:
-        if path is not None and master.dockerfile is not None and master.dockerfile.resolve() == path:
+        if path is not None and master.dockerfile is not None and master.dockerfile.resolve() == path.resolve():
             return True
         if path is not None and master.named_by(path):
             return True

@@ -11,7 +11,7 @@ import re
 from fnmatch import fnmatchcase
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 from dockermig.syntax.query import DOCKER_HUB, ImageRef, parse_image_ref
 
@@ -247,12 +247,13 @@ class Policy(NamedTuple):
     review_bases: tuple[ReviewBase, ...] = ()
     runtimes: dict[str, RuntimeRules] = {}  # never mutated: a shared default is safe
 
-    def review_base(self, ref: ImageRef | None, programs: set[str]) -> ReviewBase | None:
-        """The review entry of a base image, when the file runs what it names (if it names any)."""
+    def review_base(self, ref: ImageRef | None, programs: Callable[[], set[str]]) -> ReviewBase | None:
+        """The review entry of a base image, when the file runs what it names (if it names
+        any); ``programs()`` gives what the file runs, asked only then."""
         if ref is None:
             return None
         return next((e for e in self.review_bases
-                     if e.pattern.matches(ref) and (not e.programs or e.programs & programs)), None)
+                     if e.pattern.matches(ref) and (not e.programs or e.programs & programs())), None)
 
     def master_of(self, ref: ImageRef | None) -> Master | None:
         if ref is None:

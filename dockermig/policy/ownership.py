@@ -10,6 +10,7 @@ to be written; so is a VOLUME.
 from __future__ import annotations
 
 import posixpath
+import re
 from typing import TYPE_CHECKING, NamedTuple
 
 from dockermig.fix import Edit
@@ -20,6 +21,7 @@ from dockermig.syntax.values import user_of
 if TYPE_CHECKING:
     from dockermig.policy.facts import FileFacts
 
+_OWNERSHIP = re.compile(r"mkdir|chown|chmod")
 # Never written by a service at run time.
 _SYSTEM = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib64", "/root", "/proc", "/sys", "/boot", "/dev",
            "/var/lib/apt", "/var/cache", "/opt/conda")
@@ -103,7 +105,7 @@ def _mkdirs(instruction: Instruction) -> list[tuple[Command, list[ShellWord]]]:
     """(mkdir command, the directories it makes) for the top-level mkdirs of a RUN that
     do not make their directories writable by everyone (``-m 777``)."""
     found = []
-    for command in commands(instruction):
+    for command in commands(instruction, _OWNERSHIP):
         words = unwrap(command).words
         if unwrap(command).name != "mkdir" or command.position < 0:
             continue
@@ -143,7 +145,7 @@ def _handed_over(path: str, owner: str, later: list[Instruction], mkdir: Command
     for instruction in later:
         if instruction.keyword != "RUN":
             continue
-        for command in commands(instruction):
+        for command in commands(instruction, _OWNERSHIP):
             if instruction is later[0] and command.start <= mkdir.start:
                 continue
             argv = [v or "" for v in unwrap(command).argv()]

@@ -178,10 +178,10 @@ _CONTEXT = frozenset({"cd", "pushd", "popd", "export", "set", "source", ".", "um
 def _context_left(instruction: Instruction, doomed: set[Command]) -> set[Command]:
     """The commands of each script that would be left with only context commands once
     ``doomed`` goes, so that ``cd web && pip install x`` never becomes ``cd web``."""
-    by_span = {(c.start, c.end): c for c in commands(instruction) if c.position >= 0}
+    by_span = {(c.start, c.end): c for c in commands(instruction, None) if c.position >= 0}
     doomed_spans = {(c.start, c.end) for c in doomed}
     left: set[Command] = set()
-    for script in parsed_scripts(instruction):
+    for script in parsed_scripts(instruction, None):
         rest = [span for span in script.chain if span not in doomed_spans]
         if len(rest) == len(script.chain):
             continue  # nothing of this script goes

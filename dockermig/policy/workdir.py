@@ -9,12 +9,16 @@ service meant to replace them, a person decides.
 from __future__ import annotations
 
 import posixpath
+import re
 from typing import NamedTuple
 
 from dockermig.policy.masters import Master
 from dockermig.syntax.nodes import Instruction
 from dockermig.syntax.query import Stage
 from dockermig.syntax.shell import Command, commands, unwrap
+
+
+_GIT = re.compile(r"\bgit\b")
 
 
 class IntoFilledWorkdir(NamedTuple):
@@ -33,7 +37,7 @@ def into_filled_workdir(stage: Stage, master: Master) -> list[IntoFilledWorkdir]
         if instruction.keyword == "WORKDIR" and instruction.words:
             workdir = posixpath.normpath(posixpath.join(workdir, instruction.words[0].value))
         elif instruction.keyword == "RUN":
-            for command in commands(instruction):
+            for command in commands(instruction, _GIT):
                 destination = _clone_destination([v or "" for v in unwrap(command).argv()])
                 if destination is not None:
                     path = posixpath.normpath(posixpath.join(workdir, destination))
