@@ -3,8 +3,9 @@
 A directory a RUN makes as root (``mkdir -p /logs /models``) is root's; a file COPY puts
 in the image is root's unless ``--chown`` says otherwise. A service that ran as root
 wrote there; once it runs as the master's user (the migration ends the file with ``USER
-appuser``) it gets "Permission denied". A directory the service made for itself is made
-to be written; so is a VOLUME.
+appuser``) it gets "Permission denied". An empty directory the service made for itself
+is made to be written at run time, and so is a VOLUME; one the build then fills (COPY
+into it, ``tar -C`` it, a WORKDIR) holds code or tools, which are read.
 """
 
 from __future__ import annotations
@@ -83,7 +84,9 @@ def root_owned_paths(facts: FileFacts) -> list[RootOwned]:
                 paths = []
                 for word in words:
                     path = posixpath.normpath(posixpath.join(workdir, word.value))
-                    if _written(path, existing) and not _handed_over(path, owner, later, command, workdir):
+                    if not _written(path, existing) or _handed_over(path, owner, later, command, workdir):
+                        continue
+                    if _under(path, volumes) or not _filled(path, word.value, later, command, workdir):
                         paths.append(word)
                 if paths:
                     found.append(RootOwned(instruction, command, tuple(w.value for w in paths), owner))
@@ -91,9 +94,42 @@ def root_owned_paths(facts: FileFacts) -> list[RootOwned]:
             words = instruction.exec_form or instruction.words
             if len(words) >= 2 and not instruction.heredocs:
                 destination = posixpath.normpath(posixpath.join(workdir, words[-1].value))
-                if any(destination == v or destination.startswith(v.rstrip("/") + "/") for v in volumes):
+                if _under(destination, volumes):
                     found.append(RootOwned(instruction, None, (words[-1].value,), owner))
     return found
+
+
+def _under(path: str, roots: list[str]) -> bool:
+    return any(path == root or path.startswith(root.rstrip("/") + "/") for root in roots)
+
+
+_SEGMENT = re.compile(r"&&|\|\||;|\n")
+_NOT_FILLING = ("mkdir", "chown", "chmod", "rm", "test", "[")
+
+
+def _filled(path: str, written: str, later: list[Instruction], mkdir: Command, workdir: str) -> bool:
+    """Whether the build puts something in the directory after making it: a COPY/ADD or
+    a WORKDIR there, or a later command that names it (``tar -xzf x -C /opt/yarn``)."""
+    names = {path, written} if not written.startswith("/") else {path}
+    for instruction in later:
+        keyword = instruction.keyword
+        if keyword == "WORKDIR" and instruction.words:
+            workdir = posixpath.normpath(posixpath.join(workdir, instruction.words[0].value))
+            if _under(workdir, [path]):
+                return True
+        elif keyword in ("COPY", "ADD"):
+            words = instruction.exec_form or instruction.words
+            if len(words) >= 2 and _under(posixpath.normpath(posixpath.join(workdir, words[-1].value)), [path]):
+                return True
+        elif keyword == "RUN":
+            text = str(instruction)
+            if instruction is later[0]:  # the mkdir's own RUN: what comes after it
+                text = instruction.source[mkdir.end : instruction.end]
+            for segment in _SEGMENT.split(text):
+                words = segment.split()
+                if words and words[0] not in _NOT_FILLING and any(name in segment for name in names):
+                    return True
+    return False
 
 
 def _volume_paths(instruction: Instruction) -> list[str]:
