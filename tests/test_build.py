@@ -133,7 +133,7 @@ def test_fix_cli_on_demo_copy_then_build(client, masters, tmp_path, capsys):
     """The same through the command line, as the README shows it."""
     repo = tmp_path / "repo"
     shutil.copytree(DEMO / "agents" / "crewai", repo)
-    assert main(["fix", str(repo)]) in (0, 1)
+    assert main(["fix", str(repo)]) == 0  # crewai's findings are all fixed
     capsys.readouterr()
     _build(client, repo, "Dockerfile", "dockermig-buildcheck/crewai-cli:after")
     assert "uid=1001" in _start(client, "dockermig-buildcheck/crewai-cli:after")
