@@ -69,6 +69,7 @@ def test_github_escapes_properties_and_data(capsys, tmp_path):
 def test_junit_and_gitlab(capsys, tmp_path):
     code, _, _ = lint(capsys, "--format", "junit", "-o", tmp_path / "r.xml", "--format", "gitlab",
                       "-o", tmp_path / "r.json", DEMO / "agents")
+    assert code == 1
     suites = ElementTree.parse(tmp_path / "r.xml").getroot()
     assert suites.tag == "testsuites" and int(suites.get("failures")) > 0
     clean = [s for s in suites if s.get("failures") == "0"]
@@ -81,8 +82,13 @@ def test_junit_and_gitlab(capsys, tmp_path):
 
 def test_format_output_pairing(capsys, tmp_path):
     code, out, _ = lint(capsys, "--format", "json", "-o", tmp_path / "r.json", "--format", "text", FLOWISE)
-    assert json.loads((tmp_path / "r.json").read_text()) and out.startswith(str(FLOWISE)[:0]) and "DM101" in out
-    assert lint(capsys, "--format", "json", "--format", "text", FLOWISE)[0] == 2
+    assert code == 1
+    records = json.loads((tmp_path / "r.json").read_text())
+    # the JSON went to its file and the text to stdout, each with every finding
+    in_text = [line.split(": ")[1].split()[0] for line in out.splitlines() if "/flowise/Dockerfile:" in line]
+    assert in_text == [r["code"] for r in records] and "DM101" in in_text
+    code, out, err = lint(capsys, "--format", "json", "--format", "text", FLOWISE)
+    assert code == 2 and out == "" and "give one --output FILE for every --format but (at most) one" in err
 
 
 def test_statistics_and_exit_zero(capsys):
