@@ -134,18 +134,39 @@ def test_build_mode_reports_the_build_figures(client, images, fast, capsys, tmp_
     assert build["old"]["build_s"] > 0 and build["new"]["cached_rebuild_s"] >= 0 and build["new"]["image_size_mb"] > 0
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_cleanup_after_an_interruption(client, images, tmp_path, sig):
+def _start_verify(images, tmp_path) -> subprocess.Popen:
+    """A long `verify` in a child process, returned once both its containers run."""
     config = tmp_path / "verify.yaml"
     config.write_text("verify:\n  health-interval: 0.3\n")
     process = subprocess.Popen(
         [sys.executable, "-m", "dockermig.cli", "verify", "--old-image", images["old"], "--new-image", images["same"],
          "--port", "8080", "--path", "/cgi-bin/work", "--duration", "60", "--config", str(config)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    client = docker.from_env()
     deadline = time.time() + 60
     while time.time() < deadline and len(client.containers.list(filters={"label": LABEL})) < 2:
         time.sleep(0.2)
-    assert len(client.containers.list(filters={"label": LABEL})) == 2, "the containers never started"
+    if len(client.containers.list(filters={"label": LABEL})) < 2:
+        process.kill()
+        pytest.fail(f"the containers never started: {process.communicate()[1]}")
+    return process
+
+
+def test_ports_are_published_on_127_0_0_1_only(client, images, tmp_path):
+    process = _start_verify(images, tmp_path)
+    try:
+        for container in client.containers.list(filters={"label": LABEL}):
+            bindings = [b for ports in container.attrs["NetworkSettings"]["Ports"].values() for b in ports or []]
+            assert bindings and {b["HostIp"] for b in bindings} == {"127.0.0.1"}, (container.name, bindings)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=60)
+    assert not leftover(client)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_cleanup_after_an_interruption(client, images, tmp_path, sig):
+    process = _start_verify(images, tmp_path)
     time.sleep(1.0)
     process.send_signal(sig)
     _, err = process.communicate(timeout=60)
