@@ -3,7 +3,7 @@ with a real Docker engine, and the migrated containers start as a non-root user.
 
 No registry is reachable, so base images and masters are built locally from a root
 filesystem of static busybox and stand-in tools (see fixtures/buildcheck/README.md).
-Skipped without a Docker engine, unless DOCKERMIG_REQUIRE_DOCKER is set (CI sets it).
+Skipped without a Docker engine, failed instead where DOCKERMIG_REQUIRE_ALL is set (CI).
 """
 
 from __future__ import annotations

@@ -4,17 +4,15 @@ GitLab code quality; --format/--output pairs; statistics; colour rules."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 
-from conftest import DEMO, ROOT
+from conftest import DEMO, SARIF_SCHEMA
 
 from dockermig.cli import main
 
-SCHEMA = Path(os.environ.get("DOCKERMIG_SARIF_SCHEMA", ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"))
 FLOWISE = DEMO / "services" / "flowise"
 
 
@@ -26,13 +24,13 @@ def lint(capsys, *args):
 
 def test_sarif_is_valid_and_carries_rules_fixes_and_suppressions(capsys, tmp_path):
     jsonschema = pytest.importorskip("jsonschema")
-    if not SCHEMA.is_file():
-        pytest.skip(f"SARIF schema not found at {SCHEMA} (set DOCKERMIG_SARIF_SCHEMA)")
+    if not SARIF_SCHEMA.is_file():
+        pytest.skip(f"SARIF schema not found at {SARIF_SCHEMA} (set DOCKERMIG_SARIF_SCHEMA)")
     service = tmp_path / "Dockerfile"
     service.write_text("# dockermig: ignore=DM202 root until wave 4\nFROM node:18-slim\nRUN npm i -g pm2\nEXPOSE 3000\nCMD [\"node\", \"i.js\"]\n")
     code, out, _ = lint(capsys, "--format", "sarif", service, FLOWISE)
     document = json.loads(out)
-    jsonschema.validate(document, json.loads(SCHEMA.read_text()))
+    jsonschema.validate(document, json.loads(SARIF_SCHEMA.read_text()))
     run = document["runs"][0]
     rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
     assert rules["DM101"]["helpUri"].endswith("/docs/rules/DM101.md")
