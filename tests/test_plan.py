@@ -70,6 +70,16 @@ def test_every_demo_service_is_classified_and_ranked(demo_plan):
     assert all(e["reason"] for e in demo_plan)
 
 
+def test_category_keywords_are_words_not_service_names():
+    from dockermig.policy.loader import load_pack
+
+    # names are split into words at . _ / and -: a keyword holding one of those could only
+    # ever match one service's name verbatim, the demo's tools/health-checker included
+    categories = load_pack("priorities.yaml")["categories"]
+    assert [k for words in categories.values() for k in words if re.search(r"[._/\-]", k)] == []
+    assert "health" in categories["monitoring"]
+
+
 def test_compose_joins(tmp_path):
     (tmp_path / "shared").mkdir()
     (tmp_path / "shared" / "Dockerfile.worker").write_text("FROM python:3.11-slim\nCMD [\"python\", \"w.py\"]\n")
