@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import shutil
 import signal
@@ -18,7 +19,7 @@ from conftest import DEMO
 
 from dockermig.cli import main
 from dockermig.engine import fix_file
-from dockermig.writer import WriteError, atomic_write, write_fixed
+from dockermig.writer import WriteError, atomic_write, restore, write_fixed
 
 SERVICE = "FROM python:3.11-slim\nRUN pip install fastapi flask\nCMD [\"python\", \"app.py\"]\n"
 
@@ -33,6 +34,28 @@ def test_atomic_write_keeps_the_mode_and_leaves_no_temp_files(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["Dockerfile"]
 
 
+def test_a_new_file_gets_mode_644(tmp_path):
+    target = tmp_path / "Dockerfile"
+    atomic_write(target, b"new")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
+
+
+def test_a_write_that_fails_leaves_the_old_file_and_no_temp_file(tmp_path):
+    target = tmp_path / "Dockerfile"
+    target.write_text("old")
+    with pytest.raises(TypeError):
+        atomic_write(target, "text, not bytes")  # fails inside the write, after the temp file exists
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Dockerfile"]
+
+
+def test_write_errors_say_what_failed(tmp_path):
+    with pytest.raises(WriteError, match=r"^cannot write \(No such file or directory\)$"):
+        write_fixed(tmp_path / "gone" / "Dockerfile", SERVICE, "changed", root=tmp_path, backup=False)
+    with pytest.raises(WriteError, match=r"^cannot restore \(No such file or directory\)$"):
+        restore(tmp_path / "Dockerfile.backup")
+
+
 def test_symlink_out_of_the_tree_is_never_written(tmp_path):
     outside = tmp_path / "outside" / "Dockerfile"
     outside.parent.mkdir()
@@ -40,7 +63,7 @@ def test_symlink_out_of_the_tree_is_never_written(tmp_path):
     tree = tmp_path / "tree"
     tree.mkdir()
     (tree / "Dockerfile").symlink_to(outside)
-    with pytest.raises(WriteError, match="symlink out of the tree"):
+    with pytest.raises(WriteError, match="^is a symlink out of the tree: not rewritten$"):
         write_fixed(tree / "Dockerfile", SERVICE, "changed", root=tree, backup=False)
     assert outside.read_text() == SERVICE
     result = fix_file(tree / "Dockerfile", root=tree)
@@ -77,6 +100,29 @@ def test_backup_and_restore_round_trip(tmp_path, capsys, monkeypatch):
     capsys.readouterr()
 
 
+def test_a_backup_is_written_only_when_asked_and_keeps_the_mode(tmp_path, capsys):
+    target = tmp_path / "svc" / "Dockerfile"
+    target.parent.mkdir()
+    target.write_text(SERVICE)
+    target.chmod(0o640)
+    report = tmp_path / "report.json"
+    assert main(["fix", "--report", str(report), str(target)]) == 0
+    assert not target.with_name("Dockerfile.backup").exists()
+    assert json.loads(report.read_text())["files"][0]["backup"] is False
+    target.write_text(SERVICE)
+    assert main(["fix", "--backup", "--report", str(report), str(target)]) == 0
+    backup = target.with_name("Dockerfile.backup")
+    assert backup.read_text() == SERVICE and stat.S_IMODE(backup.stat().st_mode) == 0o640
+    assert json.loads(report.read_text())["files"][0]["backup"] is True
+    target.write_text(SERVICE)
+    assert main(["fix", "--backup", "--report", str(report), str(target)]) == 0
+    assert json.loads(report.read_text())["files"][0]["backup"] is False  # the older backup is kept
+    target.chmod(0o600)
+    assert main(["restore", str(target.parent)]) == 0
+    assert target.read_text() == SERVICE and stat.S_IMODE(target.stat().st_mode) == 0o640  # the backup's mode
+    capsys.readouterr()
+
+
 def test_diff_writes_nothing_and_exits_1(tmp_path, capsys):
     target = tmp_path / "Dockerfile"
     target.write_text(SERVICE)
@@ -102,8 +148,6 @@ def test_exit_non_zero_on_fix_exits_1_when_a_file_changed_and_only_then(tmp_path
 
 
 def test_report_files(tmp_path, capsys):
-    import json
-
     target = tmp_path / "svc" / "Dockerfile"
     target.parent.mkdir()
     target.write_text(SERVICE)
@@ -184,7 +228,7 @@ def test_a_kill_before_any_file_change_of_fix_leaves_every_file_old_or_new(tmp_p
     written = {path for path in old if new[path] != old[path]}
     assert {str(p) for p in written} == {"agents/autogpt/Dockerfile", "services/flowise/Dockerfile"}
 
-    step = 0
+    step = temp_files = 0
     while True:
         step += 1
         reset()
@@ -196,10 +240,15 @@ def test_a_kill_before_any_file_change_of_fix_leaves_every_file_old_or_new(tmp_p
             if path.name.endswith(".backup"):
                 original = path.with_name(path.name.removesuffix(".backup"))
                 assert now[path] == old[original], f"killed before step {step}: {path} is not the old file"
-            else:  # a temp file of a write that never finished: hidden, named as ours
-                assert path.name.startswith(".") and path.name.endswith(".dockermig"), path
+            else:  # a temp file of a write that never finished: hidden, named as ours, beside its file
+                assert path.name.endswith(".dockermig"), path
+                assert any(path.parent == p.parent and path.name.startswith(f".{p.name}.") for p in old), path
+                temp_files += 1
         if not killed:
             break
     assert now == new
+    # kills landed between a temp file's creation and its rename, in the folder of the
+    # file it replaces (so the rename cannot cross file systems)
+    assert temp_files > 0
     # each written file costs several steps (temp file, data, mode, sync, rename, backup)
     assert step > 10 * len(written), f"only {step} steps: the kills cannot have landed inside the writes"
