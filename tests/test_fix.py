@@ -101,7 +101,7 @@ def test_a_fix_that_would_drop_a_comment_is_refused(monkeypatch):
     assert result.refused.startswith("refused: DM998: the fix would change or drop the comment '# keep me'")
 
 
-def _rule_with_one_fix(target_keyword: str, old: str, new: str) -> Rule:
+def _rule_with_one_fix(target_keyword: str, old: str, new: str, code: str = "DM997") -> Rule:
     """A test rule: one finding on the first ``target_keyword`` instruction, whose fix
     replaces the first ``old`` in the file with ``new`` (while there is one)."""
 
@@ -114,7 +114,7 @@ def _rule_with_one_fix(target_keyword: str, old: str, new: str) -> Rule:
 
     doc = "Test rule.\n\n## What it does\nRewrites.\n\n## Why is this bad?\nIt is a test.\n"
     return type("_Rewrites", (Rule,), {
-        "__doc__": doc, "__module__": __name__, "code": "DM997", "name": "rewrites", "severity": Severity.WARNING,
+        "__doc__": doc, "__module__": __name__, "code": code, "name": "rewrites", "severity": Severity.WARNING,
         "examples": [Example.valid("FROM x\n"), Example.invalid("FROM x\nRUN a\n")], "check": check,
     })()
 
@@ -141,6 +141,16 @@ def test_a_fix_that_breaks_a_promise_is_refused(monkeypatch, target, old, new, r
     result = fix_text(PROMISED, config=Config())
     assert result.refused == f"refused: {refusal}"
     assert result.text == PROMISED and not result.changed
+
+
+def test_a_refusal_names_the_rule_whose_edit_broke_the_promise(monkeypatch):
+    from dockermig import engine
+
+    innocent = _rule_with_one_fix("RUN", "RUN a", "RUN b", code="DM996")  # applied first: its finding comes first
+    guilty = _rule_with_one_fix("RUN", 'CMD ["x"]\n', "", code="DM997")
+    monkeypatch.setattr(engine, "active_rules", lambda config: [innocent, guilty])
+    result = fix_text(PROMISED, config=Config())
+    assert result.refused == "refused: DM997: the fix would change or drop the instruction 'CMD [\"x\"]'"
 
 
 def test_a_fix_may_change_the_kept_instruction_its_own_finding_points_at(monkeypatch):
