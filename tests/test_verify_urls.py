@@ -49,15 +49,16 @@ class Recorded:
         service = self.services[parts.hostname.removesuffix(".test")]
         with self.lock:
             self.clock += 0.001
+            now = self.clock
             if service["crash_after"] and service["count"] >= service["crash_after"]:
-                return Sample(self.clock, 0.0005, None, "ConnectionRefusedError")
+                return Sample(now, 0.0005, None, "ConnectionRefusedError")
             if parts.path == "/health":
-                return Sample(self.clock, 0.001, 200 if service["healthy"] else 503, None)
+                return Sample(now, 0.001, 200 if service["healthy"] else 503, None)
             service["count"] += 1
             number = service["count"]
         latency = service["latencies"][(number - 1) % len(service["latencies"])] / 1000
         failed = service["fail_every"] and number % service["fail_every"] == 0
-        return Sample(self.clock, latency, 500 if failed else 200, None)
+        return Sample(now, latency, 500 if failed else 200, None)
 
 
 # 200 requests: each recorded list of 100 latencies is played exactly twice
