@@ -247,6 +247,18 @@ def prepare(client, workdir: Path) -> Images:
 # -- the build corpus -----------------------------------------------------------------------
 
 
+# expect.yaml: what a service is and what the proof expects of it
+EXPECT_KEYS = {
+    "pattern",  # what the service exercises, one line
+    "fix",  # safe (default) or unsafe: the fix level it is migrated with
+    "migrates",  # false: fix must leave the file as it is (kept infrastructure)
+    "no-build-before",  # why the original cannot be built here
+    "root-ok",  # why running as root after the fix is expected
+    "verify",  # {port, path, health}: `dockermig verify` on the before/after pair
+    "xfail",  # "issue N: cause": the after-fix result is known broken by that issue
+}
+
+
 class Service:
     """One service of fixtures/services/: its sources, Dockerfile and expect.yaml."""
 
@@ -254,7 +266,13 @@ class Service:
         self.name = directory.name
         self.directory = directory
         path = directory / "expect.yaml"
-        self.expect: dict[str, Any] = (YAML(typ="safe").load(path.read_text()) or {}) if path.is_file() else {}
+        try:
+            self.expect: dict[str, Any] = (YAML(typ="safe").load(path.read_text()) or {}) if path.is_file() else {}
+        except Exception as error:  # a broken fixture names itself
+            raise ValueError(f"{path}: not valid YAML: {error}") from None
+        unknown = set(self.expect) - EXPECT_KEYS
+        if unknown:
+            raise ValueError(f"{path}: unknown keys {sorted(unknown)} (known: {sorted(EXPECT_KEYS)})")
 
     @property
     def fix_level(self) -> str:
@@ -343,10 +361,13 @@ def _config(client, image: str) -> dict[str, Any]:
     return client.api.inspect_image(image)["Config"]
 
 
-def run_checks(client, image: str, timeout: float = 30.0) -> dict[str, Any]:
+def run_checks(client, image: str, slack: float = 20.0) -> dict[str, Any]:
     """Start ``image`` and report: running, uid of PID 1, health. The image's own health
     check command is used as it is; only its interval is shortened to one second, so a
-    probe that passes shows within the start period instead of after a 30 s interval."""
+    probe that passes shows within the start period instead of after a 30 s interval. The
+    wait is the start period (at least 10 s) plus ``slack`` for a busy 2-core machine."""
+    import docker
+
     config = _config(client, image)
     health = config.get("Healthcheck") or {}
     test = health.get("Test") or []
@@ -358,11 +379,16 @@ def run_checks(client, image: str, timeout: float = 30.0) -> dict[str, Any]:
                                  "timeout": health.get("Timeout") or 5_000_000_000,
                                  "retries": health.get("Retries") or 3,
                                  "start_period": health.get("StartPeriod") or 0}
-    container = client.containers.run(image, detach=True, labels={LABEL: "1"}, **kwargs)
     result: dict[str, Any] = {"has_health": has_health, "health": None, "probe": "", "running": False,
-                              "uid": None, "logs": ""}
+                              "uid": None, "logs": "", "exit_code": None}
+    container = client.containers.create(image, labels={LABEL: "1"}, **kwargs)
     try:
-        deadline = time.time() + max(start_period, 10.0) + timeout - 10.0
+        try:
+            container.start()
+        except docker.errors.APIError as error:  # e.g. the CMD's program is not in the image
+            result["logs"] = f"does not start: {error.explanation}"
+            return result
+        deadline = time.time() + max(start_period, 10.0) + slack
         settle = time.time() + 3.0  # a service that dies at start-up does so within seconds
         while time.time() < deadline:
             container.reload()
@@ -445,6 +471,14 @@ def fix_corpus(chosen: list[Service], workdir: Path) -> dict[str, Outcome]:
 
 def prove(client, images: Images, outcome: Outcome, workdir: Path) -> Outcome:
     """Build before, build after, run both, check; the causes go to ``outcome.failures``."""
+    try:
+        return _prove(client, images, outcome, workdir)
+    except Exception as error:  # an engine error on one service must not hide the others
+        outcome.failures.append(f"harness error: {type(error).__name__}: {error}")
+        return outcome
+
+
+def _prove(client, images: Images, outcome: Outcome, workdir: Path) -> Outcome:
     service = outcome.service
     slug = service.name
     if service.before_reason is None:
@@ -531,3 +565,15 @@ def client_or_skip():
         pytest.skip(f"no Docker engine: {error}")
     return engine
 
+
+
+# -- the verifier on the same pairs -----------------------------------------------------------
+
+
+def verify_pair(old: str, new: str, port: int, path: str, health_path: str = "/health",
+                requests: int = 200) -> tuple[int, dict | None, str]:
+    """`dockermig verify` image mode on two images: (exit code, JSON report, stderr)."""
+    done = dockermig("verify", "--old-image", old, "--new-image", new, "--port", str(port), "--path", path,
+                     "--health-path", health_path, "--requests", str(requests), "--format", "json")
+    report = json.loads(done.stdout) if done.stdout.lstrip().startswith("{") else None
+    return done.returncode, report, done.stderr
