@@ -1,6 +1,6 @@
-"""A Docker engine for the tests, and images built without a registry: a root
-filesystem of Debian's static busybox plus the stand-ins of fixtures/buildcheck/stubs,
-imported with `docker import` (see fixtures/buildcheck/README.md)."""
+"""A Docker engine for the verifier's tests, and a tiny image built without a registry: a
+root filesystem of Debian's static busybox (`httpd`, `usleep`, `dd`...), imported with
+`docker import`. The real build proof uses Debian images instead: tests/realbuild.py."""
 
 from __future__ import annotations
 
@@ -12,10 +12,6 @@ import tarfile
 from pathlib import Path
 
 import pytest
-
-from conftest import ROOT
-
-STUBS = ROOT / "fixtures" / "buildcheck" / "stubs"
 
 
 def docker_client(label: str):
@@ -58,10 +54,7 @@ def _rootfs_tar() -> bytes:
             info.size, info.mode = len(data), mode
             tar.addfile(info, io.BytesIO(data))
 
-        for directory in ("bin", "etc", "root", "var", "var/lib", "usr", "usr/bin", "usr/sbin", "sbin",
-                          "usr/local", "usr/local/bin", "usr/local/lib", "usr/local/lib/buildcheck",
-                          "usr/local/lib/python3", "usr/local/lib/python3/site-packages",
-                          "usr/local/lib/node_modules", "home", "srv", "opt", "data"):
+        for directory in ("bin", "etc", "root", "var", "usr", "usr/bin", "sbin", "home", "srv"):
             add_dir(directory)
         add_dir("tmp", 0o1777)
         add_file("bin/busybox", busybox.read_bytes())
@@ -72,23 +65,20 @@ def _rootfs_tar() -> bytes:
                 tar.addfile(info)
         add_file("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n", 0o644)
         add_file("etc/group", b"root:x:0:\nnogroup:x:65534:\n", 0o644)
-        for stub in sorted(STUBS.iterdir()):
-            target = "usr/local/lib/buildcheck/" if stub.name.startswith("_") else "usr/local/bin/"
-            add_file(target + stub.name, stub.read_bytes())
     return buffer.getvalue()
 
 
 def rootfs_image(client, label: str) -> str:
-    """The stand-in root filesystem as a local image (imported once per content)."""
+    """The busybox root filesystem as a local image (imported once per content)."""
     import docker
 
     data = _rootfs_tar()
     tag = hashlib.sha256(data).hexdigest()[:12]
-    name = f"dockermig-buildcheck/rootfs:{tag}"
+    name = f"dockermig-busybox/rootfs:{tag}"
     try:
         client.images.get(name)
     except docker.errors.ImageNotFound:
-        client.api.import_image_from_data(data, repository="dockermig-buildcheck/rootfs", tag=tag)
+        client.api.import_image_from_data(data, repository="dockermig-busybox/rootfs", tag=tag)
     output = client.containers.run(name, ["/bin/busybox", "echo", "ok"], remove=True, labels={label: "1"})
     assert output.strip() == b"ok", "busybox must be static (apt-get install busybox-static)"
     return name
