@@ -179,11 +179,13 @@ class Images:
         self.lock = threading.Lock()
 
     def ensure(self) -> None:
+        import docker
+
         with self.lock:
             for name, image_id in self.names.items():
                 try:
                     current = self.client.images.get(name).id
-                except Exception:
+                except docker.errors.ImageNotFound:
                     current = None
                 if current != image_id:
                     repository, tag = name.rsplit(":", 1)
@@ -198,9 +200,7 @@ def build_standins(client, images: Images, rootfs: str) -> None:
         tag = f"{PREFIX}/standin-{spec['name']}:{_digest(rootfs, _tree_digest(context))}"
         if not _exists(client, tag):
             build(client, context, tag, buildargs={"ROOTFS": rootfs})
-        image_id = client.images.get(tag).id
-        client.api.tag(image_id, f"{PREFIX}/standin-{spec['name']}", "current")
-        return spec, image_id
+        return spec, client.images.get(tag).id
 
     with ThreadPoolExecutor(max_workers=min(JOBS, len(specs))) as pool:
         for spec, image_id in pool.map(one, specs):
@@ -571,9 +571,22 @@ def client_or_skip():
 
 
 def verify_pair(old: str, new: str, port: int, path: str, health_path: str = "/health",
-                requests: int = 200) -> tuple[int, dict | None, str]:
-    """`dockermig verify` image mode on two images: (exit code, JSON report, stderr)."""
-    done = dockermig("verify", "--old-image", old, "--new-image", new, "--port", str(port), "--path", path,
-                     "--health-path", health_path, "--requests", str(requests), "--format", "json")
-    report = json.loads(done.stdout) if done.stdout.lstrip().startswith("{") else None
-    return done.returncode, report, done.stderr
+                requests: int = 1000, attempts: int = 3) -> tuple[int, dict | None, str, int]:
+    """`dockermig verify` image mode on two images: (exit code, JSON report, stderr, runs).
+
+    Its latency and CPU gates compare two containers on a shared 2-core machine, where a
+    single run of a few seconds is noisy: a pair that does not pass is run again, up to
+    ``attempts`` runs, and the last verdict stands. A real regression (a crash, a missing
+    dependency, a doubled latency) fails every run."""
+    for attempt in range(1, attempts + 1):
+        done = dockermig("verify", "--old-image", old, "--new-image", new, "--port", str(port), "--path", path,
+                         "--health-path", health_path, "--requests", str(requests), "--format", "json")
+        report = json.loads(done.stdout) if done.stdout.lstrip().startswith("{") else None
+        if done.returncode == 0 or done.returncode == 2:  # pass, or an error no rerun fixes
+            break
+    return done.returncode, report, done.stderr, attempt
+
+
+def failed_gates(report: dict | None) -> list[str]:
+    return [f"{g['kind']} {g['name']}: {g['old']} -> {g['new']}" for g in (report or {}).get("gates", [])
+            if g["result"] in ("fail", "fired")]
