@@ -24,11 +24,16 @@ import shutil
 import pytest
 
 import realbuild
+from dockermig.masters import default_policy
 
-pytestmark = [pytest.mark.docker, pytest.mark.slow]
+def engine_test(test):
+    """Marks a test that builds or runs images; the others read the fixtures only."""
+    return pytest.mark.docker(pytest.mark.slow(test))
+
 
 SERVICES = realbuild.services()
 BY_NAME = {s.name: s for s in SERVICES}
+MASTERS = {m.name: m for m in default_policy().masters}
 
 
 def _param(service: realbuild.Service, known_broken: bool):
@@ -98,6 +103,7 @@ def test_a_broken_expect_file_is_a_clear_error(tmp_path):
 # -- stand-ins and masters --------------------------------------------------------------------
 
 
+@engine_test
 def test_node_dependencies_are_not_shipped_by_debians_nodejs(engine, images):
     """Debian's node resolves modules from /usr/share/nodejs; the official image has none
     there. A dependency found there would hide a removed `npm install`."""
@@ -107,6 +113,7 @@ def test_node_dependencies_are_not_shipped_by_debians_nodejs(engine, images):
             manifest = json.loads(package_json.read_text())
             wanted |= set(manifest.get("dependencies", {}))
     assert wanted
+    images.ensure()
     script = ("for (const d of process.argv.slice(1)) { try { require.resolve(d); console.log('FOUND ' + d) } "
               "catch (e) { console.log('missing ' + d) } }")
     output = engine.containers.run("node:18-slim", ["node", "-e", script, *sorted(wanted)], working_dir="/",
@@ -115,23 +122,20 @@ def test_node_dependencies_are_not_shipped_by_debians_nodejs(engine, images):
     assert output.count("missing") == len(wanted)
 
 
-@pytest.mark.parametrize("master", [m.name for m in __import__("dockermig.masters").masters.default_policy().masters])
+@engine_test
+@pytest.mark.parametrize("master", sorted(MASTERS))
 def test_master_pins_resolve_in_the_masters_base(engine, images, master):
-    from dockermig.masters import default_policy
     from dockermig.pins import check_pins
 
     images.ensure()
-    definition = next(m for m in default_policy().masters if m.name == master)
-    report = check_pins(definition, client=engine)
+    report = check_pins(MASTERS[master], client=engine)
     assert report.ok, (report.errors, report.failing())
     assert {p.manager for p in report.pins} >= {"apt", "pip"}
 
 
+@engine_test
 def test_the_rendered_masters_run_as_their_user_with_their_packages(engine, images):
-    from dockermig.masters import default_policy
-
-    images.ensure()
-    for master in default_policy().masters:
+    for master in MASTERS.values():
         probe = {"python": "python -c 'import fastapi, numpy, ollama, httpx; print(fastapi.__version__)' && id -u",
                  "node": "node --version && pm2 --version >/dev/null && tsc --version && id -u"}[master.language]
         output = engine.containers.run(images.masters[master.name], ["sh", "-c", probe], entrypoint=[], remove=True,
@@ -153,17 +157,18 @@ def test_pins_report_names_the_conflicting_pip_pins():
     assert _blamed("ERROR: No matching distribution found for fastapi==9.9.9", pins) == {"fastapi"}
 
 
+@engine_test
 def test_pins_check_of_a_missing_image_is_a_clear_error(engine):
-    from dockermig.masters import default_policy
     from dockermig.pins import PinsError, check_pins
 
     with pytest.raises(PinsError, match="not on this machine"):
-        check_pins(default_policy().masters[0], image="dockermig-realbuild/no-such-image:0", client=engine)
+        check_pins(next(iter(MASTERS.values())), image="dockermig-realbuild/no-such-image:0", client=engine)
 
 
 # -- before and after fix ---------------------------------------------------------------------
 
 
+@engine_test
 @pytest.mark.parametrize("name", [_param(s, known_broken=False) for s in SERVICES])
 def test_builds_and_runs_before_fix(corpus, name):
     outcome = corpus[name]
@@ -175,6 +180,7 @@ def test_builds_and_runs_before_fix(corpus, name):
     assert not run["has_health"] or run["health"] == "healthy", f"unhealthy before any fix: {run['probe']}"
 
 
+@engine_test
 @pytest.mark.parametrize("name", [_param(s, known_broken=False) for s in SERVICES])
 def test_fix_migrates_what_it_should(corpus, name):
     outcome = corpus[name]
@@ -184,6 +190,7 @@ def test_fix_migrates_what_it_should(corpus, name):
         assert outcome.migrated == outcome.original
 
 
+@engine_test
 @pytest.mark.parametrize("name", [_param(s, known_broken=True) for s in SERVICES])
 def test_after_fix_builds_starts_non_root_same_command_and_healthy(corpus, name):
     outcome = corpus[name]
@@ -208,6 +215,7 @@ def test_the_demo_patterns_are_covered():
 VERIFIED = [s for s in SERVICES if s.expect.get("verify") and not s.xfail]
 
 
+@engine_test
 def test_verify_passes_on_real_migrated_pairs(corpus):
     assert len(VERIFIED) >= 5
     verdicts = {}
@@ -221,6 +229,7 @@ def test_verify_passes_on_real_migrated_pairs(corpus):
     assert not failing, failing
 
 
+@engine_test
 def test_verify_catches_a_migration_that_lost_a_dependency(engine, corpus, tmp_path):
     """The migrated requirements-mixed without its `pip install -r` (a removed dependency):
     the new container dies at start-up, and verify says fail or rollback, never pass."""
