@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
             prepared = time.monotonic()
             _, outcomes = realbuild.run_corpus(client, Path(workdir), chosen, images)
         finally:
-            realbuild.remove_containers(client)
+            realbuild.cleanup(client)
     built = time.monotonic()
     verified: dict[str, str] = {}
     if not args.no_verify:

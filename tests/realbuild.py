@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
+from ruamel.yaml import YAML, YAMLError
 
 ROOT = Path(__file__).resolve().parent.parent
 STANDINS = ROOT / "fixtures" / "standins"
@@ -268,7 +268,7 @@ class Service:
         path = directory / "expect.yaml"
         try:
             self.expect: dict[str, Any] = (YAML(typ="safe").load(path.read_text()) or {}) if path.is_file() else {}
-        except Exception as error:  # a broken fixture names itself
+        except YAMLError as error:  # a broken fixture names itself
             raise ValueError(f"{path}: not valid YAML: {error}") from None
         unknown = set(self.expect) - EXPECT_KEYS
         if unknown:
@@ -546,9 +546,13 @@ def run_corpus(client, workdir: Path, chosen: list[Service] | None = None,
     return images, outcomes
 
 
-def remove_containers(client) -> None:
+def cleanup(client) -> None:
+    """Remove this module's containers, and its images that a newer build untagged: only
+    ours (the label filter keeps the prune off the engine's other images), and only those
+    older than 30 minutes, so a build of another run in flight keeps its layers."""
     for container in client.containers.list(all=True, filters={"label": LABEL}):
         container.remove(force=True)
+    client.images.prune(filters={"dangling": True, "label": LABEL, "until": "30m"})
 
 
 def client_or_skip():

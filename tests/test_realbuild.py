@@ -45,7 +45,7 @@ def _param(service: realbuild.Service, known_broken: bool):
 def engine():
     client = realbuild.client_or_skip()
     yield client
-    realbuild.remove_containers(client)
+    realbuild.cleanup(client)
 
 
 @pytest.fixture(scope="session")
