@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -498,13 +499,13 @@ def _prove(client, images: Images, outcome: Outcome, workdir: Path) -> Outcome:
     outcome.after_run = run = run_checks(client, outcome.after_image)
     expect = service.expect
     if not run["running"]:
-        outcome.failures.append(f"after fix: the container exited ({run.get('exit_code')}): "
-                                + _last_lines(run["logs"]))
+        outcome.failures.append(f"after fix: the container exited ({run.get('exit_code')}): {_cause(run['logs'])}")
     else:
         if run["uid"] == 0 and not expect.get("root-ok"):
             outcome.failures.append("after fix: runs as root")
         if run["has_health"] and run["health"] != "healthy":
-            outcome.failures.append(f"after fix: health check {run['health'] or 'never ran'}: {run['probe'][-300:]}")
+            outcome.failures.append(f"after fix: health check {run['health'] or 'never ran'}: {_cause(run['probe'])}"
+                                    f"; the service's log: {_cause(run['logs'])}")
     new = _exec_form(_config(client, outcome.after_image))
     old = _exec_form(_config(client, outcome.before_image)) if outcome.before_image else _declared(outcome.original)
     for key in ("Entrypoint", "Cmd", "ExposedPorts"):
@@ -525,14 +526,23 @@ def _build_checked(client, images: Images, context: Path, tag: str) -> str:
     return tag
 
 
+_ERROR_LINE = re.compile(r"Error|error:|ERROR|Cannot|cannot|denied|not found|already exists|not unique|returned a non-zero")
+
+
+def _cause(text: str) -> str:
+    """The line that says what went wrong (the last error-looking one), else the last lines."""
+    lines = [line.strip() for line in text.replace("\x1b[91m", "").replace("\x1b[0m", "").splitlines() if line.strip()]
+    errors = [line for line in lines if _ERROR_LINE.search(line)]
+    return (errors[-1] if errors else " | ".join(lines[-2:]))[-300:]
+
+
 def _last_error(log: str) -> str:
+    """A failed build's cause: the failing command's own error and the step that failed."""
     lines = [line for line in log.splitlines() if line.strip()]
-    return " | ".join(lines[-3:])[-400:]
-
-
-def _last_lines(logs: str) -> str:
-    lines = [line for line in logs.splitlines() if line.strip()]
-    return " | ".join(lines[-3:])[-400:]
+    step = next((line.strip() for line in reversed(lines) if "returned a non-zero" in line), "")
+    cause = _cause("\n".join(line for line in lines if "returned a non-zero" not in line
+                              and not line.startswith(("Removing intermediate", "\x1b[0mRemoving"))))
+    return f"{cause} ({step})" if step else cause
 
 
 def run_corpus(client, workdir: Path, chosen: list[Service] | None = None,
