@@ -4,11 +4,11 @@ skipping backups and symlinks that leave the tree."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from dockermig.config import Config, ConfigError, config_for
+from dockermig.config import Config, ConfigError, Settings
 
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", "site-packages", ".mypy_cache", ".pytest_cache"})
 # ``Dockerfile.<ext>`` files that are not Dockerfiles: docs, data, scripts, backups, templates.
@@ -38,8 +38,12 @@ def is_dockerfile_name(name: str) -> bool:
     return False
 
 
-def discover(paths: Iterable[Path], override: Config | None = None) -> Iterator[Discovered]:
-    """Dockerfiles under ``paths``; a file named explicitly is always taken."""
+def discover(paths: Iterable[Path], settings: Settings | None = None) -> Iterator[Discovered]:
+    """Dockerfiles under ``paths``. A file named explicitly is always taken, unless
+    ``--force-exclude`` is on and an exclude pattern matches it (pre-commit passes every
+    changed file by name, excluded or not)."""
+    settings = settings or Settings()
+    force_exclude = settings.overrides is not None and settings.overrides.force_exclude
     seen: set[Path] = set()
     for given in paths:
         if given.is_symlink() and not given.exists():
@@ -48,6 +52,13 @@ def discover(paths: Iterable[Path], override: Config | None = None) -> Iterator[
         if not given.exists():
             yield Discovered(given, "no such file or directory")
             continue
+        if force_exclude:
+            try:
+                if is_excluded(given, settings.config_for(given)):
+                    continue
+            except ConfigError as error:
+                yield Discovered(given, str(error))
+                continue
         if given.is_dir() and is_dockerfile_name(given.name):
             # named as a Dockerfile on the command line (pre-commit, a typo): say so
             yield Discovered(given, "is a directory, not a Dockerfile")
@@ -59,26 +70,30 @@ def discover(paths: Iterable[Path], override: Config | None = None) -> Iterator[
                 yield Discovered(given, root=given.parent)
             continue
         try:
-            config = override or config_for(given)
+            config = settings.config_for(given)
         except ConfigError as error:
             yield Discovered(given, str(error))
             continue
-        for path in _walk(given, config):
+        for path in walk(given, config, is_dockerfile_name):
             key = path.resolve()
             if key not in seen:
                 seen.add(key)
                 yield Discovered(path, root=given)
 
 
-class _Ignores:
-    """.gitignore files found on the way down, plus the config's excludes."""
+def is_excluded(path: Path, config: Config) -> bool:
+    """Whether an exclude pattern of ``config`` matches ``path`` or a folder above it."""
+    ignores = _Ignores(config, path.parent, gitignore=False)
+    return any(ignores.ignored(p, p.is_dir()) for p in (path, *path.absolute().parents))
 
-    def __init__(self, config: Config, root: Path):
-        self.specs: list[tuple[Path, object]] = []
-        self.use_gitignore = config.respect_gitignore
-        if config.exclude:
-            base = config.root or root
-            self.specs.append((base.resolve(), _spec(config.exclude)))
+
+class _Ignores:
+    """.gitignore files found on the way down, plus the excludes."""
+
+    def __init__(self, config: Config, root: Path, gitignore: bool = True):
+        self.specs: list[tuple[Path, object]] = [(base.resolve(), _spec(patterns))
+                                                 for base, patterns in config.excludes(root)]
+        self.use_gitignore = gitignore and config.respect_gitignore
 
     def enter(self, directory: Path) -> int:
         """Read ``directory/.gitignore``; returns how many specs to pop on leaving."""
@@ -99,18 +114,21 @@ class _Ignores:
                 relative = resolved.relative_to(base).as_posix()
             except ValueError:
                 continue
-            if spec.match_file(relative + ("/" if is_dir else "")):
+            if relative != "." and spec.match_file(relative + ("/" if is_dir else "")):
                 return True
         return False
 
 
-def _spec(lines: list[str]):
+def _spec(lines: Iterable[str]):
     import pathspec  # only when there is a .gitignore or an exclude to apply
 
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
-def _walk(root: Path, config: Config) -> Iterator[Path]:
+def walk(root: Path, config: Config, wanted: Callable[[str], bool]) -> Iterator[Path]:
+    """The files under ``root`` whose names are ``wanted``, in a stable order: no
+    .gitignored or excluded paths, no tool folders (.git, node_modules...), no symlink out
+    of the tree."""
     ignores = _Ignores(config, root)
     tree = root.resolve()
 
@@ -126,7 +144,7 @@ def _walk(root: Path, config: Config) -> Iterator[Path]:
                 if entry.name not in SKIP_DIRS and not ignores.ignored(path, True):
                     yield from visit(path)
                 continue
-            if not is_dockerfile_name(entry.name) or ignores.ignored(path, False):
+            if not wanted(entry.name) or ignores.ignored(path, False):
                 continue
             if entry.is_symlink():
                 target = path.resolve()

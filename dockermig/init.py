@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dockermig.analysis import language_name
-from dockermig.masters import Master, default_policy
+from dockermig.policy.facts import language_name
+from dockermig.policy.masters import Master, default_policy
 
 BASE_DIR = Path("docker") / "base"
 
 
 def master_files(master: Master) -> dict[Path, str]:
     """The files that build one master: its Dockerfile and (Python) requirements file."""
-    from dockermig.render import render
+    from dockermig.policy.render import render
 
     short = master.name.removeprefix("sutazai-")
     requirements = f"requirements-{short}.txt"
@@ -41,7 +41,7 @@ def master_files(master: Master) -> dict[Path, str]:
 
 def init_files(masters: tuple[Master, ...] | None = None) -> dict[Path, str]:
     """Every file ``init`` writes, relative to the target directory."""
-    from dockermig.render import render
+    from dockermig.policy.render import render
 
     masters = masters or default_policy().masters
     files: dict[Path, str] = {}

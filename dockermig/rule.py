@@ -18,7 +18,7 @@ from dockermig.fix import Fix
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from dockermig.analysis import FileFacts
+    from dockermig.policy.facts import FileFacts
     from dockermig.config import Config
     from dockermig.syntax import Dockerfile, Node
     from dockermig.syntax.nodes import Span

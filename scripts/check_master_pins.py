@@ -14,8 +14,8 @@ import argparse
 import json
 import sys
 
-from dockermig.masters import default_policy
-from dockermig.pins import PinsError, check_pins
+from dockermig.policy.masters import default_policy
+from dockermig.policy.pins import PinsError, check_pins
 
 
 def main(argv: list[str] | None = None) -> int:

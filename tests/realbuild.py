@@ -213,7 +213,7 @@ def build_standins(client, images: Images, rootfs: str) -> None:
 def build_masters(client, images: Images, workdir: Path) -> None:
     """The masters from the Dockerfiles `dockermig init` renders, on the stand-ins."""
     from dockermig.init import master_files
-    from dockermig.masters import default_policy
+    from dockermig.policy.masters import default_policy
 
     def one(master):
         directory = workdir / master.name
@@ -319,7 +319,7 @@ def stage_context(service: Service, target: Path) -> Path:
 def dockermig(*args: str) -> subprocess.CompletedProcess:
     """The dockermig command of this environment, as a user runs it."""
     script = Path(sys.executable).with_name("dockermig")
-    command = [str(script)] if script.exists() else [sys.executable, "-c", "from dockermig.cli import main; main()"]
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "dockermig"]
     return subprocess.run([*command, *args], capture_output=True, text=True)
 
 

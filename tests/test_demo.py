@@ -5,7 +5,7 @@ from __future__ import annotations
 from conftest import DEMO
 
 from dockermig import parse
-from dockermig.analysis import Verdict, analyse
+from dockermig.policy.facts import Verdict, analyse
 from dockermig.config import config_for
 from dockermig.engine import lint_paths
 

@@ -11,8 +11,8 @@ from dockermig.cli import main
 from dockermig.config import Config
 from dockermig.engine import fix_text
 from dockermig.init import init_files
-from dockermig.manifest import manifest_from_dockerfile
-from dockermig.masters import default_policy
+from dockermig.policy.manifest import manifest_from_dockerfile
+from dockermig.policy.masters import default_policy
 
 
 def test_init_writes_masters_and_config_and_refuses_to_overwrite(tmp_path, capsys):

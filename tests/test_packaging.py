@@ -16,4 +16,4 @@ def test_every_subpackage_is_listed():
     }
     assert found <= listed, found - listed
     assert setuptools["package-dir"]["dockermig.packs"] == "rules"
-    assert "templates/*.j2" in setuptools["package-data"]["dockermig"]
+    assert "templates/*.j2" in setuptools["package-data"]["dockermig.policy"]

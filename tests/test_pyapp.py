@@ -162,7 +162,7 @@ def test_libcst_is_imported_only_when_a_python_source_is_read(tmp_path):
 
 @pytest.mark.parametrize("source", [FASTAPI, "x = (\n"])
 def test_results_are_cached_by_file(tmp_path, monkeypatch, source):
-    import dockermig.pyapp as pyapp
+    import dockermig.policy.pyapp as pyapp
 
     first = service(tmp_path, 'FROM sutazai-python-agent-master:latest\nCOPY . .\nCMD ["python", "m.py"]\n', {"m.py": source})
 

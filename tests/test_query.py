@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dockermig import parse
-from dockermig.masters import ImagePattern
+from dockermig.policy.masters import ImagePattern
 from dockermig.syntax.lexer import expand
 from dockermig.syntax.query import parse_image_ref
 

@@ -24,7 +24,7 @@ import shutil
 import pytest
 
 import realbuild
-from dockermig.masters import default_policy
+from dockermig.policy.masters import default_policy
 
 def engine_test(test):
     """Marks a test that builds or runs images; the others read the fixtures only."""
@@ -125,7 +125,7 @@ def test_node_dependencies_are_not_shipped_by_debians_nodejs(engine, images):
 @engine_test
 @pytest.mark.parametrize("master", sorted(MASTERS))
 def test_master_pins_resolve_in_the_masters_base(engine, images, master):
-    from dockermig.pins import check_pins
+    from dockermig.policy.pins import check_pins
 
     images.ensure()
     report = check_pins(MASTERS[master], client=engine)
@@ -146,7 +146,7 @@ def test_the_rendered_masters_run_as_their_user_with_their_packages(engine, imag
 
 
 def test_pins_report_names_the_conflicting_pip_pins():
-    from dockermig.pins import _blamed
+    from dockermig.policy.pins import _blamed
 
     output = ("ERROR: Cannot install httpx==0.28.1 and ollama==0.4.5 because these package versions have "
               "conflicting dependencies.\nThe conflict is caused by:\n    The user requested httpx==0.28.1\n"
@@ -159,7 +159,7 @@ def test_pins_report_names_the_conflicting_pip_pins():
 
 @engine_test
 def test_pins_check_of_a_missing_image_is_a_clear_error(engine):
-    from dockermig.pins import PinsError, check_pins
+    from dockermig.policy.pins import PinsError, check_pins
 
     with pytest.raises(PinsError, match="not on this machine"):
         check_pins(next(iter(MASTERS.values())), image="dockermig-realbuild/no-such-image:0", client=engine)

@@ -18,3 +18,8 @@ def display_path(path: Path | None) -> str:
             return text
         return relative if not relative.startswith("..") else text
     return text
+
+
+def plural(count: int, singular: str, many: str | None = None) -> str:
+    """``1 file``, ``2 files``; ``many`` where adding an s is wrong (``entries``)."""
+    return f"{count} {singular if count == 1 else (many or singular + 's')}"

@@ -1,6 +1,6 @@
 """DM003: a suppression comment silences nothing."""
 
-from dockermig.edits import delete_lines
+from dockermig.fix.edits import delete_lines
 from dockermig.fix import Applicability, Edit, Fix
 from dockermig.registry import rule_by_key
 from dockermig.rule import Example, FixAvailability, Rule, Severity

@@ -1,7 +1,7 @@
 """DM101: a Python or Node.js service is not on its master base image."""
 
-from dockermig.analysis import Verdict
-from dockermig.migrate import migration_fix
+from dockermig.policy.facts import Verdict
+from dockermig.policy.migrate import migration_fix
 from dockermig.rule import Example, FixAvailability, Rule, Severity
 from dockermig.syntax.query import from_words
 

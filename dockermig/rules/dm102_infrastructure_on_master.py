@@ -1,6 +1,6 @@
 """DM102: a keep-as-is service was rebuilt on a master."""
 
-from dockermig.analysis import Verdict, entry_program
+from dockermig.policy.facts import Verdict, entry_program
 from dockermig.rule import Example, Rule, Severity
 from dockermig.syntax.query import from_words
 from dockermig.syntax.shell import installs

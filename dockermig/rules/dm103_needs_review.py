@@ -1,7 +1,7 @@
 """DM103: a service that cannot be moved onto a master by machine."""
 
-from dockermig.analysis import Verdict
-from dockermig.migrate import alpine_fix, unmapped_apk_packages
+from dockermig.policy.facts import Verdict
+from dockermig.policy.migrate import alpine_fix, unmapped_apk_packages
 from dockermig.rule import Example, FixAvailability, Rule, Severity
 from dockermig.syntax.query import from_words
 

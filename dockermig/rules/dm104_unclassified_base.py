@@ -1,6 +1,6 @@
 """DM104: the image is neither on a master, nor kept as is, nor Python/Node.js."""
 
-from dockermig.analysis import Verdict
+from dockermig.policy.facts import Verdict
 from dockermig.rule import Example, Rule, Severity
 from dockermig.syntax.query import from_words
 

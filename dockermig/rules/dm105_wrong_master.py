@@ -1,6 +1,6 @@
 """DM105: a service is on the master of another language."""
 
-from dockermig.analysis import Verdict, entry_program, language_name
+from dockermig.policy.facts import Verdict, entry_program, language_name
 from dockermig.rule import Example, Rule, Severity
 from dockermig.syntax.query import from_words
 

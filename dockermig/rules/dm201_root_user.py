@@ -1,6 +1,6 @@
 """DM201: the image's final USER is root."""
 
-from dockermig.edits import insert_lines_after, insert_lines_before, keyword
+from dockermig.fix.edits import insert_lines_after, insert_lines_before, keyword
 from dockermig.fix import Applicability, Edit, Fix
 from dockermig.rule import Example, FixAvailability, Rule, Severity
 
@@ -76,7 +76,7 @@ def _fix(ctx, root_user):
         return Fix(title, [Edit(word.start, word.end, master.user)], Applicability.UNSAFE)
 
     def build():
-        from dockermig.render import render_line
+        from dockermig.policy.render import render_line
 
         line = render_line("user.j2", ctx.config.templates_dir,
                            lower=keyword(dockerfile, "USER") == "user", user=master.user)

@@ -1,6 +1,6 @@
 """DM202: no USER, and the base image runs as root."""
 
-from dockermig.analysis import Verdict
+from dockermig.policy.facts import Verdict
 from dockermig.rule import Example, Rule, Severity
 
 

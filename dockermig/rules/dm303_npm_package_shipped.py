@@ -1,6 +1,6 @@
 """DM303: a global npm package that the master already ships is installed again."""
 
-from dockermig.packages import report_duplicates
+from dockermig.policy.shipped import report_duplicates
 from dockermig.rule import Example, FixAvailability, Rule, Severity
 
 

@@ -1,7 +1,7 @@
 """DM304: a package pin conflicts with the version the master ships."""
 
 from dockermig.fix import Applicability
-from dockermig.packages import package_fix, shipped_packages
+from dockermig.policy.shipped import package_fix, shipped_packages
 from dockermig.rule import Example, FixAvailability, Rule, Severity
 
 

@@ -1,6 +1,6 @@
 """DM401: a service on a master exposes a port but does not set SERVICE_PORT."""
 
-from dockermig.edits import insert_lines_before, keyword
+from dockermig.fix.edits import insert_lines_before, keyword
 from dockermig.fix import Applicability, Fix
 from dockermig.rule import Example, FixAvailability, Rule, Severity
 from dockermig.syntax.values import env_values, exposed_ports
@@ -63,7 +63,7 @@ class ServicePortEnv(Rule):
             dockerfile = ctx.dockerfile
 
             def build(instruction=instruction, port=port):
-                from dockermig.render import render_line
+                from dockermig.policy.render import render_line
 
                 line = render_line("service-port.j2", ctx.config.templates_dir,
                                    lower=keyword(dockerfile, "ENV") == "env", port=port)

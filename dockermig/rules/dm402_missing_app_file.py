@@ -1,6 +1,6 @@
 """DM402: CMD starts a Python file or module that is not in the build context."""
 
-from dockermig.pyapp import app_info
+from dockermig.policy.pyapp import app_info
 from dockermig.rule import Example, Rule, Severity
 
 

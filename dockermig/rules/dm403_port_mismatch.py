@@ -1,6 +1,6 @@
 """DM403: EXPOSE or ENV SERVICE_PORT disagree with the port the app binds."""
 
-from dockermig.pyapp import app_info
+from dockermig.policy.pyapp import app_info
 from dockermig.rule import Example, Rule, Severity
 from dockermig.syntax.values import env_values, exposed_ports
 

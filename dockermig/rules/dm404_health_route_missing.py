@@ -2,7 +2,7 @@
 
 from urllib.parse import urlparse
 
-from dockermig.pyapp import app_info
+from dockermig.policy.pyapp import app_info
 from dockermig.rule import Example, Rule, Severity
 from dockermig.syntax.query import from_words
 

@@ -1,6 +1,6 @@
 """DM405: the Python entry file could not be read."""
 
-from dockermig.pyapp import app_info
+from dockermig.policy.pyapp import app_info
 from dockermig.rule import Example, Rule, Severity
 
 

@@ -4,15 +4,15 @@ joined, classified, categorised and ranked P0–P3; and the progress figures of 
 
 from __future__ import annotations
 
-import os
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from dockermig.analysis import FileFacts, Verdict
-from dockermig.config import Config, config_for, load_config
-from dockermig.discover import SKIP_DIRS, discover
+from dockermig.config import Config, Settings
+from dockermig.discover import discover, walk
+from dockermig.policy.facts import FileFacts, Verdict
+from dockermig.report import display_path
 from dockermig.syntax.query import parse_image_ref
 
 CLASSIFICATIONS = ("migrated", "keep-as-is", "migrate-python", "migrate-node", "needs-review", "master")
@@ -37,25 +37,21 @@ class ComposeService:
         self.dev = dev
 
 
-def compose_files(root: Path) -> list[Path]:
-    found = []
-    for directory, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
-        found += [Path(directory) / f for f in sorted(files) if _COMPOSE.match(f)]
-    return found
+def is_compose_name(name: str) -> bool:
+    return bool(_COMPOSE.match(name))
 
 
 def read_compose(path: Path) -> list[ComposeService]:
-    from dockermig.packs import YamlError, parse_yaml
+    from dockermig.policy.loader import YamlError, parse_yaml
 
     try:
-        document = parse_yaml(path.read_text(encoding="utf-8"), path) or {}
+        document = parse_yaml(path.read_text(encoding="utf-8"), display_path(path)) or {}
     except (OSError, UnicodeDecodeError) as error:
-        raise PlanError(f"{path}: cannot read ({error})") from None
+        raise PlanError(f"{display_path(path)}: cannot read ({error})") from None
     except YamlError as error:
         raise PlanError(str(error)) from None
     if not isinstance(document, dict) or not isinstance(document.get("services", {}), dict):
-        raise PlanError(f"{path}: not a compose file (no `services:` table)")
+        raise PlanError(f"{display_path(path)}:1: not a compose file (no `services:` table)")
     words = set(re.split(r"[._-]", path.name.lower()))
     file_is_dev = bool(words & _DEV_WORDS) or "override" in words
     services = []
@@ -77,48 +73,61 @@ def read_compose(path: Path) -> list[ComposeService]:
 # -- plan ----------------------------------------------------------------------------------
 
 
-def build_plan(root: Path, config_file: Path | None = None) -> tuple[list[dict[str, Any]], list[str]]:
-    """(entries, errors): one entry per Dockerfile, and per compose service that only
-    names an image."""
+class Plan(NamedTuple):
+    entries: list[dict[str, Any]]
+    warnings: list[str]  # what had to be left out of the plan, and why (file and line)
+
+
+def build_plan(root: Path, settings: Settings | None = None) -> Plan:
+    """One entry per Dockerfile, and per compose service that only names an image (once per
+    compose file). A compose file or Dockerfile that cannot be read is left out with a
+    warning; the rest of the plan is made. A broken config is an error (ConfigError)."""
     from dockermig import parse
     from dockermig.engine import InputError, _lint, read_dockerfile
+    from dockermig.policy.render import TemplateError
 
-    override = load_config(config_file) if config_file else None
-    errors: list[str] = []
+    settings = settings or Settings()
+    config = settings.config_for(root)
+    warnings: list[str] = []
     services: list[ComposeService] = []
-    for compose in compose_files(root):
+    for compose in walk(root, config, is_compose_name):  # the same excludes and .gitignore as the Dockerfiles
         try:
             services += read_compose(compose)
         except PlanError as error:
-            errors.append(str(error))
+            warnings.append(f"{error}: its services are left out of the plan")
     by_dockerfile: dict[Path, list[ComposeService]] = {}
     for service in services:
         if service.dockerfile is not None:
             by_dockerfile.setdefault(service.dockerfile, []).append(service)
     entries = []
-    for item in discover([root], override):
+    for item in discover([root], settings):
         if item.error:
-            errors.append(f"{item.path}: {item.error}")
+            warnings.append(f"{display_path(item.path)}: {item.error}: left out of the plan")
             continue
-        config = override or config_for(item.path)
-        try:
-            text = read_dockerfile(item.path, config.max_file_size)
-        except InputError as error:
-            errors.append(f"{item.path}: {error}")
-            continue
-        findings, ctx = _lint(parse(text), item.path, config)
+        file_config = settings.config_for(item.path)
         used_by = by_dockerfile.pop(item.path.resolve(), [])
-        entries.append(_file_entry(root, item.path, ctx.facts, findings, used_by, config))
+        try:
+            text = read_dockerfile(item.path, file_config.max_file_size)
+            findings, ctx = _lint(parse(text), item.path, file_config)
+            facts = ctx.facts
+        except (InputError, TemplateError) as error:
+            warnings.append(f"{display_path(item.path)}: {error}: left out of the plan")
+            continue
+        except RecursionError:
+            warnings.append(f"{display_path(item.path)}: too deeply nested to analyse: left out of the plan")
+            continue
+        entries.append(_file_entry(root, item.path, facts, findings, used_by, file_config))
     for path, orphans in by_dockerfile.items():
+        why = "is excluded or not named like a Dockerfile" if path.exists() else "does not exist"
         for service in orphans:
-            errors.append(f"{service.compose}: service {service.name} builds {path}, which does not exist")
-    config = override or config_for(root)
+            warnings.append(f"{display_path(service.compose)}: service {service.name} builds {display_path(path)}, "
+                            f"which {why}: left out of the plan")
     for service in services:
         if service.dockerfile is None and service.image:
             entries.append(_image_entry(root, service, config))
     rank(entries, config, root)
-    entries.sort(key=lambda e: (e["priority"], e["path"] or "~", ",".join(e["service"])))
-    return entries, errors
+    entries.sort(key=lambda e: (e["priority"], e["path"] or "~", ",".join(e["service"]), e["compose_files"]))
+    return Plan(entries, warnings)
 
 
 def _file_entry(root: Path, path: Path, facts: FileFacts, findings, used_by, config) -> dict[str, Any]:
@@ -160,6 +169,7 @@ def _file_entry(root: Path, path: Path, facts: FileFacts, findings, used_by, con
         "priority": None,
         "target": target,
         "reason": reason,
+        "compose_files": sorted({_relative(s.compose, root) for s in used_by}),
         "non_root": _runs_non_root(facts),
         "compose": "dev" if used_by and all(s.dev for s in used_by) else ("production" if used_by else None),
     }
@@ -190,9 +200,17 @@ def _image_entry(root: Path, service: ComposeService, config: Config) -> dict[st
         "priority": None,
         "target": target,
         "reason": reason,
+        "compose_files": [_relative(service.compose, root)],
         "non_root": None,
         "compose": "dev" if service.dev else "production",
     }
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def _reason(facts: FileFacts, findings, classification: str) -> str:
@@ -223,7 +241,7 @@ def _runs_non_root(facts: FileFacts) -> bool | None:
 
 
 def _rules(config: Config) -> dict[str, Any]:
-    from dockermig.packs import load_pack
+    from dockermig.policy.loader import load_pack
 
     packed = load_pack("priorities.yaml")
     return {

@@ -24,7 +24,7 @@ import re
 import shlex
 from typing import Any, NamedTuple
 
-from dockermig.masters import Master
+from dockermig.policy.masters import Master
 
 LABEL = "dockermig.pins"
 
@@ -155,7 +155,7 @@ _REPORT = "--- dockermig pins report ---"
 
 
 def _check_pip(shell: _Shell, master: Master, pip: dict[str, str | None], report: PinReport, propose: bool) -> None:
-    from dockermig.masters import normalize_package
+    from dockermig.policy.masters import normalize_package
 
     code, _ = shell("python3 -m pip --version")
     if code:  # a base without pip (node:*-slim): the master installs Debian's python3-pip first
@@ -200,7 +200,7 @@ def _check_pip(shell: _Shell, master: Master, pip: dict[str, str | None], report
 
 
 def _blamed(output: str, pins: dict[str, tuple[str, str | None]]) -> set[str]:
-    from dockermig.masters import normalize_package
+    from dockermig.policy.masters import normalize_package
 
     texts = []
     for line in output.splitlines():

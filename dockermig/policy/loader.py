@@ -25,9 +25,9 @@ class YamlError(ValueError):
 
 def packs_dir() -> Path:
     """The built-in rule packs: ``dockermig/packs`` in a wheel, ``rules/`` in a checkout."""
-    here = Path(__file__).resolve().parent
-    installed = here / "packs"
-    return installed if installed.is_dir() else here.parent / "rules"
+    package = Path(__file__).resolve().parent.parent
+    installed = package / "packs"
+    return installed if installed.is_dir() else package.parent / "rules"
 
 
 def cache_dir() -> Path:

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import re
 
-from dockermig.edits import NotSafe, insert_lines_after, insert_lines_before, keyword, remove_commands
+from dockermig.fix.edits import NotSafe, insert_lines_after, insert_lines_before, keyword, remove_commands
 from dockermig.fix import Applicability, Edit, Fix
-from dockermig.masters import Master
-from dockermig.packages import RULE_OF_TABLE, deletes_whole, run_removal
+from dockermig.policy.masters import Master
+from dockermig.policy.shipped import RULE_OF_TABLE, deletes_whole, run_removal
 from dockermig.syntax.nodes import Instruction
 from dockermig.syntax.query import arg_defaults, from_words
 from dockermig.syntax.shell import Command, commands, installs, manager_of, unwrap
@@ -64,7 +64,7 @@ def migration_fix(ctx, master: Master, level: Applicability = Applicability.SAFE
     build_edits = _build_stage_edits(ctx, chain) if build_stages else []
 
     def build() -> list[Edit]:
-        from dockermig.render import render_line
+        from dockermig.policy.render import render_line
 
         override = ctx.config.templates_dir
         lower = keyword(dockerfile, "USER") == "user"
@@ -161,7 +161,7 @@ _APK_COMPANIONS = {("update",), ("upgrade",), ("cache", "clean")}
 
 def package_map(config) -> dict[str, str]:
     """apk -> Debian package names: the rule pack, extended by the config."""
-    from dockermig.packs import load_pack
+    from dockermig.policy.loader import load_pack
 
     mapping = dict(load_pack("package-maps.yaml")["apk-to-debian"])
     mapping.update(config.data.get("package-maps", {}).get("apk-to-debian", {}))
@@ -225,7 +225,7 @@ def alpine_fix(ctx, master: Master) -> Fix | None:
         for command, names in replaced:
             if any(command.start < c.start < command.end for c in instruction.comments):
                 return None
-            from dockermig.render import render_line
+            from dockermig.policy.render import render_line
 
             line = render_line("apt-install.j2", ctx.config.templates_dir, lower=lower, packages=names)
             edits.append(Edit(command.start, command.end, line))

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from fnmatch import fnmatchcase
 from typing import NamedTuple
 
-from dockermig.edits import NotSafe, remove_commands, remove_words
+from dockermig.fix.edits import NotSafe, remove_commands, remove_words
 from dockermig.fix import Applicability, Edit, Fix
-from dockermig.manifest import copied_file, parse_requirements
-from dockermig.masters import Master
+from dockermig.policy.manifest import copied_file, parse_requirements
+from dockermig.policy.masters import Master
 from dockermig.syntax.nodes import Instruction
 from dockermig.syntax.shell import Command, Install, commands, installs, unwrap
 

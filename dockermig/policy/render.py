@@ -14,6 +14,10 @@ from typing import Any
 BUILTIN = Path(__file__).resolve().parent / "templates"
 
 
+class TemplateError(ValueError):
+    """A template that does not render; the message names the template."""
+
+
 class _Keywords(dict):
     """``kw.USER`` renders USER or user, in the file's keyword case."""
 
@@ -41,17 +45,15 @@ def _environment(override: str | None):
 
 
 def render(name: str, override: Path | None = None, *, lower: bool = False, **context: Any) -> str:
-    """Render a template; a broken (overriding) template is a ConfigError naming it."""
+    """Render a template; a broken (overriding) template is a TemplateError naming it."""
     import jinja2
-
-    from dockermig.config import ConfigError
 
     try:
         template = _environment(str(override) if override else None).get_template(name)
         return template.render(kw=_Keywords(lower), **context)
     except jinja2.TemplateError as error:
         where = f"{override}/{name}" if override and (Path(override) / name).exists() else name
-        raise ConfigError(f"template {where}: {error}") from None
+        raise TemplateError(f"template {where}: {error}") from None
 
 
 def render_line(name: str, override: Path | None = None, *, lower: bool = False, **context: Any) -> str:

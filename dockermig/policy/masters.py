@@ -206,7 +206,7 @@ def build_policy(config: dict[str, Any], root: Path | None) -> Policy:
 
 
 def _builtin_doc(name: str) -> dict[str, Any]:
-    from dockermig.packs import load_pack
+    from dockermig.policy.loader import load_pack
 
     return load_pack(name)
 
@@ -275,7 +275,7 @@ def master_from_dict(raw: dict[str, Any], root: Path | None) -> Master:
         path = Path(raw["dockerfile"])
         if root is not None and not path.is_absolute():
             path = root / path
-        from dockermig.manifest import manifest_from_dockerfile
+        from dockermig.policy.manifest import manifest_from_dockerfile
 
         read = manifest_from_dockerfile(path)
         fields["dockerfile"] = path

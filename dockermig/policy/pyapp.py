@@ -19,8 +19,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
-from dockermig.analysis import instruction_argv, unwrap_argv
-from dockermig.manifest import copied_file
+from dockermig.policy.facts import instruction_argv, unwrap_argv
+from dockermig.policy.manifest import copied_file
 from dockermig.syntax.nodes import Instruction
 from dockermig.syntax.query import Stage
 
@@ -148,7 +148,7 @@ def locate(entry: Entry, stage: Stage, context: Path, workdir: str = "/") -> tup
 
 
 def analyse_app(entry: Entry, source: Path) -> AppInfo:
-    from dockermig.packs import cached_by_file
+    from dockermig.policy.loader import cached_by_file
 
     try:
         ports, routes, routes_known, error = cached_by_file("pyapp", source, lambda: _read_source(source))

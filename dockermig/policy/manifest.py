@@ -132,7 +132,7 @@ class ImageManifest:
 
 def manifest_from_dockerfile(path: Path) -> ImageManifest:
     """Read what the image built by ``path`` ships (its final stage and its ancestors)."""
-    from dockermig.masters import PolicyError, default_policy
+    from dockermig.policy.masters import PolicyError, default_policy
 
     try:
         text = path.read_text(encoding="utf-8")

@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
-from dockermig.masters import CatalogueEntry, Master, Policy
+from dockermig.policy.masters import CatalogueEntry, Master, Policy
 from dockermig.syntax.nodes import Instruction
 from dockermig.syntax.parser import Dockerfile
 from dockermig.syntax.query import ImageRef, Stage
