@@ -6,6 +6,9 @@
 Runs the package managers in a container of each master's base image (which must be on
 this machine: nothing is pulled). Exit 0 when every pin resolves, 1 when one does not,
 2 when the check cannot run. With --propose, prints refreshed pins for the ones that fail.
+On a Docker engine shared with other test suites, check that the base tags point at the
+images you mean (tests/realbuild.py puts its stand-ins back before each use), or name one
+with --image.
 """
 
 from __future__ import annotations

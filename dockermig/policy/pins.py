@@ -83,6 +83,12 @@ def check_pins(master: Master, *, image: str | None = None, client=None, propose
         apt = master.packages.get("apt") or {}
         pip = master.packages.get("pip") or {}
         npm = master.packages.get("npm") or {}
+        # an image without the package managers is not the master's base: say so plainly
+        for manager, tool, table in (("apt", "apt-get", apt or pip), ("npm", "npm", npm)):
+            if table and shell(f"command -v {tool}")[0]:
+                report.errors[manager] = f"{tool} is not in {image}: is it the base image of {master.name}?"
+        if report.errors:
+            return report
         if apt or pip:
             code, out = shell("apt-get update -qq")
             if code:
