@@ -16,7 +16,7 @@ import pytest
 from dockermig.cli import main
 
 docker = pytest.importorskip("docker")
-from buildcheck import docker_client, rootfs_image  # noqa: E402
+from busybox import docker_client, rootfs_image  # noqa: E402
 
 LABEL = "dockermig.verify"  # the verifier's own label: every container it started carries it
 
