@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from dockermig.fix import Edit
 from dockermig.syntax.nodes import Instruction
-from dockermig.syntax.shell import Command, ShellWord, commands, unwrap
+from dockermig.syntax.shell import Command, commands, unwrap
 from dockermig.syntax.values import user_of
 
 if TYPE_CHECKING:
@@ -80,16 +80,19 @@ def root_owned_paths(facts: FileFacts) -> list[RootOwned]:
             workdir = posixpath.normpath(posixpath.join(workdir, instruction.words[0].value))
         elif keyword == "RUN" and user in ("root", "0"):
             later = instructions[index:]
-            for command, words in _mkdirs(instruction):
-                paths = []
-                for word in words:
-                    path = posixpath.normpath(posixpath.join(workdir, word.value))
+            for command, written, parents in _mkdirs(instruction):
+                paths: list[str] = []
+                for value in written:
+                    path = posixpath.normpath(posixpath.join(workdir, value))
                     if not _written(path, existing) or _handed_over(path, owner, later, command, workdir):
                         continue
-                    if _under(path, volumes) or not _filled(path, word.value, later, command, workdir):
-                        paths.append(word)
+                    if _under(path, volumes) or not _filled(path, value, later, command, workdir):
+                        # with -p, the parents it makes are new too (the service writes
+                        # /var/lib/worker/heartbeat next to the queue/ it asked for)
+                        made = _made_parents(value, workdir, existing) if parents else []
+                        paths += [p for p in (*made, value) if p not in paths]
                 if paths:
-                    found.append(RootOwned(instruction, command, tuple(w.value for w in paths), owner))
+                    found.append(RootOwned(instruction, command, tuple(paths), owner))
         elif keyword in ("COPY", "ADD") and instruction.flag("chown") is None and volumes:
             words = instruction.exec_form or instruction.words
             if len(words) >= 2 and not instruction.heredocs:
@@ -137,15 +140,16 @@ def _volume_paths(instruction: Instruction) -> list[str]:
     return [posixpath.normpath(w.value) for w in words if w.value.startswith("/") and "$" not in w.value]
 
 
-def _mkdirs(instruction: Instruction) -> list[tuple[Command, list[ShellWord]]]:
-    """(mkdir command, the directories it makes) for the top-level mkdirs of a RUN that
-    do not make their directories writable by everyone (``-m 777``)."""
+def _mkdirs(instruction: Instruction) -> list[tuple[Command, list[str], bool]]:
+    """(mkdir command, the directories it makes as written, whether -p makes their
+    parents) for the top-level mkdirs of a RUN that do not make their directories
+    writable by everyone (``-m 777``)."""
     found = []
     for command in commands(instruction, _OWNERSHIP):
         words = unwrap(command).words
         if unwrap(command).name != "mkdir" or command.position < 0:
             continue
-        operands, mode, i = [], "", 1
+        operands, mode, parents, i = [], "", False, 1
         while i < len(words):
             value = words[i].value
             if value in ("-m", "--mode"):
@@ -156,12 +160,27 @@ def _mkdirs(instruction: Instruction) -> list[tuple[Command, list[ShellWord]]]:
                 mode = value.partition("=")[2]
             elif value is None or any(c in value for c in "$*?{"):
                 return found  # a path we cannot know: say nothing about this RUN
+            elif value == "--parents" or (value.startswith("-") and not value.startswith("--") and "p" in value):
+                parents = True
             elif not value.startswith("-"):
-                operands.append(words[i])
+                operands.append(value)
             i += 1
         if operands and not _world_writable(mode):
-            found.append((command, operands))
+            found.append((command, operands, parents))
     return found
+
+
+def _made_parents(written: str, workdir: str, existing: set[str]) -> list[str]:
+    """The parents ``mkdir -p written`` makes, as written, outermost first: those below
+    the first one an image already has (a Debian or system directory, the master's)."""
+    made = []
+    parent = posixpath.dirname(written.rstrip("/"))
+    while parent and parent not in ("/", "."):
+        if not _written(posixpath.normpath(posixpath.join(workdir, parent)), existing):
+            break
+        made.append(parent)
+        parent = posixpath.dirname(parent)
+    return made[::-1]
 
 
 def _written(path: str, existing: set[str]) -> bool:
