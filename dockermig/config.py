@@ -48,6 +48,7 @@ SCHEMA: dict[str, tuple[Any, str]] = {
     "package-maps": (lambda v: isinstance(v, dict) and all(isinstance(x, dict) for x in v.values()),
                      "a table of name maps, e.g. apk-to-debian"),
     "verify": (lambda v: isinstance(v, dict), "a table of verifier gates and triggers"),
+    "read-roots": (_is_str_list, "a list of directories outside the repository that dockermig may read"),
 }
 
 
@@ -91,6 +92,17 @@ class Config:
     def max_file_size(self) -> int:
         return int(self.data.get("max-file-size", DEFAULT_MAX_FILE_SIZE))
 
+    @cached_property
+    def read_roots(self) -> tuple[Path, ...]:
+        """Where reads may go besides the linted file's repository: this config's own
+        repository and the ``read-roots`` it names (docs/limits.md)."""
+        if self.source is None:
+            return ()
+        from dockermig.limits import repository_root
+
+        extra = (Path(p) if Path(p).is_absolute() else self.root / p for p in self.data.get("read-roots", []))
+        return (repository_root(self.source, self.root), *extra)
+
     @property
     def templates_dir(self) -> Path | None:
         """A directory whose templates override the built-in ones by file name."""
@@ -110,12 +122,18 @@ class Config:
         keys = ("masters", "extend-masters", "keep-as-is", "extend-keep-as-is")
         if not any(k in self.data for k in keys):
             return default_policy()
+        from dockermig.limits import InputError, confined, read_text
+
         try:
-            return build_policy(self.data, self.root)
-        except PolicyError as error:
+            # the masters' Dockerfiles are read from this config's repository, whichever
+            # file asked first
+            with confined(self.read_roots, self.max_file_size):
+                return build_policy(self.data, self.root)
+        except (PolicyError, InputError) as error:
+            key = getattr(error, "key", None)
             try:
-                line = _line_of(self.source.read_text(encoding="utf-8"), error.key) if error.key else None
-            except (OSError, AttributeError):
+                line = _line_of(read_text(self.source), key) if key else None
+            except (OSError, ValueError, InputError):
                 line = None
             where = f"{self.source}:{line}" if line else str(self.source)
             raise ConfigError(f"{where}: {error}") from None
@@ -171,23 +189,27 @@ def config_for(path: Path) -> Config:
 def _config_file_in(directory: Path) -> Path | None:
     for name in CONFIG_NAMES:
         candidate = directory / name
-        if not candidate.is_file():
-            continue
+        if not candidate.exists() or candidate.is_dir():
+            continue  # a FIFO or a device named like a config is an error of load_config
         if name != "pyproject.toml":
             return candidate
+        from dockermig.limits import InputError, read_text
+
         try:
-            if "[tool.dockermig" in candidate.read_text(encoding="utf-8", errors="replace"):
+            if "[tool.dockermig" in read_text(candidate, errors="replace"):
                 return candidate
-        except OSError:
-            continue
+        except (OSError, InputError):
+            return candidate  # load_config says what is wrong with it
     return None
 
 
 def load_config(path: Path) -> Config:
     """Read and validate one config file."""
+    from dockermig.limits import InputError, read_text, too_deep
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+        text = read_text(path)
+    except (OSError, UnicodeDecodeError, InputError) as error:
         raise ConfigError(f"{path}: cannot read config ({error})") from None
     if path.name == "pyproject.toml" or path.suffix == ".toml":
         import tomllib
@@ -196,6 +218,8 @@ def load_config(path: Path) -> Config:
             document = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"{path}: invalid TOML: {error}") from None
+        except RecursionError:
+            raise ConfigError(str(too_deep(str(path), None))) from None
         data = document.get("tool", {}).get("dockermig", {}) if path.name == "pyproject.toml" else document
     else:
         from dockermig.policy.loader import YamlError, parse_yaml

@@ -8,13 +8,10 @@ from functools import cached_property
 from pathlib import Path
 
 from dockermig.config import Config, ConfigError, config_for, load_config
+from dockermig.limits import InputError
 from dockermig.policy.render import TemplateError
 from dockermig.rule import Finding, LintContext, Rule
 from dockermig.syntax import Dockerfile, parse
-
-
-class InputError(Exception):
-    """A file that cannot be linted; the message says why, in one line."""
 
 
 class FileResult:
@@ -112,21 +109,20 @@ def detach(findings: list[Finding]) -> list[Finding]:
 
 def read_dockerfile(path: Path, max_size: int) -> str:
     """The text of a Dockerfile, or an InputError that says plainly what is wrong."""
+    from dockermig.limits import read_bytes
+
     try:
-        if path.is_dir():
-            raise InputError("is a directory, not a Dockerfile")
-        size = path.stat().st_size
-        if size > max_size:
-            raise InputError(
-                f"file too large ({size / 1048576:.1f} MiB, limit {max_size / 1048576:.1f} MiB; see max-file-size)"
-            )
-        data = path.read_bytes()
+        data = read_bytes(path, max_size=max_size)
     except FileNotFoundError:
         raise InputError("no such file") from None
     except PermissionError:
         raise InputError("permission denied") from None
     except OSError as error:
         raise InputError(f"cannot read ({error.strerror or error})") from None
+    encoding = _utf16_or_32(data)
+    if encoding:
+        raise InputError(f"{encoding} text, not UTF-8: Dockerfiles are read as UTF-8 "
+                         f"(convert it: iconv -f {encoding} -t UTF-8)")
     nul = data.find(b"\0")
     if nul != -1:
         raise InputError(f"binary file (NUL byte at offset {nul}), not a Dockerfile")
@@ -138,33 +134,62 @@ def read_dockerfile(path: Path, max_size: int) -> str:
         ) from None
 
 
+def _utf16_or_32(data: bytes) -> str | None:
+    """The name of a UTF-16/32 encoding ``data`` is in, by its byte-order mark or, without
+    one, by the NUL byte of every other character of ASCII text (Windows editors)."""
+    for bom, name in ((b"\xff\xfe\0\0", "UTF-32"), (b"\0\0\xfe\xff", "UTF-32"),
+                      (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16")):
+        if data.startswith(bom):
+            return name
+    head = data[:64]
+    if len(head) >= 4 and head[1::2].count(0) == len(head) // 2 and 0 not in head[0::2]:
+        return "UTF-16LE"
+    if len(head) >= 4 and head[0::2].count(0) == len(head) // 2 and 0 not in head[1::2]:
+        return "UTF-16BE"
+    return None
+
+
+# What stops the analysis of one file: reported as that file's error (exit 2), never raised.
+UNANALYSABLE = (InputError, ConfigError, TemplateError, RecursionError)
+
+
+def unanalysable_reason(error: Exception) -> str:
+    return "too deeply nested to analyse" if isinstance(error, RecursionError) else str(error)
+
+
+def confined_to_repository(path: Path, config: Config, tree: Path | None = None):
+    """Reads made while analysing ``path`` stay in its repository (or ``tree``, the folder
+    being linted, outside a git repository), the config's and its ``read-roots``."""
+    from dockermig.limits import confined, repository_root
+
+    roots = [repository_root(path, tree or path.parent), *config.read_roots]
+    return confined(roots, config.max_file_size)
+
+
 def lint_file(path: Path, config: Config | None = None, with_edits: bool = False,
-              with_fingerprints: bool = False) -> FileResult:
+              with_fingerprints: bool = False, root: Path | None = None) -> FileResult:
     try:
         config = config or config_for(path)
-    except ConfigError as error:
-        return FileResult(path, error=str(error))
+    except UNANALYSABLE as error:
+        return FileResult(path, error=unanalysable_reason(error))
     try:
-        text = read_dockerfile(path, config.max_file_size)
-        tree = parse(text)
-        findings, ctx = _lint(tree, path, config)
-        if with_edits:  # reporters that print the edits (SARIF) need them built here
-            for finding in findings:
-                if finding.fix is not None:
-                    finding.fix.edits
-        if with_fingerprints:
-            from dockermig.baseline import fingerprinted
+        with confined_to_repository(path, config, root):
+            text = read_dockerfile(path, config.max_file_size)
+            tree = parse(text)
+            findings, ctx = _lint(tree, path, config)
+            if with_edits:  # reporters that print the edits (SARIF) need them built here
+                for finding in findings:
+                    if finding.fix is not None:
+                        finding.fix.edits
+            if with_fingerprints:
+                from dockermig.baseline import fingerprinted
 
-            findings = fingerprinted(tree, findings)
+                findings = fingerprinted(tree, findings)
         result = FileResult(path, detach(findings), config=config)
         result.suppressed = [(f._replace(fix=None), s.reason) for f, s in ctx.suppressed]
         return result
-    except InputError as error:
-        return FileResult(path, error=str(error), config=config)
-    except (ConfigError, TemplateError) as error:
-        return FileResult(path, error=str(error), config=config)
-    except RecursionError:
-        return FileResult(path, error="too deeply nested to analyse", config=config)
+    except UNANALYSABLE as error:
+        return FileResult(path, error=unanalysable_reason(error), config=config)
 
 
 def lint_paths(
@@ -211,7 +236,7 @@ def _call(worker, options: dict, file):
 def _lint_item(item, override: Config | None, with_edits: bool = False, with_fingerprints: bool = False) -> FileResult:
     if item.error:
         return FileResult(item.path, error=item.error)
-    return lint_file(item.path, override, with_edits, with_fingerprints)
+    return lint_file(item.path, override, with_edits, with_fingerprints, root=item.root)
 
 
 # -- fixing ------------------------------------------------------------------------------
@@ -326,16 +351,14 @@ def fix_file(path: Path, config: Config | None = None, *, level=None, write: boo
 
     try:
         config = config or config_for(path)
-        text = read_dockerfile(path, config.max_file_size)
-    except (ConfigError, InputError) as error:
-        return FileFix(path, status="error", error=str(error))
-    try:
-        result = fix_text(text, path=path, config=config, level=level)
-    except TemplateError as error:  # a broken template of the config
-        return FileFix(path, status="error", error=str(error))
-    if result.refused:
-        return FileFix(path, status="error", error=result.refused, result=result.detach())
-    status, reason = _classify(result)
+        with confined_to_repository(path, config, root):
+            text = read_dockerfile(path, config.max_file_size)
+            result = fix_text(text, path=path, config=config, level=level)
+            if result.refused:
+                return FileFix(path, status="error", error=result.refused, result=result.detach())
+            status, reason = _classify(result)
+    except UNANALYSABLE as error:
+        return FileFix(path, status="error", error=unanalysable_reason(error))
     fix = FileFix(path, status=status, reason=reason, result=result.detach())
     if write and result.changed:
         try:

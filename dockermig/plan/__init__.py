@@ -46,11 +46,12 @@ def compose_files(root: Path) -> list[Path]:
 
 
 def read_compose(path: Path) -> list[ComposeService]:
+    from dockermig.limits import InputError, read_text
     from dockermig.policy.loader import YamlError, parse_yaml
 
     try:
-        document = parse_yaml(path.read_text(encoding="utf-8"), path) or {}
-    except (OSError, UnicodeDecodeError) as error:
+        document = parse_yaml(read_text(path), path) or {}
+    except (OSError, UnicodeDecodeError, InputError) as error:
         raise PlanError(f"{path}: cannot read ({error})") from None
     except YamlError as error:
         raise PlanError(str(error)) from None
@@ -62,12 +63,16 @@ def read_compose(path: Path) -> list[ComposeService]:
     for name, spec in (document.get("services") or {}).items():
         spec = spec if isinstance(spec, dict) else {}
         build, dockerfile = spec.get("build"), None
-        if isinstance(build, str):
-            dockerfile = (path.parent / build / "Dockerfile").resolve()
-        elif isinstance(build, dict) and "dockerfile_inline" not in build:
-            context = path.parent / str(build.get("context", "."))
-            dockerfile = (context / str(build.get("dockerfile", "Dockerfile"))).resolve()
-        profiles = {str(p).lower() for p in spec.get("profiles", []) or []}
+        try:
+            if isinstance(build, str):
+                dockerfile = (path.parent / build / "Dockerfile").resolve()
+            elif isinstance(build, dict) and "dockerfile_inline" not in build:
+                context = path.parent / str(build.get("context", "."))
+                dockerfile = (context / str(build.get("dockerfile", "Dockerfile"))).resolve()
+        except (OSError, RuntimeError, ValueError) as error:  # a NUL byte, a symlink loop
+            raise PlanError(f"{path}: service {name}: its build path cannot be resolved ({error})") from None
+        profiles = spec.get("profiles")  # a list in a valid file; anything else is ignored
+        profiles = {str(p).lower() for p in profiles} if isinstance(profiles, list) else set()
         dev = file_is_dev or bool(profiles & _DEV_WORDS)
         image = spec.get("image")
         services.append(ComposeService(str(name), path, dockerfile, str(image) if image else None, dev))
@@ -81,7 +86,7 @@ def build_plan(root: Path, config_file: Path | None = None) -> tuple[list[dict[s
     """(entries, errors): one entry per Dockerfile, and per compose service that only
     names an image."""
     from dockermig import parse
-    from dockermig.engine import InputError, _lint, read_dockerfile
+    from dockermig.engine import UNANALYSABLE, _lint, confined_to_repository, read_dockerfile, unanalysable_reason
 
     override = load_config(config_file) if config_file else None
     errors: list[str] = []
@@ -100,18 +105,19 @@ def build_plan(root: Path, config_file: Path | None = None) -> tuple[list[dict[s
         if item.error:
             errors.append(f"{item.path}: {item.error}")
             continue
-        config = override or config_for(item.path)
-        try:
-            text = read_dockerfile(item.path, config.max_file_size)
-        except InputError as error:
-            errors.append(f"{item.path}: {error}")
-            continue
-        findings, ctx = _lint(parse(text), item.path, config)
         used_by = by_dockerfile.pop(item.path.resolve(), [])
-        entries.append(_file_entry(root, item.path, ctx.facts, findings, used_by, config))
+        try:
+            config = override or config_for(item.path)
+            with confined_to_repository(item.path, config, item.root):
+                text = read_dockerfile(item.path, config.max_file_size)
+                findings, ctx = _lint(parse(text), item.path, config)
+                entries.append(_file_entry(root, item.path, ctx.facts, findings, used_by, config))
+        except UNANALYSABLE as error:
+            errors.append(f"{item.path}: {unanalysable_reason(error)}")
     for path, orphans in by_dockerfile.items():
+        where = "which does not exist" if not path.exists() else f"which is outside {root} (not planned)"
         for service in orphans:
-            errors.append(f"{service.compose}: service {service.name} builds {path}, which does not exist")
+            errors.append(f"{service.compose}: service {service.name} builds {path}, {where}")
     config = override or config_for(root)
     for service in services:
         if service.dockerfile is None and service.image:

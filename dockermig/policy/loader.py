@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from dockermig import __version__
+from dockermig.limits import MAX_YAML_DEPTH, InputError, check_yaml_size, checked_stat, read_text, too_deep
 
 
 class YamlError(ValueError):
@@ -39,15 +40,15 @@ def cache_dir() -> Path:
 
 
 def load_yaml(path: Path) -> Any:
-    """Parse a YAML file safely (no object construction), through the cache."""
-    return cached_by_file("yaml", path, lambda: parse_yaml(path.read_text(encoding="utf-8"), path))
+    """Parse one of dockermig's own YAML files (a rule pack) safely, through the cache."""
+    return cached_by_file("yaml", path, lambda: parse_yaml(read_text(path, confine=False), path), confine=False)
 
 
-def cached_by_file(kind: str, path: Path, compute: Callable[[], Any]) -> Any:
+def cached_by_file(kind: str, path: Path, compute: Callable[[], Any], *, confine: bool = True) -> Any:
     """``compute()``, cached for this file as it is now (path, size, mtime, versions).
     The value must be made of what ``marshal`` stores: None, numbers, strings, tuples,
-    lists, dicts, sets."""
-    stat = path.stat()
+    lists, dicts, sets. ``confine``: the file is a repository's (see limits.confined)."""
+    stat = checked_stat(path, confine=confine)
     key = f"{kind}|{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{__version__}|{sys.version}"
     cached = cache_dir() / f"{kind}-{zlib.crc32(key.encode()):08x}.marshal"
     try:
@@ -61,17 +62,38 @@ def cached_by_file(kind: str, path: Path, compute: Callable[[], Any]) -> Any:
     return value
 
 
+class _BoundedComposer:
+    """Mixed into ruamel's Composer: refuses nesting deeper than MAX_YAML_DEPTH before
+    it recurses, and documents whose aliases expand past MAX_YAML_NODES (limits.py)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.depth >= MAX_YAML_DEPTH:
+            raise too_deep(self._where)
+        return super().compose_node(parent, index)
+
+    def compose_document(self) -> Any:
+        node = super().compose_document()
+        check_yaml_size(node, self._where)
+        return node
+
+
 def parse_yaml(text: str, path: Path | str) -> Any:
+    """Parse untrusted YAML: safe types only (no object construction), bounded."""
     from ruamel.yaml import YAML
+    from ruamel.yaml.composer import Composer
     from ruamel.yaml.error import YAMLError
 
+    yaml = YAML(typ="safe", pure=True)
+    yaml.Composer = type("Composer", (_BoundedComposer, Composer), {"_where": str(path)})
     try:
-        return YAML(typ="safe", pure=True).load(text)
+        return yaml.load(text)
     except YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         raise YamlError(f"{where}: invalid YAML: {problem}") from None
+    except InputError as error:  # a bound of limits.py
+        raise YamlError(str(error)) from None
 
 
 def _write_cache(target: Path, key: str, value: Any) -> None:

@@ -49,11 +49,12 @@ def render(results: Iterable[FileResult], *, color: bool = False, statistics: bo
     fixable: Counter[str] = Counter()
     names: dict[str, str] = {}
     severities: dict[str, str] = {}
-    hidden = files = 0
+    hidden = files = failed = 0
     for result in results:
         files += 1
         path = display_path(result.path)
         if result.error:
+            failed += 1
             err.append(f"{path}: error: {result.error}")
             continue
         for finding in result.findings:
@@ -72,15 +73,21 @@ def render(results: Iterable[FileResult], *, color: bool = False, statistics: bo
             marker = "[*]" if fixable[code] else "   "
             out.append(f"{n:>6}  {paint(severities[code], code)}  {marker} {names[code]}")
     total = sum(counts.values())
+    checked = files - failed
     if total:
         per_code = ", ".join(f"{code} {n}" for code, n in sorted(counts.items()))
-        out.append(f"Found {total} finding{'s' * (total != 1)} in {files} file{'s' * (files != 1)} ({per_code}).")
+        out.append(f"Found {total} finding{'s' * (total != 1)} in {checked} file{'s' * (checked != 1)} ({per_code}).")
         if sum(fixable.values()):
             out.append(f"[*] {sum(fixable.values())} fixable with `dockermig fix`.")
         if hidden:
             out.append(paint("dim", f"{hidden} more fix{'es' * (hidden != 1)} available with `dockermig fix --unsafe-fixes`."))
+    elif failed:  # never "passed" when a file could not be checked
+        if checked:
+            out.append(f"No findings in the {checked} file{'s' * (checked != 1)} checked.")
     elif files:
         out.append(f"All checks passed ({files} file{'s' * (files != 1)}).")
     else:
         out.append("No Dockerfiles found.")
+    if failed:
+        out.append(f"{failed} file{'s' * (failed != 1)} could not be checked (see the errors).")
     return out, err

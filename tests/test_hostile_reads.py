@@ -1,0 +1,246 @@
+"""Issue 10, reads: every reproducer of a hang, an unbounded read, a read outside the
+repository or a traceback on a path, as a test (docs/limits.md names the bounds)."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pytest
+
+from dockermig.cli import main
+
+from hostile import repository, run_bounded
+
+SERVICE = "FROM python:3.11-slim\nRUN pip install fastapi\nCMD [\"python\", \"app.py\"]\n"
+
+
+def run(capsys, *args):
+    code = main(list(map(str, args)))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def fifo(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(path)
+    return path
+
+
+# -- special files never hang a read -----------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["lint", "fix"])
+def test_a_fifo_passed_as_the_dockerfile_is_an_error_not_a_hang(tmp_path, command):
+    fifo(tmp_path / "Dockerfile")
+    done = run_bounded(command, "Dockerfile", cwd=tmp_path, timeout=30)
+    assert done.returncode == 2
+    assert "Dockerfile: error: not a regular file (a FIFO)" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_fifo_gitignore_is_skipped_and_the_tree_is_linted(tmp_path):
+    fifo(tmp_path / ".gitignore")
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "Dockerfile").write_text(SERVICE)
+    done = run_bounded("lint", ".", cwd=tmp_path, timeout=30)
+    assert done.returncode == 1 and "svc/Dockerfile:1:6: DM101" in done.stdout
+
+
+def test_a_fifo_compose_file_is_a_plan_error_not_a_hang(tmp_path):
+    fifo(tmp_path / "docker-compose.yml")
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "Dockerfile").write_text(SERVICE)
+    done = run_bounded("plan", ".", cwd=tmp_path, timeout=30)
+    assert done.returncode == 2
+    assert "docker-compose.yml: cannot read (not a regular file (a FIFO))" in done.stderr
+    assert "svc/Dockerfile" in done.stdout  # the rest is still planned
+
+
+def test_a_fifo_config_is_an_error_not_a_hang(tmp_path):
+    fifo(tmp_path / ".dockermig.yaml")
+    (tmp_path / "Dockerfile").write_text(SERVICE)
+    done = run_bounded("lint", "Dockerfile", cwd=tmp_path, timeout=30)
+    assert done.returncode == 2 and "not a regular file (a FIFO)" in done.stderr
+
+
+def test_a_fifo_requirements_file_is_an_error_of_the_dockerfile_that_installs_it(tmp_path):
+    repository(tmp_path)
+    fifo(tmp_path / "requirements.txt")
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.11-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n")
+    done = run_bounded("lint", "Dockerfile", cwd=tmp_path, timeout=30)
+    assert done.returncode == 2
+    assert "Dockerfile: error: requirements file" in done.stderr and "not a regular file (a FIFO)" in done.stderr
+
+
+def test_dev_stdin_as_a_requirements_file_is_never_read(tmp_path):
+    repository(tmp_path)
+    (tmp_path / "requirements.txt").symlink_to("/dev/stdin")
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.11-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n")
+    # stdin is a pipe nobody writes to: reading it would wait forever
+    done = run_bounded("lint", "Dockerfile", cwd=tmp_path, timeout=30, stdin=-1)
+    assert done.returncode == 2 and "requirements file requirements.txt" in done.stderr
+
+
+# -- unbounded reads and reads outside the repository -------------------------------------
+
+
+def test_copy_of_dev_zero_installed_as_requirements_is_not_read(tmp_path):
+    repo = repository(tmp_path / "repo")
+    (repo / "svc").mkdir()
+    (repo / "svc" / "Dockerfile").write_text(
+        "FROM python:3.11-slim\nCOPY ../../../../../../../../dev/zero /tmp/r.txt\nRUN pip install -r /tmp/r.txt\n")
+    done = run_bounded("lint", "svc/Dockerfile", cwd=repo, timeout=30)
+    assert done.returncode == 2, done.stderr
+    assert "outside the repository (resolves to /dev/zero)" in done.stderr
+
+
+def test_a_master_dockerfile_of_dev_zero_is_a_config_error(tmp_path):
+    repo = repository(tmp_path)
+    (repo / ".dockermig.yaml").write_text(
+        "masters:\n  - {image: evil-master, language: python, dockerfile: /dev/zero}\n")
+    (repo / "Dockerfile").write_text(SERVICE)
+    for command in ("lint", "check-config"):
+        done = run_bounded(command, "Dockerfile" if command == "lint" else ".", cwd=repo, timeout=30)
+        assert done.returncode == 2, done.stderr
+        assert "cannot read master Dockerfile" in done.stderr and "outside the repository" in done.stderr
+
+
+SECRET = "fastapi==0.1.0  # the-secret-token\n"
+
+
+@pytest.mark.parametrize("how", ["copy", "absolute-include", "symlink"])
+def test_requirements_outside_the_repository_are_not_read_nor_quoted(tmp_path, how):
+    (tmp_path / "outside").mkdir()
+    secret = tmp_path / "outside" / "secret.txt"
+    secret.write_text(SECRET)
+    repo = repository(tmp_path / "repo")
+    (repo / "svc").mkdir()
+    dockerfile = repo / "svc" / "Dockerfile"
+    if how == "copy":  # COPY ../../secret.txt
+        dockerfile.write_text("FROM python:3.11-slim\nCOPY ../../outside/secret.txt /r.txt\nRUN pip install -r /r.txt\n")
+    else:
+        if how == "absolute-include":  # an absolute -r path inside a requirements file
+            (repo / "svc" / "requirements.txt").write_text(f"-r {secret}\n")
+        else:  # a requirements file that is a symlink out of the repository
+            (repo / "svc" / "requirements.txt").symlink_to(secret)
+        dockerfile.write_text("FROM python:3.11-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n")
+    done = run_bounded("lint", "svc/Dockerfile", cwd=repo, timeout=30)
+    assert done.returncode == 2
+    assert "outside the repository" in done.stderr
+    assert "the-secret-token" not in done.stdout + done.stderr
+
+
+def test_read_roots_allow_a_folder_outside_the_repository(tmp_path):
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "requirements.txt").write_text("fastapi==0.99.1\n")
+    repo = repository(tmp_path / "repo")
+    (repo / ".dockermig.yaml").write_text("read-roots: [../shared]\n")
+    (repo / "Dockerfile").write_text(
+        "FROM sutazai-python-agent-master:latest\nCOPY ../shared/requirements.txt /r.txt\nRUN pip install -r /r.txt\n")
+    done = run_bounded("lint", "Dockerfile", cwd=repo, timeout=30)
+    assert "outside the repository" not in done.stderr
+    assert "DM304" in done.stdout  # the shared pin was read, and conflicts with the master's
+
+
+def test_explicit_file_through_a_symlinked_folder_is_not_read_outside(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "Dockerfile").write_text(SERVICE)
+    repo = repository(tmp_path / "repo")
+    (repo / "dir").mkdir()
+    (repo / "dir" / "link").symlink_to(outside)
+    done = run_bounded("lint", "dir/link/Dockerfile", cwd=repo, timeout=30)
+    assert done.returncode == 2 and "outside the repository" in done.stderr
+
+
+# -- text that is not UTF-8 ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding, name", [("utf-16", "UTF-16"), ("utf-16-le", "UTF-16LE"), ("utf-32", "UTF-32")])
+def test_utf16_input_is_named_not_called_binary(capsys, tmp_path, encoding, name):
+    (tmp_path / "Dockerfile").write_bytes(SERVICE.encode(encoding))
+    code, _, err = run(capsys, "lint", tmp_path / "Dockerfile")
+    assert code == 2
+    assert f"error: {name} text, not UTF-8" in err and "binary" not in err
+
+
+# -- paths that cannot be looked at ---------------------------------------------------------
+
+
+def test_a_symlink_loop_between_two_dockerfiles_is_an_error_not_a_traceback(capsys, tmp_path):
+    (tmp_path / "Dockerfile.a").symlink_to("Dockerfile.b")
+    (tmp_path / "Dockerfile.b").symlink_to("Dockerfile.a")
+    (tmp_path / "good").mkdir()
+    (tmp_path / "good" / "Dockerfile").write_text(SERVICE)
+    code, out, err = run(capsys, "lint", tmp_path)
+    assert code == 2
+    assert "Dockerfile.a: error: symlink loop" in err and "Dockerfile.b: error: symlink loop" in err
+    assert "good/Dockerfile:1:6: DM101" in out
+    code, _, err = run(capsys, "lint", tmp_path / "Dockerfile.a")
+    assert code == 2 and "Dockerfile.a: error: symlink loop" in err
+
+
+def _deny(monkeypatch, function: str, denied: Path) -> None:
+    """Root ignores file modes, so a folder that cannot be entered is simulated."""
+    original = getattr(os, function)
+
+    def refuse(path, *args, **kwargs):
+        if os.fspath(path).startswith(str(denied)):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, function, refuse)
+
+
+def test_a_path_under_a_folder_that_cannot_be_entered_is_an_error(capsys, tmp_path, monkeypatch):
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked" / "Dockerfile").write_text(SERVICE)
+    _deny(monkeypatch, "stat", tmp_path / "locked" / "Dockerfile")
+    code, _, err = run(capsys, "lint", tmp_path / "locked" / "Dockerfile")
+    assert code == 2 and "locked/Dockerfile: error: permission denied" in err
+    assert "Traceback" not in err
+
+
+def test_an_unreadable_subdirectory_is_reported_not_skipped(capsys, tmp_path, monkeypatch):
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked" / "Dockerfile").write_text(SERVICE)
+    (tmp_path / "open").mkdir()
+    (tmp_path / "open" / "Dockerfile").write_text(SERVICE)
+    _deny(monkeypatch, "scandir", tmp_path / "locked")
+    code, out, err = run(capsys, "lint", tmp_path)
+    assert code == 2
+    assert "locked: error: cannot list this folder (permission denied)" in err
+    assert "open/Dockerfile:1:6: DM101" in out
+    assert "All checks passed" not in out
+
+
+def test_no_all_checks_passed_when_a_file_failed(capsys, tmp_path):
+    (tmp_path / "Dockerfile").write_bytes(b"\xff\xfe")
+    code, out, _ = run(capsys, "lint", tmp_path / "Dockerfile")
+    assert code == 2 and "passed" not in out and "1 file could not be checked" in out
+
+
+# -- plan ---------------------------------------------------------------------------------------
+
+
+def test_plan_says_an_out_of_tree_dockerfile_exists(capsys, tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "Dockerfile").write_text(SERVICE)
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo" / "docker-compose.yml").write_text("services:\n  api:\n    build: ../elsewhere\n")
+    code, _, err = run(capsys, "plan", tmp_path / "repo")
+    assert code == 2
+    assert "service api builds" in err and "which is outside" in err and "does not exist" not in err
+
+
+def test_compose_profiles_that_are_not_a_list_are_ignored(capsys, tmp_path):
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "Dockerfile").write_text(SERVICE)
+    (tmp_path / "docker-compose.yml").write_text("services:\n  api:\n    build: svc\n    profiles: 3\n")
+    code, out, err = run(capsys, "plan", tmp_path)
+    assert code == 0, err
+    assert "svc/Dockerfile" in out
