@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
+from dockermig.limits import ExpansionBudget
 from dockermig.syntax.lexer import expand
 from dockermig.syntax.nodes import Instruction, Word
 
@@ -149,6 +150,7 @@ class Stage:
         from dockermig.syntax.values import env_values
 
         values: dict[str, str] = {}
+        budget = ExpansionBudget()
         for stage in self.lineage():
             for instruction in stage.instructions:
                 if instruction is upto:
@@ -156,10 +158,10 @@ class Stage:
                 if instruction.keyword == "ARG":
                     for name, default in arg_defaults(instruction).items():
                         if default is not None:
-                            values[name] = expand(default, values)[0]
+                            values[name] = budget.spend(expand(default, values)[0])
                 elif instruction.keyword == "ENV":
                     for name, value in env_values(instruction).items():
-                        values[name] = expand(value, values)[0]
+                        values[name] = budget.spend(expand(value, values)[0])
         return values
 
 
@@ -174,13 +176,14 @@ def from_words(instruction: Instruction) -> tuple[Word | None, Word | None]:
 def global_args(dockerfile: Dockerfile) -> dict[str, str]:
     """Defaults of the ARGs declared before the first FROM (the ones FROM can use)."""
     values: dict[str, str] = {}
+    budget = ExpansionBudget()
     for instruction in dockerfile.instructions:
         if instruction.keyword == "FROM":
             break
         if instruction.keyword == "ARG":
             for name, default in arg_defaults(instruction).items():
                 if default is not None:
-                    values[name] = expand(default, values)[0]
+                    values[name] = budget.spend(expand(default, values)[0])
     return values
 
 
