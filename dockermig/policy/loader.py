@@ -3,21 +3,35 @@
 Pure-Python YAML parsing costs ~100 ms per pack, more than a whole pre-commit run may
 take, so parsed data is cached in the user cache directory with ``marshal``, keyed like
 a .pyc: the file's path, size and modification time, and the Python and dockermig
-versions. The key is stored in the cache entry and compared on read. The same cache
-keeps what libcst read from a service's Python sources (its import alone costs ~200 ms).
+versions. The same cache keeps what libcst read from a service's Python sources (its
+import alone costs ~200 ms).
+
+``marshal`` must never read bytes someone else wrote (it is not safe against crafted
+data), and a cache entry must not be able to change what dockermig decides. So the
+cache directory must be the user's own and writable by nobody else (otherwise it is not
+used), every entry is signed with an HMAC under a random key kept in that directory and
+checked before ``marshal`` sees it, and files are created with O_EXCL/O_NOFOLLOW.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import marshal
 import os
+import stat
 import sys
 import zlib
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
 from dockermig import __version__
-from dockermig.limits import MAX_YAML_DEPTH, InputError, check_yaml_size, checked_stat, read_text, too_deep
+from dockermig.limits import MAX_FILE_SIZE, InputError, check_yaml_size, read_private, read_text, too_deep
+from dockermig.limits import MAX_YAML_DEPTH, checked_stat
+
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+_KEY_BYTES = 32
 
 
 class YamlError(ValueError):
@@ -48,17 +62,24 @@ def cached_by_file(kind: str, path: Path, compute: Callable[[], Any], *, confine
     """``compute()``, cached for this file as it is now (path, size, mtime, versions).
     The value must be made of what ``marshal`` stores: None, numbers, strings, tuples,
     lists, dicts, sets. ``confine``: the file is a repository's (see limits.confined)."""
-    stat = checked_stat(path, confine=confine)
-    key = f"{kind}|{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{__version__}|{sys.version}"
-    cached = cache_dir() / f"{kind}-{zlib.crc32(key.encode()):08x}.marshal"
+    info = checked_stat(path, confine=confine)
+    key = f"{kind}|{path.resolve()}|{info.st_size}|{info.st_mtime_ns}|{__version__}|{sys.version}"
+    directory = cache_dir()
+    secret = _secret(str(directory))
+    if secret is None:
+        return compute()
+    cached = directory / f"{kind}-{zlib.crc32(key.encode()):08x}.marshal"
     try:
-        stored_key, value = marshal.loads(cached.read_bytes())
-        if stored_key == key:
-            return value
-    except (OSError, ValueError, EOFError, TypeError):
+        data = read_private(cached, 4 * MAX_FILE_SIZE)
+        signature, payload = data[: hashlib.sha256().digest_size], data[hashlib.sha256().digest_size :]
+        if hmac.compare_digest(signature, _sign(secret, payload)):
+            stored_key, value = marshal.loads(payload)
+            if stored_key == key:
+                return value
+    except (OSError, ValueError, EOFError, TypeError, InputError):
         pass
     value = compute()
-    _write_cache(cached, key, value)
+    _write_cache(cached, secret, key, value)
     return value
 
 
@@ -96,18 +117,58 @@ def parse_yaml(text: str, path: Path | str) -> Any:
         raise YamlError(str(error)) from None
 
 
-def _write_cache(target: Path, key: str, value: Any) -> None:
+# -- the cache's own files ------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def _secret(directory: str) -> bytes | None:
+    """The key that signs this user's cache entries in ``directory`` (made on first use),
+    or None when the directory is not safe to use: it must be a real directory (not a
+    symlink) that belongs to this user and that nobody else can write. Created 0700."""
     try:
-        data = marshal.dumps((key, value))
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        info = os.lstat(directory)
+    except OSError:
+        return None  # a read-only home is fine: we parse every time instead
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o022:
+        return None
+    path = Path(directory) / "key"
+    try:
+        fd = os.open(path, _CREATE, 0o600)
+    except FileExistsError:
+        try:
+            secret = read_private(path, _KEY_BYTES)
+        except (OSError, InputError):
+            return None
+        return secret if len(secret) == _KEY_BYTES else None
+    except OSError:
+        return None
+    secret = os.urandom(_KEY_BYTES)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(secret)
+    return secret
+
+
+def _sign(secret: bytes, payload: bytes) -> bytes:
+    return hmac.new(secret, payload, hashlib.sha256).digest()
+
+
+def _write_cache(target: Path, secret: bytes, key: str, value: Any) -> None:
+    try:
+        payload = marshal.dumps((key, value))
     except ValueError:
         return  # a value marshal cannot store (a date, say): parsed each time instead
-    tmp = target.with_name(f".{target.name}.{os.getpid()}")
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{os.urandom(4).hex()}")
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(data)
+        fd = os.open(tmp, _CREATE, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(_sign(secret, payload) + payload)
         os.replace(tmp, target)
     except OSError:
-        pass  # a read-only home is fine: we parse every time instead
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
 
 
 def load_pack(name: str) -> Any:
