@@ -437,9 +437,9 @@ def run_check_config(args: argparse.Namespace) -> int:
             print(f"no config file at or above {args.path}: the defaults apply")
             return EXIT_OK
         policy = config.policy  # builds the masters (reading their Dockerfiles) and the catalogue
-        templates = config.templates_dir
-        if templates is not None and not templates.is_dir():
-            raise ConfigError(f"{config.source}: templates directory {templates} not found")
+        problems = config.template_problems()  # renders each template once, in the sandbox
+        if problems:
+            raise ConfigError(f"{config.source}: " + "; ".join(problems))
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_ERROR

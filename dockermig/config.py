@@ -111,6 +111,25 @@ class Config:
         path = Path(self.data["templates"])
         return path if path.is_absolute() or self.root is None else self.root / path
 
+    def template_problems(self) -> list[str]:
+        """What is wrong with the ``templates`` directory: each template is rendered once
+        in the sandbox, confined to this config's repository like any read of it."""
+        templates = self.templates_dir
+        if templates is None:
+            return []
+        if not templates.is_dir():
+            return [f"templates directory {templates} not found"]
+        from dockermig.limits import InputError, confined, is_inside
+        from dockermig.policy.render import check_templates
+
+        if not any(is_inside(templates, root) for root in self.read_roots):
+            return [f"templates directory {templates} is outside the repository (see read-roots)"]
+        with confined(self.read_roots, self.max_file_size):
+            try:
+                return check_templates(templates)
+            except InputError as error:
+                return [str(error)]
+
     def rule_options(self, code: str, name: str) -> dict[str, Any]:
         rules = self.data.get("rules", {})
         return {**rules.get(name, {}), **rules.get(code, {})}
