@@ -363,12 +363,14 @@ def run_verify(args: argparse.Namespace) -> int:
     """Exit 0 pass, 1 fail, 2 error, 3 rollback."""
     from dockermig.config import ConfigError, config_for, load_config
     from dockermig.verify.report import render
-    from dockermig.verify.run import VerifyError, build_pair, progressive, verify_images, verify_urls
+    from dockermig.verify.run import VerifyError, build_pair, check_inputs, progressive, verify_images, verify_urls
     from dockermig.verify.settings import Settings
 
     try:
         config = load_config(args.config) if args.config else config_for(Path("."))
         settings = Settings(config.data.get("verify"), concurrency=args.concurrency)
+        check_inputs(old_url=args.old_url, new_url=args.new_url, dependents=args.dependent_url,
+                     shift_cmd=args.shift_cmd, rollback_cmd=args.rollback_cmd)
         env = dict(item.split("=", 1) for item in args.env if "=" in item)
         if len(env) != len(args.env):
             raise VerifyError("--env takes K=V")
