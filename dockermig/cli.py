@@ -280,30 +280,18 @@ def _with_progress(results):
 
 
 def run_restore(args: argparse.Namespace) -> int:
-    from dockermig.discover import is_dockerfile_name
     from dockermig.report import display_path
-    from dockermig.writer import BACKUP_SUFFIX, WriteError, backup_path, restore
+    from dockermig.writer import restore_paths
 
-    backups: list[Path] = []
-    for given in args.paths or [Path(".")]:
-        if given.is_dir():
-            backups += sorted(p for p in given.rglob(f"*{BACKUP_SUFFIX}")
-                              if is_dockerfile_name(p.name[: -len(BACKUP_SUFFIX)]) and not p.is_symlink())
-        elif given.name.endswith(BACKUP_SUFFIX) and given.is_file():
-            backups.append(given)
-        elif backup_path(given).is_file():
-            backups.append(backup_path(given))
-        else:
-            print(f"{display_path(given)}: error: no backup to restore", file=sys.stderr)
-            return EXIT_ERROR
-    code = EXIT_OK
-    for backup in backups:
-        try:
-            print(f"restored {display_path(restore(backup))}")
-        except WriteError as error:
-            print(f"{display_path(backup)}: error: {error}", file=sys.stderr)
+    code, restored = EXIT_OK, 0
+    for path, error in restore_paths(args.paths or [Path(".")]):
+        if error:
+            print(f"{display_path(path)}: error: {error}", file=sys.stderr)
             code = EXIT_ERROR
-    if not backups:
+        else:
+            print(f"restored {display_path(path)}")
+            restored += 1
+    if not restored and code == EXIT_OK:
         print("no backups found")
     return code
 
