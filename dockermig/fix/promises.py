@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from dockermig.syntax.parser import Dockerfile
 
 KEPT_KEYWORDS = frozenset(
-    {"CMD", "ENTRYPOINT", "EXPOSE", "HEALTHCHECK", "ENV", "WORKDIR", "LABEL", "VOLUME", "SHELL", "STOPSIGNAL", "ONBUILD"}
+    {"CMD", "ENTRYPOINT", "EXPOSE", "HEALTHCHECK", "ENV", "WORKDIR", "LABEL", "VOLUME", "SHELL", "STOPSIGNAL", "ONBUILD",
+     "ARG", "COPY", "ADD"}
 )
 
 
@@ -37,12 +38,16 @@ def broken_promise(before: Dockerfile, after: Dockerfile, applied: Iterable) -> 
         return f"{codes}: the result would not parse ({after.problems[0].message}, line {after.problems[0].line})"
     if [str(d) for d in before.directives.values()] != [str(d) for d in after.directives.values()]:
         return f"{codes}: the parser directives would change"
-    # a node may change only when a finding whose fix was applied points inside it
+    # a node may change only when a finding whose fix was applied points inside it, or
+    # an applied edit rewrites words of its own line(s) (the ARG a FROM takes its image
+    # from); an edit that reaches its line break (a line glued on) never counts
     targeted = [(f.start, f.end) for f in applied]
+    edits = [e for f in applied if f.fix is not None for e in f.fix.edits]
     expected = Counter(
         (kind, text)
         for kind, start, end, text in protected(before)
         if not any(start <= t_start and t_end <= end for t_start, t_end in targeted)
+        and not any(_within_words(e, start, start + len(text)) for e in edits)
     )
     kept = Counter((kind, text) for kind, _, _, text in protected(after))
     missing = expected - kept
@@ -51,6 +56,16 @@ def broken_promise(before: Dockerfile, after: Dockerfile, applied: Iterable) -> 
         owner = _owner(before, text, applied)
         return f"{owner}: the fix would change or drop the {kind} {text.strip()[:60]!r}"
     return None
+
+
+def _within_words(edit, start: int, content_end: int) -> bool:
+    """Whether ``edit`` changes text strictly inside ``[start, content_end)`` (a node
+    without its line break) and brings no line break of its own."""
+    if "\n" in edit.content or "\r" in edit.content:
+        return False
+    if edit.start == edit.end == content_end:
+        return False  # appended right before the line break: glued on
+    return start <= edit.start and edit.end <= content_end
 
 
 def _owner(before: Dockerfile, text: str, applied: list) -> str:

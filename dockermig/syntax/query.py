@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, NamedTuple
 
 from dockermig.limits import ExpansionBudget
@@ -12,6 +13,7 @@ if TYPE_CHECKING:
     from dockermig.syntax.parser import Dockerfile
 
 DOCKER_HUB = "docker.io"
+_REFERENCE_CHARACTERS = re.compile(r"[A-Za-z0-9._:/@+-]+")
 
 
 class ImageRef(NamedTuple):
@@ -52,6 +54,12 @@ class ImageRef(NamedTuple):
     @property
     def is_resolved(self) -> bool:
         return not self.unresolved and "$" not in self.raw
+
+    @property
+    def is_well_formed(self) -> bool:
+        """Only the characters of Docker's reference grammar: ``python:3.11\u2028RUN`` (one
+        word to BuildKit too) is no image, and a fix must not take it for ``python``."""
+        return bool(_REFERENCE_CHARACTERS.fullmatch(self.raw))
 
     @property
     def is_scratch(self) -> bool:
