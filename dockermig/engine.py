@@ -224,8 +224,23 @@ def map_files(worker, files: list, *, jobs: int | None = None, **options) -> Ite
         return
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(workers) as pool:
+    with ProcessPoolExecutor(workers, initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
         yield from pool.map(task, files, chunksize=max(1, len(files) // (workers * 8)))
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Pool worker start-up: exit once the parent is gone. Workers inherit the write end
+    of their task pipe, so a parent killed with -9 would leave them waiting for work
+    forever."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="dockermig-parent-watch", daemon=True).start()
 
 
 def _call(worker, options: dict, file):

@@ -244,3 +244,46 @@ def test_compose_profiles_that_are_not_a_list_are_ignored(capsys, tmp_path):
     code, out, err = run(capsys, "plan", tmp_path)
     assert code == 0, err
     assert "svc/Dockerfile" in out
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] not in "ZX"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads the process tree from /proc")
+def test_pool_workers_exit_when_the_parent_is_killed(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    for i in range(300):
+        (tmp_path / f"s{i}").mkdir()
+        (tmp_path / f"s{i}" / "Dockerfile").write_text(SERVICE + "RUN echo x\n" * 200)
+    parent = subprocess.Popen([sys.executable, "-m", "dockermig.cli", "lint", "-j", "2", str(tmp_path)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers: list[int] = []
+    deadline = time.monotonic() + 20
+    while len(workers) < 2 and time.monotonic() < deadline and parent.poll() is None:
+        workers = _children(parent.pid)
+        time.sleep(0.02)
+    assert len(workers) == 2, "the pool did not start"
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while any(_running(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [w for w in workers if _running(w)]
+    for worker in left:  # do not leave them behind even when the test fails
+        os.kill(worker, signal.SIGKILL)
+    assert not left, "pool workers outlived their parent"
