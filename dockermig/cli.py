@@ -207,7 +207,7 @@ def run_fix(args: argparse.Namespace) -> int:
     from dockermig.config import ConfigError
     from dockermig.engine import fix_paths
     from dockermig.fix import Applicability
-    from dockermig.report import display_path
+    from dockermig.report import display_path, printable
     from dockermig.summary import summary_lines, write_report
 
     if args.config is not None and not args.config.is_file():
@@ -226,7 +226,7 @@ def run_fix(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     out = sys.stderr if args.diff else sys.stdout
     for line in summary_lines(fixes):
-        print(line, file=out)
+        print(printable(line), file=out)
     if args.report:
         write_report(args.report, fixes)
     if any(f.status == "error" for f in fixes):
@@ -248,19 +248,21 @@ def _threshold(fix):
 
 
 def _print_file(fix, args, display_path) -> None:
+    from dockermig.report import printable
+
     path = display_path(fix.path)
     if fix.error:
-        print(f"{path}: error: {fix.error}", file=sys.stderr)
+        print(printable(f"{path}: error: {fix.error}"), file=sys.stderr)
         return
     if args.diff and fix.changed:
         import difflib
 
-        sys.stdout.writelines(difflib.unified_diff(
+        sys.stdout.writelines(map(printable, difflib.unified_diff(
             fix.result.original.splitlines(keepends=True), fix.result.text.splitlines(keepends=True),
-            fromfile=f"a/{path}", tofile=f"b/{path}"))
+            fromfile=f"a/{path}", tofile=f"b/{path}")))
     if args.show_fixes:
         for finding in fix.result.fixed:
-            print(f"{path}:{finding.line}:{finding.column}: {finding.code} fixed: {finding.fix.title}")
+            print(printable(f"{path}:{finding.line}:{finding.column}: {finding.code} fixed: {finding.fix.title}"))
 
 
 def _with_progress(results):
@@ -280,16 +282,16 @@ def _with_progress(results):
 
 
 def run_restore(args: argparse.Namespace) -> int:
-    from dockermig.report import display_path
+    from dockermig.report import display_path, printable
     from dockermig.writer import restore_paths
 
     code, restored = EXIT_OK, 0
     for path, error in restore_paths(args.paths or [Path(".")]):
         if error:
-            print(f"{display_path(path)}: error: {error}", file=sys.stderr)
+            print(printable(f"{display_path(path)}: error: {error}"), file=sys.stderr)
             code = EXIT_ERROR
         else:
-            print(f"restored {display_path(path)}")
+            print(printable(f"restored {display_path(path)}"))
             restored += 1
     if not restored and code == EXIT_OK:
         print("no backups found")
@@ -299,6 +301,7 @@ def run_restore(args: argparse.Namespace) -> int:
 def _plan(args: argparse.Namespace):
     from dockermig.config import ConfigError
     from dockermig.plan import build_plan
+    from dockermig.report import printable
 
     if not args.path.is_dir():
         raise ConfigError(f"{args.path}: not a directory")
@@ -306,7 +309,7 @@ def _plan(args: argparse.Namespace):
         raise ConfigError(f"{args.config}: config file not found")
     entries, errors = build_plan(args.path, args.config)
     for error in errors:
-        print(f"error: {error}", file=sys.stderr)
+        print(printable(f"error: {error}"), file=sys.stderr)
     return entries, errors
 
 

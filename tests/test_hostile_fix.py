@@ -79,3 +79,23 @@ def test_exec_form_nested_1000_deep_is_shell_form_not_a_traceback():
     assert str(tree) == text and tree.instructions[-1].exec_form is None
     result = fix_text(text)
     assert result.refused is None and result.text.endswith("CMD " + "[" * 1000 + "]" * 1000 + "\n")
+
+
+ESC = "\x1b]0;pwned\x07\x1b[2J"  # OSC: retitle the terminal; CSI: clear the screen
+
+
+def test_escape_sequences_from_a_dockerfile_never_reach_the_terminal_raw(tmp_path, capsys):
+    from dockermig.cli import main
+
+    svc = tmp_path / f"svc{ESC}"
+    svc.mkdir()
+    (svc / "Dockerfile").write_text(
+        f"FROM python:3.11-slim\n# {ESC}\nRUN apt-get install -y curl{ESC} git\nUSER {ESC}\nCMD [\"python\", \"app.py\"]\n")
+    (tmp_path / "docker-compose.yml").write_text(f"services:\n  'api{ESC}':\n    build: 'svc{ESC}'\n")
+    for args in (["lint", tmp_path], ["fix", "--diff", "--show-fixes", tmp_path], ["plan", tmp_path],
+                 ["status", tmp_path]):
+        main(list(map(str, args)))
+        out, err = capsys.readouterr()
+        assert "\x1b" not in out + err and "\x07" not in out + err, args
+        if args[0] != "status":  # status prints figures only
+            assert "\\x1b" in out + err, args  # shown, escaped

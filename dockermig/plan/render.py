@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from dockermig.report import printable
+
 COLUMNS = (("priority", "PRIO"), ("classification", "CLASSIFICATION"), ("category", "CATEGORY"),
            ("service", "SERVICE"), ("path", "DOCKERFILE"), ("image", "IMAGE"), ("target", "TARGET"))
 
@@ -25,7 +27,7 @@ def plan_text(entries: list[dict[str, Any]], waves: list | None = None) -> str:
         lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + entry["reason"])
     if waves is not None:
         lines += ["", *_waves_text(waves)]
-    return "\n".join(lines) + "\n"
+    return printable("\n".join(lines) + "\n")
 
 
 def _waves_text(waves: list) -> list[str]:
@@ -44,7 +46,7 @@ def plan_markdown(entries: list[dict[str, Any]], waves: list | None = None) -> s
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     if waves is not None:
         lines += ["", *("- " + line.strip() if line.startswith("  ") else f"\n**{line}**" for line in _waves_text(waves))]
-    return "\n".join(lines) + "\n"
+    return printable("\n".join(lines) + "\n")
 
 
 def plan_json(entries: list[dict[str, Any]], waves: list | None = None) -> str:
@@ -63,7 +65,7 @@ def status_text(figures: dict[str, Any]) -> str:
         "By category: " + ", ".join(f"{k} {v}" for k, v in figures["categories"].items()),
         "Still to do: " + ", ".join(f"{k} {v}" for k, v in figures["todo_by_priority"].items()),
     ]
-    return "\n".join(lines) + "\n"
+    return printable("\n".join(lines) + "\n")
 
 
 def status_json(figures: dict[str, Any]) -> str:
