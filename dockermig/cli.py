@@ -138,6 +138,7 @@ def run_lint(args: argparse.Namespace) -> int:
     from dockermig.config import ConfigError
     from dockermig.engine import lint_paths
     from dockermig.rule import Severity
+    from dockermig.writer import WriteError, write_output
 
     if args.config is not None and not args.config.is_file():
         print(f"error: {args.config}: config file not found", file=sys.stderr)
@@ -155,7 +156,11 @@ def run_lint(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_ERROR
     if args.write_baseline:
-        count = write_baseline(args.write_baseline, results)
+        try:
+            count = write_baseline(args.write_baseline, results)
+        except WriteError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_ERROR
         print(f"wrote {count} finding{'s' * (count != 1)} to {args.write_baseline}", file=sys.stderr)
         return EXIT_ERROR if any(r.error for r in results) else EXIT_OK
     stale = []
@@ -183,9 +188,11 @@ def run_lint(args: argparse.Namespace) -> int:
         if target is None:
             sys.stdout.write(text)
         else:
-            from dockermig.writer import atomic_write
-
-            atomic_write(target, text.encode("utf-8"))
+            try:
+                write_output(target, text)
+            except WriteError as error:
+                print(f"error: {error}", file=sys.stderr)
+                return EXIT_ERROR
     for path, code, _ in stale:
         print(f"{path}: stale baseline entry {code} (fixed since): run --write-baseline to shrink the baseline",
               file=sys.stderr)
@@ -228,7 +235,13 @@ def run_fix(args: argparse.Namespace) -> int:
     for line in summary_lines(fixes):
         print(printable(line), file=out)
     if args.report:
-        write_report(args.report, fixes)
+        from dockermig.writer import WriteError
+
+        try:
+            write_report(args.report, fixes)
+        except WriteError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_ERROR
     if any(f.status == "error" for f in fixes):
         return EXIT_ERROR
     changed = any(f.changed for f in fixes)

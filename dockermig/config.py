@@ -45,8 +45,10 @@ SCHEMA: dict[str, tuple[Any, str]] = {
     "extend-keep-as-is": (_is_table_list, "a list of keep-as-is tables"),
     "rules": (lambda v: isinstance(v, dict) and all(isinstance(x, dict) for x in v.values()), "a table of rule option tables"),
     "templates": (lambda v: isinstance(v, str), "a directory of Jinja2 templates"),
-    "package-maps": (lambda v: isinstance(v, dict) and all(isinstance(x, dict) for x in v.values()),
-                     "a table of name maps, e.g. apk-to-debian"),
+    "package-maps": (lambda v: isinstance(v, dict) and all(
+                         isinstance(m, dict) and all(isinstance(a, str) and isinstance(b, str) for a, b in m.items())
+                         for m in v.values()),
+                     "a table of name maps from names to names, e.g. apk-to-debian: {py3-numpy: python3-numpy}"),
     "verify": (lambda v: isinstance(v, dict), "a table of verifier gates and triggers"),
     "read-roots": (_is_str_list, "a list of directories outside the repository that dockermig may read"),
 }
@@ -267,6 +269,14 @@ def validate(data: dict[str, Any], path: Path, text: str) -> None:
         check, expected = SCHEMA[key]
         if not check(value):
             fail(key, f"{key!r} must be {expected}")
+    if data.get("exclude"):
+        import pathspec  # only when there are excludes to check
+
+        for pattern in data["exclude"]:
+            try:
+                pathspec.GitIgnoreSpec.from_lines([pattern])
+            except (ValueError, TypeError) as error:  # pathspec's GitIgnorePatternError is a ValueError
+                fail(pattern, f"exclude: invalid pattern {pattern!r} ({error})")
     known = {r.code for r in all_rules()} | {r.name for r in all_rules()}
     for key in ("select", "ignore"):
         for selector in data.get(key, []):

@@ -143,7 +143,20 @@ class _Ignores:
 def _spec(lines: list[str]):
     import pathspec  # only when there is a .gitignore or an exclude to apply
 
-    return pathspec.GitIgnoreSpec.from_lines(lines)
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(lines)
+    except ValueError:  # a line git itself would ignore (``**/\``): drop it, keep the rest
+        return pathspec.GitIgnoreSpec.from_lines([line for line in lines if _valid_pattern(line)])
+
+
+def _valid_pattern(line: str) -> bool:
+    import pathspec
+
+    try:
+        pathspec.GitIgnoreSpec.from_lines([line])
+    except ValueError:
+        return False
+    return True
 
 
 def _walk(root: Path, config: Config) -> Iterator[tuple[Path, str | None]]:

@@ -53,14 +53,14 @@ def record(fix: FileFix) -> dict:
 
 
 def write_report(path: Path, fixes: list[FileFix]) -> None:
-    from dockermig.writer import atomic_write
+    from dockermig.writer import write_output
 
     records = [record(f) for f in fixes]
     if path.suffix.lower() in (".md", ".markdown"):
         text = _markdown(records, summary_lines(fixes))
     else:
         text = json.dumps({"summary": summary_lines(fixes)[0], "files": records}, indent=2) + "\n"
-    atomic_write(path, text.encode("utf-8"))
+    write_output(path, text)
 
 
 def _markdown(records: list[dict], summary: list[str]) -> str:

@@ -97,6 +97,15 @@ def atomic_write(path: Path, data: bytes, mode: int | None = None, owner: _Owner
     _fsync_directory(directory)
 
 
+def write_output(path: Path, text: str) -> None:
+    """Write a report, a baseline or an ``-o`` file atomically; a missing folder or a
+    full disk is a WriteError that names the file, and the old file stays whole."""
+    try:
+        atomic_write(path, text.encode("utf-8"))
+    except OSError as error:
+        raise WriteError(f"{path}: cannot write ({error.strerror or error})") from None
+
+
 def _keep_owner(fd: int, owner: _Owner) -> None:
     try:
         os.fchown(fd, owner.uid, owner.gid)

@@ -287,3 +287,56 @@ def test_pool_workers_exit_when_the_parent_is_killed(tmp_path):
     for worker in left:  # do not leave them behind even when the test fails
         os.kill(worker, signal.SIGKILL)
     assert not left, "pool workers outlived their parent"
+
+
+# -- config mistakes that passed check-config and crashed later ------------------------------
+
+
+@pytest.mark.parametrize("config, message", [
+    ('exclude: ["**/\\\\"]\n', "exclude: invalid pattern '**/\\\\'"),
+    ("package-maps: {apk-to-debian: {z: [a]}}\n", "'package-maps' must be a table of name maps"),
+])
+def test_config_mistakes_are_check_config_errors(capsys, tmp_path, config, message):
+    (tmp_path / ".dockermig.yaml").write_text(config)
+    (tmp_path / "Dockerfile").write_text("FROM python:3.11-alpine\nRUN apk add z\nCMD [\"python\", \"a.py\"]\n")
+    for args in (["check-config", tmp_path], ["lint", tmp_path], ["fix", "--unsafe-fixes", "--diff", tmp_path]):
+        code, _, err = run(capsys, *args)
+        assert code == 2 and message in err and "Traceback" not in err, args
+
+
+def test_an_invalid_gitignore_line_is_dropped_like_git_does(capsys, tmp_path):
+    (tmp_path / ".gitignore").write_text("**/\\\nignored/\n")
+    (tmp_path / "ignored").mkdir()
+    (tmp_path / "ignored" / "Dockerfile").write_text(SERVICE)
+    (tmp_path / "Dockerfile").write_text(SERVICE)
+    code, out, _ = run(capsys, "lint", tmp_path)
+    assert code == 1 and "ignored/Dockerfile" not in out and "Dockerfile:1:6: DM101" in out
+
+
+# -- output files: a missing folder, a full disk ------------------------------------------------
+
+
+@pytest.mark.parametrize("option", [["lint", "-o"], ["lint", "--write-baseline"], ["fix", "--diff", "--report"]])
+def test_an_output_file_in_a_missing_folder_is_an_error(capsys, tmp_path, option):
+    (tmp_path / "Dockerfile").write_text(SERVICE)
+    target = tmp_path / "missing" / "out.json"
+    code, _, err = run(capsys, *option, target, tmp_path / "Dockerfile")
+    assert code == 2 and f"error: {target}: cannot write (No such file or directory)" in err
+
+
+@pytest.mark.parametrize("option", [["lint", "-o"], ["lint", "--write-baseline"], ["fix", "--diff", "--report"]])
+def test_an_output_file_on_a_full_disk_is_an_error_and_the_old_file_stays(capsys, tmp_path, monkeypatch, option):
+    import dockermig.writer
+
+    (tmp_path / "Dockerfile").write_text(SERVICE)
+    target = tmp_path / "out.json"
+    target.write_text("the previous report\n")
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(dockermig.writer.os, "fsync", full)
+    code, _, err = run(capsys, *option, target, tmp_path / "Dockerfile")
+    assert code == 2 and f"error: {target}: cannot write (No space left on device)" in err
+    assert target.read_text() == "the previous report\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Dockerfile", "out.json"]  # no temp file left
