@@ -81,3 +81,18 @@ def test_a_cache_directory_that_is_a_symlink_is_not_used(tmp_path):
     done, text = fix_with_cache(tmp_path, tmp_path / "cache")
     assert text.startswith("FROM sutazai-python-agent-master:latest\n"), done.stderr
     assert os.listdir(real) == []
+
+
+def test_the_cache_temp_file_is_never_written_through_a_planted_symlink(tmp_path, monkeypatch):
+    from dockermig.policy import loader
+
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o700)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n")
+    monkeypatch.setattr(loader.os, "urandom", lambda n: b"\0" * n)  # make the temp name predictable
+    target = cache / "yaml-00000000.marshal"
+    (cache / f".{target.name}.{os.getpid()}.00000000").symlink_to(victim)
+    loader._write_cache(target, b"k" * 32, "key", {"a": 1})
+    assert victim.read_text() == "keep me\n"
+    assert not target.exists()  # O_EXCL|O_NOFOLLOW refused the planted name: nothing cached
