@@ -29,3 +29,24 @@ def repository(root: Path) -> Path:
     """A folder that is a git repository as far as dockermig can tell (it has a .git)."""
     (root / ".git").mkdir(parents=True, exist_ok=True)
     return root
+
+
+def cli(capsys, *args) -> tuple[int, str, str]:
+    """``dockermig ARGS`` in this process: (exit code, stdout, stderr)."""
+    from dockermig.cli import main
+
+    code = main(list(map(str, args)))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def repository_with_symlinked_folder(tmp_path: Path, dockerfile: str) -> tuple[Path, Path]:
+    """(repo, outside): ``repo/dir/link`` is a symlink to ``outside``, which holds a
+    Dockerfile: ``repo/dir/link/Dockerfile`` resolves out of the repository."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "Dockerfile").write_text(dockerfile)
+    repo = repository(tmp_path / "repo")
+    (repo / "dir").mkdir()
+    (repo / "dir" / "link").symlink_to(outside)
+    return repo, outside

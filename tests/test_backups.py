@@ -13,19 +13,12 @@ import time
 
 import pytest
 
-from dockermig.cli import main
 from dockermig.writer import WriteError, manifest_path, restore, write_fixed
 
-from hostile import repository, run_bounded
+from hostile import cli, repository, repository_with_symlinked_folder, run_bounded
 
 SERVICE = "FROM python:3.11-slim\nRUN pip install fastapi flask\nCMD [\"python\", \"app.py\"]\n"
 USERS_NOTES = "my own notes, not a dockermig backup\n"
-
-
-def run(capsys, *args):
-    code = main(list(map(str, args)))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_a_users_own_backup_file_is_never_overwritten_nor_restored(tmp_path, capsys):
@@ -33,13 +26,13 @@ def test_a_users_own_backup_file_is_never_overwritten_nor_restored(tmp_path, cap
     dockerfile.parent.mkdir()
     dockerfile.write_text(SERVICE)
     (tmp_path / "svc" / "Dockerfile.backup").write_text(USERS_NOTES)
-    assert run(capsys, "fix", "--backup", dockerfile)[0] in (0, 1)
+    assert cli(capsys, "fix", "--backup", dockerfile)[0] in (0, 1)
     assert (tmp_path / "svc" / "Dockerfile.backup").read_text() == USERS_NOTES
     assert (tmp_path / "svc" / "Dockerfile.dockermig.backup").read_text() == SERVICE
     migrated = dockerfile.read_text()
     assert migrated != SERVICE
     # restore of the folder puts back what fix backed up, and only that
-    code, out, _ = run(capsys, "restore", tmp_path)
+    code, out, _ = cli(capsys, "restore", tmp_path)
     assert code == 0 and "restored" in out
     assert dockerfile.read_text() == SERVICE
     assert (tmp_path / "svc" / "Dockerfile.backup").read_text() == USERS_NOTES
@@ -53,11 +46,11 @@ def test_restore_leaves_files_fix_never_touched(tmp_path, capsys):
         (tmp_path / name).mkdir()
         (tmp_path / name / "Dockerfile").write_text("FROM sutazai-python-agent-master:latest\n")
         (tmp_path / name / "Dockerfile.backup").write_text(SERVICE)  # the user's, from long ago
-    code, out, _ = run(capsys, "restore", tmp_path)
+    code, out, _ = cli(capsys, "restore", tmp_path)
     assert code == 0 and "no backups found" in out
     for name in ("a", "b"):
         assert (tmp_path / name / "Dockerfile").read_text() == "FROM sutazai-python-agent-master:latest\n"
-    code, _, err = run(capsys, "restore", tmp_path / "a" / "Dockerfile.backup")
+    code, _, err = cli(capsys, "restore", tmp_path / "a" / "Dockerfile.backup")
     assert code == 2 and "no backup written by `dockermig fix --backup`" in err
     assert (tmp_path / "a" / "Dockerfile").read_text() == "FROM sutazai-python-agent-master:latest\n"
 
@@ -65,10 +58,10 @@ def test_restore_leaves_files_fix_never_touched(tmp_path, capsys):
 def test_a_backup_changed_since_fix_is_not_restored(tmp_path, capsys):
     dockerfile = tmp_path / "Dockerfile"
     dockerfile.write_text(SERVICE)
-    run(capsys, "fix", "--backup", dockerfile)
+    cli(capsys, "fix", "--backup", dockerfile)
     migrated = dockerfile.read_text()
     (tmp_path / "Dockerfile.backup").write_text("edited by hand\n")
-    code, _, err = run(capsys, "restore", dockerfile)
+    code, _, err = cli(capsys, "restore", dockerfile)
     assert code == 2 and "is not the backup dockermig wrote" in err
     assert dockerfile.read_text() == migrated
 
@@ -76,9 +69,9 @@ def test_a_backup_changed_since_fix_is_not_restored(tmp_path, capsys):
 def test_a_second_fix_keeps_the_oldest_backup_and_never_a_users_file(tmp_path, capsys):
     dockerfile = tmp_path / "Dockerfile"
     dockerfile.write_text(SERVICE)
-    run(capsys, "fix", "--backup", dockerfile)
+    cli(capsys, "fix", "--backup", dockerfile)
     dockerfile.write_text(SERVICE.replace("flask", "flask requests"))
-    run(capsys, "fix", "--backup", dockerfile)
+    cli(capsys, "fix", "--backup", dockerfile)
     assert (tmp_path / "Dockerfile.backup").read_text() == SERVICE
 
 
@@ -88,14 +81,14 @@ def test_fix_as_root_keeps_owner_and_group_and_restore_puts_them_back(tmp_path, 
     dockerfile.write_text(SERVICE)
     os.chown(dockerfile, 4321, 8765)
     dockerfile.chmod(0o640)
-    run(capsys, "fix", "--backup", dockerfile)
+    cli(capsys, "fix", "--backup", dockerfile)
     info = dockerfile.stat()
     assert (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) == (4321, 8765, 0o640)
     backup = (tmp_path / "Dockerfile.backup").stat()
     assert (backup.st_uid, backup.st_gid, stat.S_IMODE(backup.st_mode)) == (4321, 8765, 0o640)
     os.chown(dockerfile, 0, 0)
     dockerfile.chmod(0o600)
-    assert run(capsys, "restore", dockerfile)[0] == 0
+    assert cli(capsys, "restore", dockerfile)[0] == 0
     info = dockerfile.stat()
     assert (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) == (4321, 8765, 0o640)
     assert dockerfile.read_text() == SERVICE
@@ -118,20 +111,15 @@ def test_temp_files_of_a_killed_run_are_removed_by_the_next(tmp_path, capsys):
         path.write_text("half-written")
     two_hours_ago = time.time() - 7200
     os.utime(old_format, (two_hours_ago, two_hours_ago))
-    run(capsys, "fix", dockerfile)
+    cli(capsys, "fix", dockerfile)
     assert not dead.exists() and not old_format.exists()
     assert live.exists() and other.exists()
-    run(capsys, "fix", dockerfile)  # already fixed: nothing to write, the cleanup still runs
+    cli(capsys, "fix", dockerfile)  # already fixed: nothing to write, the cleanup still runs
     assert live.exists()
 
 
 def test_no_write_through_a_symlinked_folder(tmp_path):
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    (outside / "Dockerfile").write_text(SERVICE)
-    repo = repository(tmp_path / "repo")
-    (repo / "dir").mkdir()
-    (repo / "dir" / "link").symlink_to(outside)
+    repo, outside = repository_with_symlinked_folder(tmp_path, SERVICE)
     with pytest.raises(WriteError, match="symlink out of the tree"):
         write_fixed(repo / "dir" / "link" / "Dockerfile", SERVICE, "changed\n", root=repo, backup=False)
     done = run_bounded("fix", "dir/link/Dockerfile", cwd=repo)
@@ -151,7 +139,7 @@ def test_restore_never_follows_a_backup_symlink(tmp_path, capsys):
     (x / "Dockerfile").write_text(SERVICE)
     (x / "Dockerfile.backup").symlink_to("/etc/hostname")
     _forge_manifest(x / "Dockerfile", "Dockerfile.backup", open("/etc/hostname", "rb").read())
-    code, _, err = run(capsys, "restore", x / "Dockerfile.backup")
+    code, _, err = cli(capsys, "restore", x / "Dockerfile.backup")
     assert code == 2 and "symlink" in err
     assert (x / "Dockerfile").read_text() == SERVICE
 

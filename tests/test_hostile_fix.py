@@ -99,3 +99,13 @@ def test_escape_sequences_from_a_dockerfile_never_reach_the_terminal_raw(tmp_pat
         assert "\x1b" not in out + err and "\x07" not in out + err, args
         if args[0] != "status":  # status prints figures only
             assert "\\x1b" in out + err, args  # shown, escaped
+
+
+def test_no_line_appended_after_a_dangling_continuation_at_the_end():
+    """Found by the fuzz suite: ``USER appuser`` appended after ``EXPOSE 8080\\`` at the
+    end of the file became part of the EXPOSE; the promise check excused it because
+    another rule's finding (DM401) pointed at the EXPOSE."""
+    text = "FROM python:3.11-slim\nEXPOSE 8080\\"
+    result = fix_text(text)
+    assert result.text == text
+    assert result.refused == "refused: DM101: the fix would change or drop the instruction 'EXPOSE 8080\\\\'"

@@ -9,17 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from dockermig.cli import main
 
-from hostile import repository, run_bounded
+from hostile import cli, repository, repository_with_symlinked_folder, run_bounded
 
 SERVICE = "FROM python:3.11-slim\nRUN pip install fastapi\nCMD [\"python\", \"app.py\"]\n"
-
-
-def run(capsys, *args):
-    code = main(list(map(str, args)))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def fifo(path: Path) -> Path:
@@ -147,12 +140,7 @@ def test_read_roots_allow_a_folder_outside_the_repository(tmp_path):
 
 
 def test_explicit_file_through_a_symlinked_folder_is_not_read_outside(tmp_path):
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    (outside / "Dockerfile").write_text(SERVICE)
-    repo = repository(tmp_path / "repo")
-    (repo / "dir").mkdir()
-    (repo / "dir" / "link").symlink_to(outside)
+    repo, outside = repository_with_symlinked_folder(tmp_path, SERVICE)
     done = run_bounded("lint", "dir/link/Dockerfile", cwd=repo, timeout=30)
     assert done.returncode == 2 and "outside the repository" in done.stderr
 
@@ -163,7 +151,7 @@ def test_explicit_file_through_a_symlinked_folder_is_not_read_outside(tmp_path):
 @pytest.mark.parametrize("encoding, name", [("utf-16", "UTF-16"), ("utf-16-le", "UTF-16LE"), ("utf-32", "UTF-32")])
 def test_utf16_input_is_named_not_called_binary(capsys, tmp_path, encoding, name):
     (tmp_path / "Dockerfile").write_bytes(SERVICE.encode(encoding))
-    code, _, err = run(capsys, "lint", tmp_path / "Dockerfile")
+    code, _, err = cli(capsys, "lint", tmp_path / "Dockerfile")
     assert code == 2
     assert f"error: {name} text, not UTF-8" in err and "binary" not in err
 
@@ -176,11 +164,11 @@ def test_a_symlink_loop_between_two_dockerfiles_is_an_error_not_a_traceback(caps
     (tmp_path / "Dockerfile.b").symlink_to("Dockerfile.a")
     (tmp_path / "good").mkdir()
     (tmp_path / "good" / "Dockerfile").write_text(SERVICE)
-    code, out, err = run(capsys, "lint", tmp_path)
+    code, out, err = cli(capsys, "lint", tmp_path)
     assert code == 2
     assert "Dockerfile.a: error: symlink loop" in err and "Dockerfile.b: error: symlink loop" in err
     assert "good/Dockerfile:1:6: DM101" in out
-    code, _, err = run(capsys, "lint", tmp_path / "Dockerfile.a")
+    code, _, err = cli(capsys, "lint", tmp_path / "Dockerfile.a")
     assert code == 2 and "Dockerfile.a: error: symlink loop" in err
 
 
@@ -200,7 +188,7 @@ def test_a_path_under_a_folder_that_cannot_be_entered_is_an_error(capsys, tmp_pa
     (tmp_path / "locked").mkdir()
     (tmp_path / "locked" / "Dockerfile").write_text(SERVICE)
     _deny(monkeypatch, "stat", tmp_path / "locked" / "Dockerfile")
-    code, _, err = run(capsys, "lint", tmp_path / "locked" / "Dockerfile")
+    code, _, err = cli(capsys, "lint", tmp_path / "locked" / "Dockerfile")
     assert code == 2 and "locked/Dockerfile: error: permission denied" in err
     assert "Traceback" not in err
 
@@ -211,7 +199,7 @@ def test_an_unreadable_subdirectory_is_reported_not_skipped(capsys, tmp_path, mo
     (tmp_path / "open").mkdir()
     (tmp_path / "open" / "Dockerfile").write_text(SERVICE)
     _deny(monkeypatch, "scandir", tmp_path / "locked")
-    code, out, err = run(capsys, "lint", tmp_path)
+    code, out, err = cli(capsys, "lint", tmp_path)
     assert code == 2
     assert "locked: error: cannot list this folder (permission denied)" in err
     assert "open/Dockerfile:1:6: DM101" in out
@@ -220,7 +208,7 @@ def test_an_unreadable_subdirectory_is_reported_not_skipped(capsys, tmp_path, mo
 
 def test_no_all_checks_passed_when_a_file_failed(capsys, tmp_path):
     (tmp_path / "Dockerfile").write_bytes(b"\xff\xfe")
-    code, out, _ = run(capsys, "lint", tmp_path / "Dockerfile")
+    code, out, _ = cli(capsys, "lint", tmp_path / "Dockerfile")
     assert code == 2 and "passed" not in out and "1 file could not be checked" in out
 
 
@@ -232,7 +220,7 @@ def test_plan_says_an_out_of_tree_dockerfile_exists(capsys, tmp_path):
     (tmp_path / "elsewhere" / "Dockerfile").write_text(SERVICE)
     (tmp_path / "repo").mkdir()
     (tmp_path / "repo" / "docker-compose.yml").write_text("services:\n  api:\n    build: ../elsewhere\n")
-    code, _, err = run(capsys, "plan", tmp_path / "repo")
+    code, _, err = cli(capsys, "plan", tmp_path / "repo")
     assert code == 2
     assert "service api builds" in err and "which is outside" in err and "does not exist" not in err
 
@@ -241,7 +229,7 @@ def test_compose_profiles_that_are_not_a_list_are_ignored(capsys, tmp_path):
     (tmp_path / "svc").mkdir()
     (tmp_path / "svc" / "Dockerfile").write_text(SERVICE)
     (tmp_path / "docker-compose.yml").write_text("services:\n  api:\n    build: svc\n    profiles: 3\n")
-    code, out, err = run(capsys, "plan", tmp_path)
+    code, out, err = cli(capsys, "plan", tmp_path)
     assert code == 0, err
     assert "svc/Dockerfile" in out
 
@@ -300,7 +288,7 @@ def test_config_mistakes_are_check_config_errors(capsys, tmp_path, config, messa
     (tmp_path / ".dockermig.yaml").write_text(config)
     (tmp_path / "Dockerfile").write_text("FROM python:3.11-alpine\nRUN apk add z\nCMD [\"python\", \"a.py\"]\n")
     for args in (["check-config", tmp_path], ["lint", tmp_path], ["fix", "--unsafe-fixes", "--diff", tmp_path]):
-        code, _, err = run(capsys, *args)
+        code, _, err = cli(capsys, *args)
         assert code == 2 and message in err and "Traceback" not in err, args
 
 
@@ -309,7 +297,7 @@ def test_an_invalid_gitignore_line_is_dropped_like_git_does(capsys, tmp_path):
     (tmp_path / "ignored").mkdir()
     (tmp_path / "ignored" / "Dockerfile").write_text(SERVICE)
     (tmp_path / "Dockerfile").write_text(SERVICE)
-    code, out, _ = run(capsys, "lint", tmp_path)
+    code, out, _ = cli(capsys, "lint", tmp_path)
     assert code == 1 and "ignored/Dockerfile" not in out and "Dockerfile:1:6: DM101" in out
 
 
@@ -320,7 +308,7 @@ def test_an_invalid_gitignore_line_is_dropped_like_git_does(capsys, tmp_path):
 def test_an_output_file_in_a_missing_folder_is_an_error(capsys, tmp_path, option):
     (tmp_path / "Dockerfile").write_text(SERVICE)
     target = tmp_path / "missing" / "out.json"
-    code, _, err = run(capsys, *option, target, tmp_path / "Dockerfile")
+    code, _, err = cli(capsys, *option, target, tmp_path / "Dockerfile")
     assert code == 2 and f"error: {target}: cannot write (No such file or directory)" in err
 
 
@@ -336,7 +324,7 @@ def test_an_output_file_on_a_full_disk_is_an_error_and_the_old_file_stays(capsys
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(dockermig.writer.os, "fsync", full)
-    code, _, err = run(capsys, *option, target, tmp_path / "Dockerfile")
+    code, _, err = cli(capsys, *option, target, tmp_path / "Dockerfile")
     assert code == 2 and f"error: {target}: cannot write (No space left on device)" in err
     assert target.read_text() == "the previous report\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["Dockerfile", "out.json"]  # no temp file left

@@ -44,15 +44,6 @@ ESCAPES = [
     "{{ kw.__class__ }}",
     "{{ user | attr('__class__') }}",
 ]
-
-
-@pytest.mark.parametrize("source", ESCAPES)
-def test_no_way_out_of_the_sandbox(tmp_path, source):
-    (tmp_path / "user.j2").write_text(source)
-    with pytest.raises(TemplateError, match="user.j2"):
-        render_line("user.j2", tmp_path, user="appuser")
-
-
 BOMBS = [
     '{{ "x" * 999999999 }}',
     "{{ 9 ** 99999999 }}",
@@ -65,8 +56,8 @@ BOMBS = [
 ]
 
 
-@pytest.mark.parametrize("source", BOMBS)
-def test_a_template_cannot_build_huge_values(tmp_path, source):
+@pytest.mark.parametrize("source", ESCAPES + BOMBS)
+def test_no_way_out_of_the_sandbox_and_no_huge_values(tmp_path, source):
     (tmp_path / "user.j2").write_text(source)
     with pytest.raises(TemplateError, match="user.j2"):
         render_line("user.j2", tmp_path, user="appuser")

@@ -38,15 +38,16 @@ def broken_promise(before: Dockerfile, after: Dockerfile, applied: Iterable) -> 
         return f"{codes}: the result would not parse ({after.problems[0].message}, line {after.problems[0].line})"
     if [str(d) for d in before.directives.values()] != [str(d) for d in after.directives.values()]:
         return f"{codes}: the parser directives would change"
-    # a node may change only when a finding whose fix was applied points inside it, or
-    # an applied edit rewrites words of its own line(s) (the ARG a FROM takes its image
-    # from); an edit that reaches its line break (a line glued on) never counts
-    targeted = [(f.start, f.end) for f in applied]
+    # a node may change only when a finding points inside it and that finding's own fix
+    # edits it, or when an applied edit rewrites words of its line(s) (the ARG a FROM
+    # takes its image from); an edit that reaches its line break (a line glued on, a
+    # line appended after a dangling continuation) never counts
     edits = [e for f in applied if f.fix is not None for e in f.fix.edits]
     expected = Counter(
         (kind, text)
         for kind, start, end, text in protected(before)
-        if not any(start <= t_start and t_end <= end for t_start, t_end in targeted)
+        if not any(start <= f.start and f.end <= end and f.fix is not None
+                   and any(_touches(e, start, end) for e in f.fix.edits) for f in applied)
         and not any(_within_words(e, start, start + len(text)) for e in edits)
     )
     kept = Counter((kind, text) for kind, _, _, text in protected(after))
@@ -56,6 +57,13 @@ def broken_promise(before: Dockerfile, after: Dockerfile, applied: Iterable) -> 
         owner = _owner(before, text, applied)
         return f"{owner}: the fix would change or drop the {kind} {text.strip()[:60]!r}"
     return None
+
+
+def _touches(edit, start: int, end: int) -> bool:
+    """Whether ``edit`` replaces text of ``[start, end)`` or inserts strictly inside it."""
+    if edit.start == edit.end:
+        return start < edit.start < end
+    return edit.start < end and start < edit.end
 
 
 def _within_words(edit, start: int, content_end: int) -> bool:
@@ -75,6 +83,6 @@ def _owner(before: Dockerfile, text: str, applied: list) -> str:
             continue
         for finding in applied:
             fix = finding.fix
-            if fix is not None and any(e.start < end and start < e.end or start <= e.start < end for e in fix.edits):
+            if fix is not None and any(e.start < end and start < e.end or start <= e.start <= end for e in fix.edits):
                 return finding.code
     return applied[0].code if applied else "dockermig"
