@@ -328,3 +328,11 @@ def test_an_output_file_on_a_full_disk_is_an_error_and_the_old_file_stays(capsys
     assert code == 2 and f"error: {target}: cannot write (No space left on device)" in err
     assert target.read_text() == "the previous report\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["Dockerfile", "out.json"]  # no temp file left
+
+
+def test_a_compose_file_that_is_a_symlink_out_of_the_repository_is_not_read(capsys, tmp_path):
+    (tmp_path / "outside.yml").write_text("services:\n  leaked: {image: the-secret-image}\n")
+    repo = repository(tmp_path / "repo")
+    (repo / "docker-compose.yml").symlink_to(tmp_path / "outside.yml")
+    code, out, err = cli(capsys, "plan", repo)
+    assert code == 2 and "outside the repository" in err and "the-secret-image" not in out

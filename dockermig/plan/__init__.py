@@ -87,15 +87,17 @@ def build_plan(root: Path, config_file: Path | None = None) -> tuple[list[dict[s
     names an image."""
     from dockermig import parse
     from dockermig.engine import UNANALYSABLE, _lint, confined_to_repository, read_dockerfile, unanalysable_reason
+    from dockermig.limits import confined, repository_root
 
     override = load_config(config_file) if config_file else None
     errors: list[str] = []
     services: list[ComposeService] = []
-    for compose in compose_files(root):
-        try:
-            services += read_compose(compose)
-        except PlanError as error:
-            errors.append(str(error))
+    with confined([repository_root(root, root)]):  # a compose file that is a symlink out is not read
+        for compose in compose_files(root):
+            try:
+                services += read_compose(compose)
+            except PlanError as error:
+                errors.append(str(error))
     by_dockerfile: dict[Path, list[ComposeService]] = {}
     for service in services:
         if service.dockerfile is not None:
