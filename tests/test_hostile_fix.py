@@ -109,3 +109,13 @@ def test_no_line_appended_after_a_dangling_continuation_at_the_end():
     result = fix_text(text)
     assert result.text == text
     assert result.refused == "refused: DM101: the fix would change or drop the instruction 'EXPOSE 8080\\\\'"
+
+
+def test_overlapping_deletions_of_one_fix_are_its_union():
+    """Two RUNs deleted at the end of a file without a final newline: the last deletion
+    starts at the line break the one above it also deletes."""
+    text = ("FROM python:3.11-slim\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n"
+            "RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*")
+    result = fix_text(text)
+    assert result.refused is None
+    assert result.text == "FROM sutazai-python-agent-master:latest\n\nUSER appuser"  # still no final newline

@@ -67,7 +67,9 @@ def server():
 @pytest.fixture
 def fast_config(tmp_path):
     config = tmp_path / "verify.yaml"
-    config.write_text("verify:\n  health-interval: 0.1\n  health-timeout: 5\n  timeout: 2\n  requests: 20\n")
+    # latency gates wide open: these tests are about errors and commands, not speed
+    config.write_text("verify:\n  health-interval: 0.1\n  health-timeout: 5\n  timeout: 2\n  requests: 20\n"
+                      "  latency-slack-ms: 5000\n  rollback-latency-ratio: 1000\n")
     return str(config)
 
 

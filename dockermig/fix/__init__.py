@@ -118,13 +118,15 @@ def apply_fixes(text: str, items: Sequence, fix_of: Callable[[object], Fix | Non
 
 
 def _overlaps_itself(edits: Sequence[Edit]) -> bool:
-    """Whether edits of one fix overlap each other (an insertion inside a range another
-    edit replaces): spliced together they would garble the text, so the fix is broken."""
-    end = -1
+    """Whether edits of one fix overlap each other where splicing them would garble the
+    text (an insertion or a replacement inside a range another edit changes): such a fix
+    is broken. Overlapping deletions only delete their union, which is fine."""
+    end, deleting = -1, True  # how far the edits so far reach, and whether that one deletes
     for edit in sorted(edits):
-        if edit.start < end:
+        if edit.start < end and (edit.content or not deleting):
             return True
-        end = max(end, edit.end)
+        if edit.end >= end:
+            end, deleting = edit.end, not edit.content
     return False
 
 
