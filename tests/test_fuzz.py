@@ -20,8 +20,16 @@ from dockermig.plan import PlanError, build_plan, read_compose
 from strategies import compose_text, config_text, hostile_dockerfile
 
 EXAMPLES = int(os.environ.get("DOCKERMIG_FUZZ_EXAMPLES", "0"))
-FUZZ = settings(deadline=None, max_examples=EXAMPLES or 200, derandomize=not EXAMPLES,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+
+
+def fuzz(ci_examples: int) -> settings:
+    """``ci_examples`` fixed examples in CI (about a minute for the three tests on 2 CPUs),
+    ``DOCKERMIG_FUZZ_EXAMPLES`` random ones in a long run."""
+    return settings(deadline=None, max_examples=EXAMPLES or ci_examples, derandomize=not EXAMPLES,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                           HealthCheck.filter_too_much])
+
+
 # What a fix must never change, by an independent reading of the two texts (the engine's
 # own promise check is the thing under test).
 KEPT = ("COPY", "ADD", "CMD", "ENTRYPOINT", "EXPOSE", "HEALTHCHECK", "LABEL", "WORKDIR", "VOLUME", "SHELL",
@@ -34,7 +42,7 @@ def _kept(text: str) -> Counter:
         str(c).rstrip("\r\n") for c in tree.comments)
 
 
-@FUZZ
+@fuzz(400)
 @given(hostile_dockerfile())
 def test_hostile_dockerfiles_round_trip_lint_and_fix_without_losing_text(text):
     assert str(parse(text)) == text
@@ -51,7 +59,7 @@ def test_hostile_dockerfiles_round_trip_lint_and_fix_without_losing_text(text):
     assert fix_text(result.text).text == result.text  # idempotent
 
 
-@FUZZ
+@fuzz(120)
 @given(config_text(), hostile_dockerfile())
 def test_hostile_configs_are_config_errors_never_crashes(config, dockerfile):
     with tempfile.TemporaryDirectory() as directory:
@@ -69,7 +77,7 @@ def test_hostile_configs_are_config_errors_never_crashes(config, dockerfile):
         assert result.error is None or result.error.strip()
 
 
-@FUZZ
+@fuzz(80)
 @given(compose_text())
 def test_hostile_compose_files_are_plan_errors_never_crashes(compose):
     with tempfile.TemporaryDirectory() as directory:
