@@ -138,7 +138,6 @@ def run_lint(args: argparse.Namespace) -> int:
     from dockermig.config import ConfigError
     from dockermig.engine import lint_paths
     from dockermig.rule import Severity
-    from dockermig.writer import WriteError, write_output
 
     if args.config is not None and not args.config.is_file():
         print(f"error: {args.config}: config file not found", file=sys.stderr)
@@ -156,6 +155,8 @@ def run_lint(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_ERROR
     if args.write_baseline:
+        from dockermig.writer import WriteError
+
         try:
             count = write_baseline(args.write_baseline, results)
         except WriteError as error:
@@ -188,6 +189,8 @@ def run_lint(args: argparse.Namespace) -> int:
         if target is None:
             sys.stdout.write(text)
         else:
+            from dockermig.writer import WriteError, write_output  # only to write a file
+
             try:
                 write_output(target, text)
             except WriteError as error:

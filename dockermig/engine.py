@@ -362,7 +362,7 @@ def _fix_item(item, override: Config | None, level, write: bool, backup: bool) -
 
 def fix_file(path: Path, config: Config | None = None, *, level=None, write: bool = True,
              backup: bool = False, root: Path | None = None) -> FileFix:
-    from dockermig.writer import WriteError, remove_stale_temp_files, write_fixed
+    from dockermig.writer import WriteError, write_fixed
 
     try:
         config = config or config_for(path)
@@ -375,8 +375,6 @@ def fix_file(path: Path, config: Config | None = None, *, level=None, write: boo
     except UNANALYSABLE as error:
         return FileFix(path, status="error", error=unanalysable_reason(error))
     fix = FileFix(path, status=status, reason=reason, result=result.detach())
-    if write:
-        remove_stale_temp_files(path, root or path.parent)  # what a killed run left behind
     if write and result.changed:
         try:
             fix.backup = write_fixed(path, text, result.text, root=root or path.parent, backup=backup)

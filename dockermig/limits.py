@@ -19,16 +19,13 @@ per-file error (exit 2), never a traceback. docs/limits.md lists them for users.
 from __future__ import annotations
 
 import os
-import signal
 import stat
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
-from typing import NamedTuple
 
 KIB, MIB = 1024, 1024 * 1024
 
@@ -54,9 +51,13 @@ class LimitError(InputError):
 # -- reading ----------------------------------------------------------------------------
 
 
-class _Confinement(NamedTuple):
-    roots: tuple[str, ...] | None  # real paths of the directories reads stay in; None: anywhere
-    max_size: int
+class _Confinement:
+    # a plain class, not a NamedTuple: this module is imported by every one-file lint
+    __slots__ = ("roots", "max_size")
+
+    def __init__(self, roots: tuple[str, ...] | None, max_size: int):
+        self.roots = roots  # real paths of the directories reads stay in; None: anywhere
+        self.max_size = max_size
 
 
 _confinement: ContextVar[_Confinement] = ContextVar("dockermig_confinement", default=_Confinement(None, MAX_FILE_SIZE))
@@ -68,23 +69,26 @@ def confined(roots: Iterable[Path], max_size: int = MAX_FILE_SIZE) -> Iterator[N
     block ends. The engine sets it around the analysis of each file, so that no rule,
     present or future, can read outside the repository by following a ``COPY ../..``,
     an absolute ``-r`` path or a symlink."""
-    token = _confinement.set(_Confinement(tuple(os.path.realpath(r) for r in roots), max_size))
+    token = _confinement.set(_Confinement(tuple(_real_root(os.fspath(r)) for r in roots), max_size))
     try:
         yield
     finally:
         _confinement.reset(token)
 
 
-@lru_cache(maxsize=1024)
+# The folders reads are confined to, resolved once per run: a bulk run asks for the same
+# few roots for every file (the files read are resolved afresh, every time).
+_real_root = lru_cache(maxsize=1024)(os.path.realpath)
+
+
+@lru_cache(maxsize=4096)
 def _git_top(directory: str) -> str | None:
-    current = directory
-    while True:
-        if os.path.lexists(os.path.join(current, ".git")):
-            return current
-        parent = os.path.dirname(current)
-        if parent == current:
-            return None
-        current = parent
+    """The nearest folder at or above ``directory`` with a ``.git``; cached for each
+    folder on the way, so a bulk run looks at every ancestor once."""
+    if os.path.lexists(os.path.join(directory, ".git")):
+        return directory
+    parent = os.path.dirname(directory)
+    return None if parent == directory else _git_top(parent)
 
 
 def repository_root(path: Path, fallback: Path) -> Path:
@@ -93,13 +97,17 @@ def repository_root(path: Path, fallback: Path) -> Path:
     ``fallback`` (the tree being linted)."""
     directory = os.path.dirname(os.path.abspath(path)) if not os.path.isdir(path) else os.path.abspath(path)
     top = _git_top(directory)
-    return Path(os.path.realpath(top if top is not None else fallback))
+    return Path(_real_root(top if top is not None else os.path.abspath(fallback)))
 
 
-def is_inside(path: Path | str, root: Path | str) -> bool:
-    """Whether the real location of ``path`` is ``root`` or under it."""
-    real, base = os.path.realpath(path), os.path.realpath(root)
-    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+def is_inside(path: Path | str, root: Path | str, resolved: bool = False) -> bool:
+    """Whether the real location of ``path`` (already real when ``resolved``) is
+    ``root`` or under it."""
+    return _within(os.fspath(path) if resolved else os.path.realpath(path), _real_root(os.fspath(root)))
+
+
+def _within(real: str, real_root: str) -> bool:
+    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
 
 
 _KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
@@ -113,14 +121,17 @@ def _label(what: str | None, path: Path) -> str:
 def _open_checked(path: Path, what: str | None, max_size: int | None, confine: bool) -> tuple[int, os.stat_result]:
     """An fd on the regular file at ``path``, within the confinement and the size limit."""
     confinement = _confinement.get()
-    real = os.path.realpath(path)
-    if confine and confinement.roots is not None and not any(is_inside(real, root) for root in confinement.roots):
-        raise LimitError(f"{_label(what, path)}outside the repository (resolves to {real}); "
-                         "see read-roots in docs/limits.md")
     # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
-    # O_NOFOLLOW: the path was resolved above; a symlink swapped in since is refused.
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-    fd = os.open(real, flags)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if confine and confinement.roots is not None:
+        real = os.path.realpath(path)
+        if not any(_within(real, root) for root in confinement.roots):
+            raise LimitError(f"{_label(what, path)}outside the repository (resolves to {real}); "
+                             "see read-roots in docs/limits.md")
+        # O_NOFOLLOW: the path was resolved above; a symlink swapped in since is refused
+        fd = os.open(real, flags | getattr(os, "O_NOFOLLOW", 0))
+    else:
+        fd = os.open(path, flags)
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -277,6 +288,9 @@ def time_limit(seconds: float, message: str) -> Iterator[None]:
     """Raise LimitError(message) in this block after ``seconds``. Pure-Python loops (a
     template's nested ``for``) cannot be bounded otherwise; the timer needs the main
     thread, so elsewhere (a library caller's thread) the block runs unbounded."""
+    import signal  # only when a template renders: not on the lint path
+    import threading
+
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
         yield
         return

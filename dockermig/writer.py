@@ -53,7 +53,7 @@ def write_target(path: Path, root: Path | None) -> Path:
         target = path.resolve(strict=True)
     except (OSError, RuntimeError) as error:
         raise WriteError(f"cannot resolve the path ({getattr(error, 'strerror', None) or error})") from None
-    if root is None or not is_inside(target, root):
+    if root is None or not is_inside(target, root, resolved=True):
         raise WriteError("is a symlink out of the tree (or under one): not rewritten")
     return target
 
@@ -129,22 +129,21 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def remove_stale_temp_files(path: Path, root: Path) -> None:
-    """Remove the temp files a killed run left for ``path`` (beside the file it resolves
-    to, inside ``root``): those whose writer, the pid in their name, is gone. A live
-    writer's temp file is never touched."""
+def remove_stale_temp_files(target: Path) -> None:
+    """Remove the temp files a killed run left for ``target`` and its backup: those whose
+    writer, the pid in their name, is gone (a live writer's are never touched). A run
+    killed before its rename left the file unchanged, so the next ``fix`` rewrites it and
+    comes here first."""
+    prefixes = tuple(f".{name}." for name in (target.name, backup_path(target).name,
+                                               target.name + SPARE_BACKUP_SUFFIX, manifest_path(target).name))
     try:
-        path = write_target(path, root)
-    except WriteError:
-        return
-    prefix = f".{path.name}."
-    try:
-        entries = list(os.scandir(path.parent))
+        entries = list(os.scandir(target.parent))
     except OSError:
         return
     for entry in entries:
         name = entry.name
-        if not (name.startswith(prefix) and name.endswith(TEMP_SUFFIX)) or not entry.is_file(follow_symlinks=False):
+        prefix = next((p for p in prefixes if name.startswith(p)), None)
+        if prefix is None or not name.endswith(TEMP_SUFFIX) or not entry.is_file(follow_symlinks=False):
             continue
         pid = name[len(prefix):].split(".", 1)[0]
         if pid.isdigit() and _alive(int(pid)):
@@ -236,6 +235,7 @@ def write_fixed(path: Path, original: str, fixed: str, *, root: Path | None, bac
     """Write the fixed text (and first the backup, if asked). Returns whether a backup
     was written: an existing one of ours is kept, since it holds the oldest version."""
     target = write_target(path, root)
+    remove_stale_temp_files(target)
     try:
         wrote_backup = _write_backup(target, original) if backup else False
         atomic_write(target, fixed.encode("utf-8"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 # C0 controls but tab and newline, a carriage return not ending a line, DEL, C1 controls,
 # and the bidirectional overrides that reorder what a reader sees ("Trojan source").
-_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]|\r(?!\n)")
+_UNPRINTABLE = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]|\r(?!\n)"
 
 
 def display_path(path: Path | None) -> str:
@@ -29,7 +29,7 @@ def printable(text: str) -> str:
     """Text from a repository made safe for a terminal: an ESC or OSC sequence in a
     Dockerfile (which could retitle the window, hide lines, fake a link) is shown
     escaped, ``\\x1b``, never interpreted. For text output only: JSON escapes itself."""
-    return _UNPRINTABLE.sub(_escaped, text)
+    return re.sub(_UNPRINTABLE, _escaped, text)  # re caches the compiled pattern
 
 
 def _escaped(match: re.Match[str]) -> str:
