@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from dockermig.rule import Severity
+from dockermig.selection import EVERY_RULE, Selection, enabled_codes, matches_nothing
 
 CONFIG_NAMES = (".dockermig.yaml", ".dockermig.yml", "pyproject.toml")
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
@@ -57,34 +58,62 @@ SCHEMA: dict[str, tuple[Any, str]] = {
 class Config:
     """Settings for the files under one config file (or the defaults)."""
 
-    def __init__(self, source: Path | None = None, data: dict[str, Any] | None = None):
+    def __init__(self, source: Path | None = None, data: dict[str, Any] | None = None,
+                 overrides: Overrides | None = None):
         self.source = source
         self.data = data or {}
+        self.overrides = overrides
+        self._overridden: dict[Overrides, Config] = {}
+        self._parent: Config | None = None  # the config these overrides sit on: it owns the policy
 
     @property
     def root(self) -> Path | None:
         """Relative paths in the config (master Dockerfiles, excludes) start here."""
         return self.source.parent if self.source else None
 
-    @cached_property
-    def select(self) -> tuple[str, ...]:
-        return tuple(self.data.get("select", ["ALL"]))
+    def overridden(self, overrides: Overrides | None) -> Config:
+        """This config with the command line's settings on top (the same object each time)."""
+        if not overrides:
+            return self
+        cached = self._overridden.get(overrides)
+        if cached is None:
+            cached = self._overridden[overrides] = Config(self.source, self.data, overrides)
+            cached._parent = self
+        return cached
+
+    @property
+    def selection(self) -> tuple[Selection, ...]:
+        """The layers of rule selection: every rule, then this file's, then the command line's."""
+        here = Selection(tuple(self.data["select"]) if "select" in self.data else None, tuple(self.data.get("ignore", ())))
+        return (EVERY_RULE, here) + ((self.overrides.selection,) if self.overrides else ())
 
     @cached_property
-    def ignore(self) -> tuple[str, ...]:
-        return tuple(self.data.get("ignore", []))
+    def enabled_codes(self) -> frozenset[str]:
+        from dockermig.registry import all_rules
+
+        return enabled_codes(all_rules(), self.selection)
 
     @cached_property
     def fail_on(self) -> Severity:
+        if self.overrides and self.overrides.fail_on:
+            return self.overrides.fail_on
         return Severity.parse(self.data.get("fail-on", "info"))
 
     @cached_property
     def severity(self) -> dict[str, Severity]:
         return {code: Severity.parse(value) for code, value in self.data.get("severity", {}).items()}
 
-    @property
-    def exclude(self) -> tuple[str, ...]:
-        return tuple(self.data.get("exclude", []))
+    def excludes(self, walked: Path) -> list[tuple[Path, tuple[str, ...]]]:
+        """(base, gitignore-style patterns) pairs: the config's own, relative to its folder
+        (or to ``walked`` when there is no config file), unless the command line's
+        ``--exclude`` replaces them; then ``--extend-exclude``, relative to the working
+        directory."""
+        found = [(self.root or walked, tuple(self.data.get("exclude", ())))]
+        if self.overrides:
+            if self.overrides.exclude is not None:
+                found = [(self.overrides.base, self.overrides.exclude)]
+            found.append((self.overrides.base, self.overrides.extend_exclude))
+        return [(base, patterns) for base, patterns in found if patterns]
 
     @property
     def respect_gitignore(self) -> bool:
@@ -138,6 +167,8 @@ class Config:
 
     @cached_property
     def policy(self):
+        if self._parent is not None:
+            return self._parent.policy
         from dockermig.policy.masters import PolicyError, build_policy, default_policy
 
         keys = ("masters", "extend-masters", "keep-as-is", "extend-keep-as-is")
@@ -159,21 +190,32 @@ class Config:
             where = f"{self.source}:{line}" if line else str(self.source)
             raise ConfigError(f"{where}: {error}") from None
 
-    def is_enabled(self, code: str, name: str) -> bool:
-        """The most specific matching selector wins; on a tie, ignore wins (ruff's rule)."""
-        best_select = max((_specificity(s, code, name) for s in self.select), default=-1)
-        best_ignore = max((_specificity(s, code, name) for s in self.ignore), default=-1)
-        return best_select >= 0 and best_select > best_ignore
+    def is_enabled(self, code: str, name: str = "") -> bool:
+        """Whether the rule runs (see ``dockermig.selection``)."""
+        return code in self.enabled_codes
 
 
-def _specificity(selector: str, code: str, name: str) -> int:
-    if selector == "ALL":
-        return 0
-    if selector == name or selector == code:
-        return 100
-    if code.startswith(selector.upper()):
-        return len(selector)
-    return -1
+class Overrides(NamedTuple):
+    """What the command line sets on top of every config file (ruff's overrides)."""
+
+    selection: Selection = Selection()
+    exclude: tuple[str, ...] | None = None  # replaces the config's ``exclude``
+    extend_exclude: tuple[str, ...] = ()
+    force_exclude: bool = False  # excludes apply to paths named on the command line too
+    fail_on: Severity | None = None
+    base: Path = Path(".")  # where the command line's patterns start: the working directory
+
+
+class Settings(NamedTuple):
+    """How each file finds its config: ``--config FILE`` or the nearest config file at or
+    above it, with the command line's overrides on top. Cheap to send to a worker process."""
+
+    config_file: Path | None = None
+    overrides: Overrides | None = None
+
+    def config_for(self, path: Path) -> Config:
+        found = load_config_once(self.config_file) if self.config_file else config_for(path)
+        return found.overridden(self.overrides)
 
 
 # -- discovery and loading ---------------------------------------------------------------
@@ -222,6 +264,17 @@ def _config_file_in(directory: Path) -> Path | None:
         except (OSError, InputError):
             return candidate  # load_config says what is wrong with it
     return None
+
+
+_loaded: dict[Path, Config] = {}
+
+
+def load_config_once(path: Path) -> Config:
+    """``load_config``, read once per process (``--config FILE`` applies to every file)."""
+    key = path.absolute()
+    if key not in _loaded:
+        _loaded[key] = load_config(path)
+    return _loaded[key]
 
 
 def load_config(path: Path) -> Config:
@@ -280,9 +333,7 @@ def validate(data: dict[str, Any], path: Path, text: str) -> None:
     known = {r.code for r in all_rules()} | {r.name for r in all_rules()}
     for key in ("select", "ignore"):
         for selector in data.get(key, []):
-            if selector != "ALL" and selector not in known and not any(
-                c.startswith(selector.upper()) for c in known if c.startswith("DM")
-            ):
+            if matches_nothing(selector, all_rules()):
                 fail(selector, f"{key}: {selector!r} matches no rule")
     for code, value in data.get("severity", {}).items():
         if code not in known:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from dockermig.config import Config, ConfigError, config_for
-from dockermig.limits import InputError, read_text, repository_root
+from dockermig.config import Config, ConfigError, Settings
+from dockermig.limits import InputError, kind_of, read_text, repository_root
 
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", "site-packages", ".mypy_cache", ".pytest_cache"})
 # ``Dockerfile.<ext>`` files that are not Dockerfiles: docs, data, scripts, backups, templates.
@@ -40,31 +40,34 @@ def is_dockerfile_name(name: str) -> bool:
     return False
 
 
-def discover(paths: Iterable[Path], override: Config | None = None) -> Iterator[Discovered]:
-    """Dockerfiles under ``paths``; a file named explicitly is always taken. A path that
-    cannot be looked at (a symlink loop, a folder that cannot be entered) is an error."""
+def discover(paths: Iterable[Path], settings: Settings | None = None) -> Iterator[Discovered]:
+    """Dockerfiles under ``paths``. A file named explicitly is always taken, unless
+    ``--force-exclude`` is on and an exclude pattern matches it (pre-commit passes every
+    changed file by name, excluded or not)."""
+    settings = settings or Settings()
     seen: set[Path] = set()
     for given in paths:
         try:
-            yield from _discover_one(given, override, seen)
+            yield from _discover_one(given, settings, seen)
         except (OSError, RuntimeError) as error:  # RuntimeError: pathlib's "Symlink loop"
             yield Discovered(given, _why_unreadable(error))
 
 
-def _why_unreadable(error: Exception) -> str:
-    if isinstance(error, PermissionError):
-        return "permission denied"
-    if isinstance(error, RuntimeError) or getattr(error, "errno", None) == errno.ELOOP:
-        return "symlink loop"
-    return f"cannot read ({getattr(error, 'strerror', None) or error})"
-
-
-def _discover_one(given: Path, override: Config | None, seen: set[Path]) -> Iterator[Discovered]:
+def _discover_one(given: Path, settings: Settings, seen: set[Path]) -> Iterator[Discovered]:
+    """What one path given on the command line holds. A path that cannot be looked at
+    (a symlink loop, a folder that cannot be entered) raises: ``discover`` says so."""
     try:
         os.stat(given)  # PermissionError under a folder that cannot be entered, ELOOP: a loop
     except FileNotFoundError:
         yield Discovered(given, "broken symlink" if given.is_symlink() else "no such file or directory")
         return
+    if settings.overrides is not None and settings.overrides.force_exclude:
+        try:
+            if is_excluded(given, settings.config_for(given)):
+                return
+        except ConfigError as error:
+            yield Discovered(given, str(error))
+            return
     if given.is_dir() and is_dockerfile_name(given.name):
         # named as a Dockerfile on the command line (pre-commit, a typo): say so
         yield Discovered(given, "is a directory, not a Dockerfile")
@@ -76,22 +79,26 @@ def _discover_one(given: Path, override: Config | None, seen: set[Path]) -> Iter
             yield Discovered(given, root=repository_root(given, _tree_of(given)))
         return
     try:
-        config = override or config_for(given)
+        config = settings.config_for(given)
     except ConfigError as error:
         yield Discovered(given, str(error))
         return
-    for path, error in _walk(given, config):
+    for path, error in walk(given, config, is_dockerfile_name):
         if error:
             yield Discovered(path, error)
             continue
-        try:
-            key = path.resolve()
-        except (OSError, RuntimeError) as problem:
-            yield Discovered(path, _why_unreadable(problem))
-            continue
+        key = path.resolve()
         if key not in seen:
             seen.add(key)
             yield Discovered(path, root=given)
+
+
+def _why_unreadable(error: Exception) -> str:
+    if isinstance(error, PermissionError):
+        return "permission denied"
+    if isinstance(error, RuntimeError) or getattr(error, "errno", None) == errno.ELOOP:
+        return "symlink loop"
+    return f"cannot read ({getattr(error, 'strerror', None) or error})"
 
 
 def _tree_of(file: Path) -> Path:
@@ -103,15 +110,19 @@ def _tree_of(file: Path) -> Path:
     return Path(cwd) if absolute.startswith(cwd.rstrip(os.sep) + os.sep) else file.parent
 
 
-class _Ignores:
-    """.gitignore files found on the way down, plus the config's excludes."""
+def is_excluded(path: Path, config: Config) -> bool:
+    """Whether an exclude pattern of ``config`` matches ``path`` or a folder above it."""
+    ignores = _Ignores(config, path.parent, gitignore=False)
+    return any(ignores.ignored(p, p.is_dir()) for p in (path, *path.absolute().parents))
 
-    def __init__(self, config: Config, root: Path):
-        self.specs: list[tuple[Path, object]] = []
-        self.use_gitignore = config.respect_gitignore
-        if config.exclude:
-            base = config.root or root
-            self.specs.append((base.resolve(), _spec(config.exclude)))
+
+class _Ignores:
+    """.gitignore files found on the way down, plus the excludes."""
+
+    def __init__(self, config: Config, root: Path, gitignore: bool = True):
+        self.specs: list[tuple[Path, object]] = [(base.resolve(), _spec(patterns))
+                                                 for base, patterns in config.excludes(root)]
+        self.use_gitignore = gitignore and config.respect_gitignore
 
     def enter(self, directory: Path) -> int:
         """Read ``directory/.gitignore``; returns how many specs to pop on leaving."""
@@ -135,17 +146,18 @@ class _Ignores:
                 relative = resolved.relative_to(base).as_posix()
             except ValueError:
                 continue
-            if spec.match_file(relative + ("/" if is_dir else "")):
+            if relative != "." and spec.match_file(relative + ("/" if is_dir else "")):
                 return True
         return False
 
 
-def _spec(lines: list[str]):
+def _spec(lines: Iterable[str]):
     import pathspec  # only when there is a .gitignore or an exclude to apply
 
+    lines = list(lines)
     try:
         return pathspec.GitIgnoreSpec.from_lines(lines)
-    except ValueError:  # a line git itself would ignore (``**/\``): drop it, keep the rest
+    except ValueError:  # a line git itself would ignore (``**/\\``): drop it, keep the rest
         return pathspec.GitIgnoreSpec.from_lines([line for line in lines if _valid_pattern(line)])
 
 
@@ -159,8 +171,11 @@ def _valid_pattern(line: str) -> bool:
     return True
 
 
-def _walk(root: Path, config: Config) -> Iterator[tuple[Path, str | None]]:
-    """(Dockerfile, None) for each one found, (folder, why) for a folder not readable."""
+def walk(root: Path, config: Config, wanted: Callable[[str], bool]) -> Iterator[tuple[Path, str | None]]:
+    """(file, None) for the files under ``root`` whose names are ``wanted``, in a stable
+    order: no .gitignored or excluded paths, no tool folders (.git, node_modules...), no
+    symlink out of the tree; (path, why) for a folder that cannot be listed or a symlink
+    loop, said rather than skipped: what is under them would go unchecked."""
     ignores = _Ignores(config, root)
     tree = root.resolve()
 
@@ -168,7 +183,7 @@ def _walk(root: Path, config: Config) -> Iterator[tuple[Path, str | None]]:
         pushed = ignores.enter(directory)
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
-        except OSError as error:  # said, not skipped: its Dockerfiles would go unchecked
+        except OSError as error:
             yield directory, f"cannot list this folder ({_why_unreadable(error)})"
             entries = []
         for entry in entries:
@@ -177,19 +192,20 @@ def _walk(root: Path, config: Config) -> Iterator[tuple[Path, str | None]]:
                 if entry.name not in SKIP_DIRS and not ignores.ignored(path, True):
                     yield from visit(path)
                 continue
-            if not is_dockerfile_name(entry.name) or ignores.ignored(path, False):
+            if not wanted(entry.name) or ignores.ignored(path, False):
                 continue
             if entry.is_symlink():
                 try:
                     target = path.resolve(strict=True)
                 except FileNotFoundError:
-                    continue  # a dangling link: nothing to lint
+                    continue  # a dangling link: nothing to read
                 except (OSError, RuntimeError) as error:
                     yield path, _why_unreadable(error)
                     continue
                 if not target.is_relative_to(tree) or not target.is_file():
                     continue  # never follow a link out of the tree
-            elif not entry.is_file(follow_symlinks=False):
+            elif not entry.is_file(follow_symlinks=False):  # a FIFO, a device: never read, but said
+                yield path, f"not a regular file ({kind_of(entry.stat(follow_symlinks=False).st_mode)})"
                 continue
             yield path, None
         del ignores.specs[len(ignores.specs) - pushed :]

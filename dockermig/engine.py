@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
 
-from dockermig.config import Config, ConfigError, config_for, load_config
+from dockermig.config import Config, ConfigError, Settings, config_for
 from dockermig.limits import InputError
 from dockermig.policy.render import TemplateError
 from dockermig.rule import Finding, LintContext, Rule
@@ -119,6 +119,11 @@ def read_dockerfile(path: Path, max_size: int) -> str:
         raise InputError("permission denied") from None
     except OSError as error:
         raise InputError(f"cannot read ({error.strerror or error})") from None
+    return decode_dockerfile(data)
+
+
+def decode_dockerfile(data: bytes) -> str:
+    """The text of a Dockerfile's bytes, or an InputError for binary or non-UTF-8 data."""
     encoding = _utf16_or_32(data)
     if encoding:
         raise InputError(f"{encoding} text, not UTF-8: Dockerfiles are read as UTF-8 "
@@ -157,11 +162,12 @@ def unanalysable_reason(error: Exception) -> str:
     return "too deeply nested to analyse" if isinstance(error, RecursionError) else str(error)
 
 
-def confined_to_repository(path: Path, config: Config, tree: Path | None = None):
+def confined_to_repository(path: Path | None, config: Config, tree: Path | None = None):
     """Reads made while analysing ``path`` stay in its repository (or ``tree``, the folder
     being linted, outside a git repository), the config's and its ``read-roots``."""
     from dockermig.limits import confined, repository_root
 
+    path = path if path is not None else Path.cwd() / "-"
     roots = [repository_root(path, tree or path.parent), *config.read_roots]
     return confined(roots, config.max_file_size)
 
@@ -170,21 +176,30 @@ def lint_file(path: Path, config: Config | None = None, with_edits: bool = False
               with_fingerprints: bool = False, root: Path | None = None) -> FileResult:
     try:
         config = config or config_for(path)
-    except UNANALYSABLE as error:
-        return FileResult(path, error=unanalysable_reason(error))
+    except ConfigError as error:
+        return FileResult(path, error=str(error))
     try:
         with confined_to_repository(path, config, root):
             text = read_dockerfile(path, config.max_file_size)
-            tree = parse(text)
-            findings, ctx = _lint(tree, path, config)
-            if with_edits:  # reporters that print the edits (SARIF) need them built here
-                for finding in findings:
-                    if finding.fix is not None:
-                        finding.fix.edits
-            if with_fingerprints:
-                from dockermig.baseline import fingerprinted
+            return lint_source(text, path, config, with_edits, with_fingerprints)
+    except InputError as error:
+        return FileResult(path, error=str(error), config=config)
 
-                findings = fingerprinted(tree, findings)
+
+def lint_source(text: str, path: Path | None, config: Config, with_edits: bool = False,
+                with_fingerprints: bool = False) -> FileResult:
+    """Lint one text (a file's, or stdin's with ``--stdin-filename``) into a FileResult."""
+    try:
+        tree = parse(text)
+        findings, ctx = _lint(tree, path, config)
+        if with_edits:  # reporters that print the edits (SARIF) need them built here
+            for finding in findings:
+                if finding.fix is not None:
+                    finding.fix.edits
+        if with_fingerprints:
+            from dockermig.baseline import fingerprinted
+
+            findings = fingerprinted(tree, findings)
         result = FileResult(path, detach(findings), config=config)
         result.suppressed = [(f._replace(fix=None), s.reason) for f, s in ctx.suppressed]
         return result
@@ -193,24 +208,24 @@ def lint_file(path: Path, config: Config | None = None, with_edits: bool = False
 
 
 def lint_paths(
-    paths: Iterable[Path], *, config_file: Path | None = None, jobs: int | None = None,
+    paths: Iterable[Path], *, settings: Settings | None = None, jobs: int | None = None,
     with_edits: bool = False, with_fingerprints: bool = False,
 ) -> Iterator[FileResult]:
     """Lint every Dockerfile under ``paths``, streaming results in a stable order."""
-    return map_files(_lint_item, discover_files(paths, config_file), jobs=jobs,
+    return map_files(_lint_item, discover_files(paths, settings), jobs=jobs,
                      with_edits=with_edits, with_fingerprints=with_fingerprints)
 
 
-def discover_files(paths: Iterable[Path], config_file: Path | None = None) -> list:
-    """The Dockerfiles under ``paths``, each with the config override (if any) to use."""
+def discover_files(paths: Iterable[Path], settings: Settings | None = None) -> list:
+    """The Dockerfiles under ``paths``, each with the settings that find its config."""
     from dockermig.discover import discover
 
-    override = load_config(config_file) if config_file else None
-    return [(item, override) for item in discover(paths, override)]
+    settings = settings or Settings()
+    return [(item, settings) for item in discover(paths, settings)]
 
 
 def map_files(worker, files: list, *, jobs: int | None = None, **options) -> Iterator:
-    """Run ``worker(discovered, override, **options)`` on every file of ``files``.
+    """Run ``worker(discovered, settings, **options)`` on every file of ``files``.
 
     Files are independent: many are spread over a process pool, a handful are done in
     this process, which is faster than starting workers. Results come in input order.
@@ -244,14 +259,56 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def _call(worker, options: dict, file):
-    item, override = file
-    return worker(item, override, **options)
+    item, settings = file
+    return worker(item, settings, **options)
 
 
-def _lint_item(item, override: Config | None, with_edits: bool = False, with_fingerprints: bool = False) -> FileResult:
+def _resolve(item, settings: Settings) -> tuple[Config | None, str | None]:
+    """(config, None) for a discovered file, or (None, why it cannot be done)."""
     if item.error:
-        return FileResult(item.path, error=item.error)
-    return lint_file(item.path, override, with_edits, with_fingerprints, root=item.root)
+        return None, item.error
+    try:
+        return settings.config_for(item.path), None
+    except ConfigError as error:
+        return None, str(error)
+
+
+def lint_stdin(data: bytes, filename: Path | None, settings: Settings, with_edits: bool = False,
+               with_fingerprints: bool = False) -> list[FileResult]:
+    """Lint stdin as if it were ``filename`` (its config, its excludes, its name in the
+    output): one result, or none when ``--force-exclude`` excludes that name."""
+    config, text, error = _stdin(data, filename, settings)
+    if error is not None:
+        return [FileResult(filename, error=error, config=config)]
+    if text is None:
+        return []
+    with confined_to_repository(filename, config):
+        return [lint_source(text, filename, config, with_edits, with_fingerprints)]
+
+
+def _stdin(data: bytes, filename: Path | None, settings: Settings) -> tuple[Config | None, str | None, str | None]:
+    """(config, text, error) for stdin; text is None when the name is excluded."""
+    from dockermig.discover import is_excluded
+
+    try:
+        config = settings.config_for(filename if filename is not None else Path.cwd())
+    except ConfigError as error:
+        return None, None, str(error)
+    if filename is not None and settings.overrides and settings.overrides.force_exclude and is_excluded(filename, config):
+        return config, None, None
+    if len(data) > config.max_file_size:
+        return config, None, f"input too large ({len(data)} bytes, limit {config.max_file_size}; see max-file-size)"
+    try:
+        return config, decode_dockerfile(data), None
+    except InputError as error:
+        return config, None, str(error)
+
+
+def _lint_item(item, settings: Settings, with_edits: bool = False, with_fingerprints: bool = False) -> FileResult:
+    config, error = _resolve(item, settings)
+    if error:
+        return FileResult(item.path, error=error)
+    return lint_file(item.path, config, with_edits, with_fingerprints, root=item.root)
 
 
 # -- fixing ------------------------------------------------------------------------------
@@ -296,7 +353,8 @@ def fix_text(text: str, *, path: Path | None = None, config: Config | None = Non
              level=None, max_passes: int = MAX_PASSES) -> FixResult:
     """Apply fixes until nothing applicable is left: parse, lint, apply, check the
     promises, repeat. The original text comes back, with a reason, when a pass breaks a
-    promise, the result cycles, or it does not settle within ``max_passes``."""
+    promise, the result cycles, or it does not settle within ``max_passes``; and, with no
+    fix tried, when the text does not parse."""
     from dockermig.fix import Applicability, apply_fixes
     from dockermig.fix.promises import broken_promise
 
@@ -304,6 +362,8 @@ def fix_text(text: str, *, path: Path | None = None, config: Config | None = Non
     level = Applicability.SAFE if level is None else level
     tree = parse(text)
     first, first_ctx = _lint(tree, path, config)
+    if tree.problems:  # BuildKit would reject it (DM001): its instruction boundaries cannot be trusted
+        return FixResult(text, text, first, [], first, None, 0, first_ctx, first_ctx)
     findings, ctx = first, first_ctx
     seen = {text}
     fixed: list[Finding] = []
@@ -330,10 +390,11 @@ def fix_text(text: str, *, path: Path | None = None, config: Config | None = Non
 
 
 class FileFix:
-    """The outcome of ``fix`` for one file, for the summary and the report."""
+    """The outcome of ``fix`` for one file, for the summary, the report and the exit code."""
 
-    def __init__(self, path: Path, *, status: str, reason: str = "", result: FixResult | None = None,
-                 backup: bool = False, written: bool = False, error: str | None = None):
+    def __init__(self, path: Path | None, *, status: str, reason: str = "", result: FixResult | None = None,
+                 backup: bool = False, written: bool = False, error: str | None = None,
+                 config: Config | None = None):
         self.path = path
         self.status = status  # migrated, master, keep-as-is, needs-review, error
         self.reason = reason
@@ -341,23 +402,30 @@ class FileFix:
         self.backup = backup
         self.written = written
         self.error = error
+        self.config = config
 
     @property
     def changed(self) -> bool:
         return self.result is not None and self.result.changed
 
+    @property
+    def findings(self) -> list[Finding]:
+        """What ``lint`` reports once the fixes are in: the findings left after fixing."""
+        return self.result.remaining if self.result is not None else []
 
-def fix_paths(paths: Iterable[Path], *, config_file: Path | None = None, jobs: int | None = None,
+
+def fix_paths(paths: Iterable[Path], *, settings: Settings | None = None, jobs: int | None = None,
               level=None, write: bool = True, backup: bool = False) -> Iterator[FileFix]:
     """Fix every Dockerfile under ``paths`` (in place unless ``write`` is false)."""
-    files = discover_files(paths, config_file)
+    files = discover_files(paths, settings)
     return map_files(_fix_item, files, jobs=jobs, level=level, write=write, backup=backup)
 
 
-def _fix_item(item, override: Config | None, level, write: bool, backup: bool) -> FileFix:
-    if item.error:
-        return FileFix(item.path, status="error", error=item.error)
-    return fix_file(item.path, override, level=level, write=write, backup=backup, root=item.root)
+def _fix_item(item, settings: Settings, level, write: bool, backup: bool) -> FileFix:
+    config, error = _resolve(item, settings)
+    if error:
+        return FileFix(item.path, status="error", error=error)
+    return fix_file(item.path, config, level=level, write=write, backup=backup, root=item.root)
 
 
 def fix_file(path: Path, config: Config | None = None, *, level=None, write: bool = True,
@@ -366,28 +434,54 @@ def fix_file(path: Path, config: Config | None = None, *, level=None, write: boo
 
     try:
         config = config or config_for(path)
+    except ConfigError as error:
+        return FileFix(path, status="error", error=str(error))
+    try:
         with confined_to_repository(path, config, root):
             text = read_dockerfile(path, config.max_file_size)
-            result = fix_text(text, path=path, config=config, level=level)
-            if result.refused:
-                return FileFix(path, status="error", error=result.refused, result=result.detach())
-            status, reason = _classify(result)
-    except UNANALYSABLE as error:
-        return FileFix(path, status="error", error=unanalysable_reason(error))
-    fix = FileFix(path, status=status, reason=reason, result=result.detach())
-    if write and result.changed:
+            fix = fix_source(text, path, config, level=level)
+    except InputError as error:
+        return FileFix(path, status="error", error=str(error), config=config)
+    if write and fix.changed and not fix.error:
         try:
-            fix.backup = write_fixed(path, text, result.text, root=root or path.parent, backup=backup)
+            fix.backup = write_fixed(path, text, fix.result.text, root=root or path.parent, backup=backup)
             fix.written = True
         except WriteError as error:
-            return FileFix(path, status="error", error=str(error), result=result)
+            return FileFix(path, status="error", error=str(error), result=fix.result, config=config)
     return fix
+
+
+def fix_source(text: str, path: Path | None, config: Config, *, level=None) -> FileFix:
+    """Fix one text (a file's, or stdin's) without writing anything."""
+    try:
+        result = fix_text(text, path=path, config=config, level=level)
+        if result.refused:
+            return FileFix(path, status="error", error=result.refused, result=result.detach(), config=config)
+        status, reason = _classify(result)
+    except UNANALYSABLE as error:  # a bound hit, a broken template of the config
+        return FileFix(path, status="error", error=unanalysable_reason(error), config=config)
+    return FileFix(path, status=status, reason=reason, result=result.detach(), config=config)
+
+
+def fix_stdin(data: bytes, filename: Path | None, settings: Settings, *, level=None) -> list[FileFix]:
+    """Fix stdin as if it were ``filename``; nothing is written (the caller prints the
+    text). No result when ``--force-exclude`` excludes that name."""
+    config, text, error = _stdin(data, filename, settings)
+    if error is not None:
+        return [FileFix(filename, status="error", error=error, config=config)]
+    if text is None:
+        return []
+    with confined_to_repository(filename, config):
+        return [fix_source(text, filename, config, level=level)]
 
 
 def _classify(result: FixResult) -> tuple[str, str]:
     """Where the file stands after fixing: the summary's categories, with a reason."""
     from dockermig.policy.facts import Verdict
 
+    problems = result.before.dockerfile.problems
+    if problems:
+        return "needs-review", f"does not parse ({problems[0].message}, line {problems[0].line}): left untouched"
     before, after = result.before.facts, result.after.facts
     verdict = before.verdict
     reason = before.reasons[0] if before.reasons else ""

@@ -114,6 +114,11 @@ _KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device", stat.S_IFB
           stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a directory"}
 
 
+def kind_of(mode: int) -> str:
+    """What a file that is not a regular file is, for a message: "a FIFO"..."""
+    return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+
+
 def _label(what: str | None, path: Path) -> str:
     return f"{what} {path}: " if what else ""
 
@@ -135,8 +140,7 @@ def _open_checked(path: Path, what: str | None, max_size: int | None, confine: b
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            kind = _KINDS.get(stat.S_IFMT(info.st_mode), "not a regular file")
-            raise LimitError(f"{_label(what, path)}not a regular file ({kind})")
+            raise LimitError(f"{_label(what, path)}not a regular file ({kind_of(info.st_mode)})")
         limit = confinement.max_size if max_size is None else max_size
         if info.st_size > limit:
             raise LimitError(f"{_label(what, path)}file too large ({_size(info.st_size)}, limit {_size(limit)}; "

@@ -8,34 +8,54 @@ from collections import Counter
 from pathlib import Path
 
 from dockermig.engine import FileFix
-from dockermig.report import display_path
+from dockermig.report import display_path, plural
 
+# status -> (singular, plural) label, once the files are written ...
 STATUS_LABELS = {
-    "migrated": "migrated",
-    "master": "already on a master",
-    "keep-as-is": "kept as is",
-    "needs-review": "need review",
-    "error": "errors",
+    "migrated": ("migrated", "migrated"),
+    "master": ("already on a master", "already on a master"),
+    "keep-as-is": ("kept as is", "kept as is"),
+    "needs-review": ("needs review", "need review"),
+    "error": ("error", "errors"),
 }
+# ... and under --diff, where nothing is written
+PREVIEW_LABELS = {**STATUS_LABELS, "migrated": ("would be migrated", "would be migrated")}
+REVIEW_LIST_LIMIT = 25  # a large tree has thousands: the report file lists them all
 
 
-def summary_lines(fixes: list[FileFix]) -> list[str]:
+def resolved(fix: FileFix) -> Counter[str]:
+    """The findings, by code, that the fix made go away: the first pass's findings less
+    what remains. This counts those the migration resolved on the way (a package the
+    master ships) as well as those whose own fix was applied."""
+    if fix.result is None or not fix.changed:
+        return Counter()
+    return Counter(f.code for f in fix.result.findings) - Counter(f.code for f in fix.result.remaining)
+
+
+def summary_lines(fixes: list[FileFix], *, written: bool = True, quiet: bool = False) -> list[str]:
+    """What ``fix`` did (``written``) or would do (``--diff``), and what is left."""
+    labels = STATUS_LABELS if written else PREVIEW_LABELS
     counts = Counter(f.status for f in fixes)
-    parts = [f"{counts[s]} {label}" for s, label in STATUS_LABELS.items() if counts[s]]
-    lines = [f"{len(fixes)} file{'s' * (len(fixes) != 1)}: " + (", ".join(parts) if parts else "nothing to do")]
-    fixed = Counter(f.code for fix in fixes if fix.result for f in fix.result.fixed)
-    remaining = Counter(f.code for fix in fixes if fix.result for f in fix.result.remaining)
-    changed = sum(1 for f in fixes if f.changed)
+    parts = [f"{counts[s]} {one if counts[s] == 1 else many}" for s, (one, many) in labels.items() if counts[s]]
+    lines = [f"{plural(len(fixes), 'file')}: " + (", ".join(parts) if parts else "nothing to do")]
+    done = [f for f in fixes if (f.written if written else f.changed)]
+    fixed = sum((resolved(f) for f in done), Counter())
+    remaining = Counter(f.code for fix in fixes for f in fix.findings)
     if fixed:
         per_code = ", ".join(f"{code} {n}" for code, n in sorted(fixed.items()))
-        lines.append(f"Fixed {sum(fixed.values())} findings in {changed} files ({per_code}).")
+        verb = "Fixed" if written else "Would fix"
+        lines.append(f"{verb} {plural(sum(fixed.values()), 'finding')} in {plural(len(done), 'file')} ({per_code}).")
     if remaining:
         per_code = ", ".join(f"{code} {n}" for code, n in sorted(remaining.items()))
-        lines.append(f"{sum(remaining.values())} findings remain ({per_code}): `dockermig lint` shows them.")
+        total = sum(remaining.values())
+        verb, pronoun = ("remains", "it") if total == 1 else ("remain", "them")
+        lines.append(f"{plural(total, 'finding')} {verb} ({per_code}): `dockermig lint` shows {pronoun}.")
     review = [f for f in fixes if f.status == "needs-review"]
-    if review:
+    if review and not quiet:
         lines.append("Needs review:")
-        lines += [f"  {display_path(f.path)}: {f.reason}" for f in review]
+        lines += [f"  {display_path(f.path)}: {f.reason}" for f in review[:REVIEW_LIST_LIMIT]]
+        if len(review) > REVIEW_LIST_LIMIT:
+            lines.append(f"  ... and {len(review) - REVIEW_LIST_LIMIT} more: `--report FILE` lists every file.")
     return lines
 
 
@@ -48,26 +68,28 @@ def record(fix: FileFix) -> dict:
         "changed": fix.changed,
         "backup": fix.backup,
         "fixed": [{"code": f.code, "title": f.fix.title, "line": f.line} for f in result.fixed] if result else [],
+        "resolved": dict(sorted(resolved(fix).items())),
         "remaining": [{"code": f.code, "line": f.line, "message": f.message} for f in result.remaining] if result else [],
     }
 
 
-def write_report(path: Path, fixes: list[FileFix]) -> None:
+def write_report(path: Path, fixes: list[FileFix], *, written: bool = True) -> None:
     from dockermig.writer import write_output
 
     records = [record(f) for f in fixes]
+    summary = summary_lines(fixes, written=written, quiet=True)
     if path.suffix.lower() in (".md", ".markdown"):
-        text = _markdown(records, summary_lines(fixes))
+        text = _markdown(records, summary)
     else:
-        text = json.dumps({"summary": summary_lines(fixes)[0], "files": records}, indent=2) + "\n"
+        text = json.dumps({"summary": summary[0], "files": records}, indent=2) + "\n"
     write_output(path, text)
 
 
 def _markdown(records: list[dict], summary: list[str]) -> str:
     lines = ["# dockermig migration report", "", summary[0], "",
-             "| file | status | fixed | remaining | reason |", "|---|---|---|---|---|"]
+             "| file | status | resolved | remaining | reason |", "|---|---|---|---|---|"]
     for r in records:
-        fixed = ", ".join(sorted({f["code"] for f in r["fixed"]})) or "-"
+        fixed = ", ".join(r["resolved"]) or "-"
         remaining = ", ".join(sorted({f["code"] for f in r["remaining"]})) or "-"
         reason = r["reason"].replace("|", "\\|")
         lines.append(f"| `{r['path']}` | {r['status']} | {fixed} | {remaining} | {reason} |")

@@ -37,3 +37,21 @@ def corpus() -> list[Path]:
 def _isolated_cache(tmp_path_factory, monkeypatch):
     # keep the YAML cache out of the user's home during tests
     monkeypatch.setenv("DOCKERMIG_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch):
+    """Run dockermig in this process: ``cli("lint", path, stdin=b"...")`` gives
+    (exit code, stdout, stderr)."""
+    import io
+
+    from dockermig.cli import main
+
+    def run(*args, stdin: bytes | None = None):
+        if stdin is not None:
+            monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(stdin)))
+        code = main(list(map(str, args)))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

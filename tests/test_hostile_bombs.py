@@ -51,14 +51,14 @@ def test_compose_alias_chain_is_an_error_not_3_gb(tmp_path):
     lines.append("services: {s: {image: *j, build: {context: *j}, profiles: *j}}")
     (tmp_path / "docker-compose.yml").write_text("\n".join(lines) + "\n")
     assert (tmp_path / "docker-compose.yml").stat().st_size < 500
-    done = run_bounded("plan", ".", cwd=tmp_path, timeout=30)
+    done = run_bounded("plan", "--strict", ".", cwd=tmp_path, timeout=30)
     assert done.returncode == 2
     assert "docker-compose.yml: YAML aliases expand to more than 100,000 nodes" in done.stderr
 
 
 def test_a_self_referencing_alias_is_an_error(tmp_path):
     (tmp_path / "docker-compose.yml").write_text("services: &s {a: *s}\n")
-    done = run_bounded("plan", ".", cwd=tmp_path, timeout=30)
+    done = run_bounded("plan", "--strict", ".", cwd=tmp_path, timeout=30)
     assert done.returncode == 2 and "Traceback" not in done.stderr
 
 
@@ -77,7 +77,7 @@ def test_config_nested_10000_deep_is_an_error_not_a_traceback(tmp_path, name, te
 
 def test_compose_nested_deeply_is_an_error(tmp_path):
     (tmp_path / "compose.yaml").write_text("services: " + "[" * 5000 + "]" * 5000 + "\n")
-    done = run_bounded("plan", ".", cwd=tmp_path, timeout=30)
+    done = run_bounded("plan", "--strict", ".", cwd=tmp_path, timeout=30)
     assert done.returncode == 2 and "nested too deeply (more than 64 levels)" in done.stderr
 
 

@@ -108,12 +108,39 @@ def test_compose_joins(tmp_path):
     assert by_key["experimental/old-bot/Dockerfile"]["priority"] == "P3"
 
 
-def test_broken_compose_is_an_error_not_a_crash(tmp_path, capsys):
+def test_a_broken_compose_file_is_a_warning_with_file_and_line_and_the_plan_is_made(tmp_path, capsys):
     (tmp_path / "docker-compose.yml").write_text("services: [oops\n")
+    (tmp_path / "compose.yaml").write_text("x-a: &a\n  restart: always\nservices:\n  api:\n    <<: *a\n    <<: *a\n")
     (tmp_path / "Dockerfile").write_text("FROM python:3.11-slim\n")
-    assert main(["plan", str(tmp_path)]) == 2
-    err = capsys.readouterr().err
-    assert "docker-compose.yml:" in err and "invalid YAML" in err and "Traceback" not in err
+    assert main(["plan", str(tmp_path), "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    assert [e["path"] for e in json.loads(out)] == ["Dockerfile"]
+    assert "warning: " in err and "docker-compose.yml:2: invalid YAML" in err and "Traceback" not in err
+    assert "compose.yaml:6: invalid YAML: found duplicate merge key" in err
+    assert err.count("its services are left out of the plan") == 2
+    assert main(["status", str(tmp_path), "--strict"]) == 2  # --strict: a warning fails the run
+    assert main(["plan", str(tmp_path / "Dockerfile")]) == 2  # a file, not the repository
+    assert f"Dockerfile is a file; plan takes the repository's folder (dockermig plan {tmp_path.as_posix()})" in \
+        " ".join(capsys.readouterr().err.split())
+
+
+def test_excludes_apply_to_compose_files_too(tmp_path, capsys):
+    (tmp_path / "backups" / "old").mkdir(parents=True)
+    (tmp_path / "backups" / "old" / "docker-compose.yml").write_text("services:\n  gone:\n    build: ./gone\n")
+    (tmp_path / ".dockermig.yaml").write_text("exclude: [backups/]\n")
+    (tmp_path / "Dockerfile").write_text("FROM python:3.11-slim\n")
+    assert main(["status", str(tmp_path), "--strict"]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_image_only_services_are_listed_per_compose_file_with_the_file(tmp_path):
+    (tmp_path / "docker-compose.yml").write_text("services:\n  grafana:\n    image: grafana/grafana:11.2.0\n")
+    (tmp_path / "monitoring").mkdir()
+    (tmp_path / "monitoring" / "compose.yaml").write_text("services:\n  grafana:\n    image: grafana/grafana:11.2.0\n")
+    entries, warnings = build_plan(tmp_path)
+    assert warnings == []
+    assert [(e["service"], e["compose_files"]) for e in entries] == [
+        (["grafana"], ["docker-compose.yml"]), (["grafana"], ["monitoring/compose.yaml"])]
 
 
 def test_compose_merge_keys_and_missing_dockerfiles(tmp_path):
@@ -164,13 +191,15 @@ def test_prometheus_output_parses_and_the_dashboard_uses_only_emitted_metrics(de
     assert used and used <= set(families), used - set(families)
 
 
-def test_cli_plan_and_status_formats(capsys):
+def test_cli_plan_and_status_formats(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
     assert main(["plan", str(DEMO), "--format", "json"]) == 0
     entries = json.loads(capsys.readouterr().out)
-    assert set(entries[0]) == {"path", "service", "image", "classification", "category", "priority", "target", "reason"}
+    assert set(entries[0]) == {"path", "service", "image", "classification", "category", "priority", "target", "reason",
+                               "compose_files"}
     assert main(["plan", str(DEMO), "--waves", "25"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("PRIO  CLASSIFICATION") and "Wave 1 (9 services):" in out
+    assert out.startswith("P0  keep-as-is  ") and "Wave 1 (9 services):" in out  # 80 columns: blocks
     assert main(["plan", str(DEMO), "--format", "markdown"]) == 0
     assert capsys.readouterr().out.startswith("| Prio | Classification |")
     assert main(["status", str(DEMO), "--format", "json"]) == 0

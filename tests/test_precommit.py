@@ -78,3 +78,14 @@ def test_hook_file_patterns_match_what_lint_discovers():
             for path in (name, f"svc/{name}"):
                 matched = bool(files.search(path)) and not exclude.search(path)
                 assert matched == is_dockerfile_name(name), (hook["id"], path)
+
+
+def test_hooks_keep_excluded_files_out_although_pre_commit_names_them(precommit, repo):
+    (repo / ".dockermig.yaml").write_text("exclude: [vendor/]\n")
+    (repo / "vendor").mkdir()
+    (repo / "vendor" / "Dockerfile").write_text(UNMIGRATED)
+    subprocess.run(["git", "add", "."], cwd=repo, check=True)
+    for hook in ("dockermig", "dockermig-fix"):
+        done = precommit(repo, hook, "vendor/Dockerfile")
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert (repo / "vendor" / "Dockerfile").read_text() == UNMIGRATED

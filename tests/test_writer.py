@@ -85,7 +85,7 @@ def test_diff_writes_nothing_and_exits_1(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert target.read_text() == SERVICE
     assert "\n-FROM python:3.11-slim\n" in out and "\n+FROM sutazai-python-agent-master:latest\n" in out
-    assert "1 file: 1 migrated" in err
+    assert "1 file: 1 would be migrated" in err and "Would fix 3 findings in 1 file" in err
     assert main(["fix", str(target)]) == 0
     assert main(["fix", "--diff", str(target)]) == 0
 
@@ -101,7 +101,8 @@ def test_report_files(tmp_path, capsys):
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["files"][0]["status"] == "migrated"
     assert report["files"][0]["fixed"][0]["code"] == "DM101"
-    assert "| migrated | DM101 |" in (tmp_path / "r.md").read_text()
+    assert report["files"][0]["resolved"] == {"DM101": 1, "DM202": 1, "DM302": 1}
+    assert "| migrated | DM101, DM202, DM302 |" in (tmp_path / "r.md").read_text()
     capsys.readouterr()
 
 

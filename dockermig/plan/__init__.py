@@ -4,15 +4,15 @@ joined, classified, categorised and ranked P0–P3; and the progress figures of 
 
 from __future__ import annotations
 
-import os
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from dockermig.config import Config, Settings
+from dockermig.discover import discover, walk
 from dockermig.policy.facts import FileFacts, Verdict
-from dockermig.config import Config, config_for, load_config
-from dockermig.discover import SKIP_DIRS, discover
+from dockermig.report import display_path
 from dockermig.syntax.query import parse_image_ref
 
 CLASSIFICATIONS = ("migrated", "keep-as-is", "migrate-python", "migrate-node", "needs-review", "master")
@@ -37,12 +37,8 @@ class ComposeService:
         self.dev = dev
 
 
-def compose_files(root: Path) -> list[Path]:
-    found = []
-    for directory, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
-        found += [Path(directory) / f for f in sorted(files) if _COMPOSE.match(f)]
-    return found
+def is_compose_name(name: str) -> bool:
+    return bool(_COMPOSE.match(name))
 
 
 def read_compose(path: Path) -> list[ComposeService]:
@@ -50,13 +46,13 @@ def read_compose(path: Path) -> list[ComposeService]:
     from dockermig.policy.loader import YamlError, parse_yaml
 
     try:
-        document = parse_yaml(read_text(path), path) or {}
+        document = parse_yaml(read_text(path), display_path(path)) or {}
     except (OSError, UnicodeDecodeError, InputError) as error:
-        raise PlanError(f"{path}: cannot read ({error})") from None
+        raise PlanError(f"{display_path(path)}: cannot read ({error})") from None
     except YamlError as error:
         raise PlanError(str(error)) from None
     if not isinstance(document, dict) or not isinstance(document.get("services", {}), dict):
-        raise PlanError(f"{path}: not a compose file (no `services:` table)")
+        raise PlanError(f"{display_path(path)}:1: not a compose file (no `services:` table)")
     words = set(re.split(r"[._-]", path.name.lower()))
     file_is_dev = bool(words & _DEV_WORDS) or "override" in words
     services = []
@@ -70,7 +66,7 @@ def read_compose(path: Path) -> list[ComposeService]:
                 context = path.parent / str(build.get("context", "."))
                 dockerfile = (context / str(build.get("dockerfile", "Dockerfile"))).resolve()
         except (OSError, RuntimeError, ValueError) as error:  # a NUL byte, a symlink loop
-            raise PlanError(f"{path}: service {name}: its build path cannot be resolved ({error})") from None
+            raise PlanError(f"{display_path(path)}: service {name}: its build path cannot be resolved ({error})") from None
         profiles = spec.get("profiles")  # a list in a valid file; anything else is ignored
         profiles = {str(p).lower() for p in profiles} if isinstance(profiles, list) else set()
         dev = file_is_dev or bool(profiles & _DEV_WORDS)
@@ -82,51 +78,65 @@ def read_compose(path: Path) -> list[ComposeService]:
 # -- plan ----------------------------------------------------------------------------------
 
 
-def build_plan(root: Path, config_file: Path | None = None) -> tuple[list[dict[str, Any]], list[str]]:
-    """(entries, errors): one entry per Dockerfile, and per compose service that only
-    names an image."""
-    from dockermig import parse
-    from dockermig.engine import UNANALYSABLE, _lint, confined_to_repository, read_dockerfile, unanalysable_reason
-    from dockermig.limits import confined, repository_root
+class Plan(NamedTuple):
+    entries: list[dict[str, Any]]
+    warnings: list[str]  # what had to be left out of the plan, and why (file and line)
 
-    override = load_config(config_file) if config_file else None
-    errors: list[str] = []
+
+def build_plan(root: Path, settings: Settings | None = None) -> Plan:
+    """One entry per Dockerfile, and per compose service that only names an image (once per
+    compose file). A compose file or Dockerfile that cannot be read is left out with a
+    warning; the rest of the plan is made. A broken config is an error (ConfigError)."""
+    from dockermig import parse
+    from dockermig.engine import InputError, _lint, confined_to_repository, read_dockerfile, unanalysable_reason
+    from dockermig.limits import confined, is_inside, repository_root
+    from dockermig.policy.render import TemplateError
+
+    settings = settings or Settings()
+    config = settings.config_for(root)
+    warnings: list[str] = []
     services: list[ComposeService] = []
-    with confined([repository_root(root, root)]):  # a compose file that is a symlink out is not read
-        for compose in compose_files(root):
+    tree = repository_root(root, root)
+    with confined([tree]):  # a compose file that is a symlink out of the repository is not read
+        for compose, error in walk(root, config, is_compose_name):  # the same excludes and .gitignore as the Dockerfiles
             try:
+                if error:
+                    raise PlanError(f"{display_path(compose)}: {error}")
                 services += read_compose(compose)
-            except PlanError as error:
-                errors.append(str(error))
+            except PlanError as problem:
+                warnings.append(f"{problem}: its services are left out of the plan")
     by_dockerfile: dict[Path, list[ComposeService]] = {}
     for service in services:
         if service.dockerfile is not None:
             by_dockerfile.setdefault(service.dockerfile, []).append(service)
     entries = []
-    for item in discover([root], override):
+    for item in discover([root], settings):
         if item.error:
-            errors.append(f"{item.path}: {item.error}")
+            warnings.append(f"{display_path(item.path)}: {item.error}: left out of the plan")
             continue
+        file_config = settings.config_for(item.path)
         used_by = by_dockerfile.pop(item.path.resolve(), [])
         try:
-            config = override or config_for(item.path)
-            with confined_to_repository(item.path, config, item.root):
-                text = read_dockerfile(item.path, config.max_file_size)
-                findings, ctx = _lint(parse(text), item.path, config)
-                entries.append(_file_entry(root, item.path, ctx.facts, findings, used_by, config))
-        except UNANALYSABLE as error:
-            errors.append(f"{item.path}: {unanalysable_reason(error)}")
+            with confined_to_repository(item.path, file_config, item.root):
+                text = read_dockerfile(item.path, file_config.max_file_size)
+                findings, ctx = _lint(parse(text), item.path, file_config)
+                facts = ctx.facts
+        except (InputError, TemplateError, RecursionError) as error:  # a broken config stops the plan
+            warnings.append(f"{display_path(item.path)}: {unanalysable_reason(error)}: left out of the plan")
+            continue
+        entries.append(_file_entry(root, item.path, facts, findings, used_by, file_config))
     for path, orphans in by_dockerfile.items():
-        where = "which does not exist" if not path.exists() else f"which is outside {root} (not planned)"
+        why = ("does not exist" if not path.exists() else f"is outside {display_path(tree)}" if not is_inside(path, tree)
+               else "is excluded or not named like a Dockerfile")
         for service in orphans:
-            errors.append(f"{service.compose}: service {service.name} builds {path}, {where}")
-    config = override or config_for(root)
+            warnings.append(f"{display_path(service.compose)}: service {service.name} builds {display_path(path)}, "
+                            f"which {why}: left out of the plan")
     for service in services:
         if service.dockerfile is None and service.image:
             entries.append(_image_entry(root, service, config))
     rank(entries, config, root)
-    entries.sort(key=lambda e: (e["priority"], e["path"] or "~", ",".join(e["service"])))
-    return entries, errors
+    entries.sort(key=lambda e: (e["priority"], e["path"] or "~", ",".join(e["service"]), e["compose_files"]))
+    return Plan(entries, warnings)
 
 
 def _file_entry(root: Path, path: Path, facts: FileFacts, findings, used_by, config) -> dict[str, Any]:
@@ -168,6 +178,7 @@ def _file_entry(root: Path, path: Path, facts: FileFacts, findings, used_by, con
         "priority": None,
         "target": target,
         "reason": reason,
+        "compose_files": sorted({_relative(s.compose, root) for s in used_by}),
         "non_root": _runs_non_root(facts),
         "compose": "dev" if used_by and all(s.dev for s in used_by) else ("production" if used_by else None),
     }
@@ -198,9 +209,17 @@ def _image_entry(root: Path, service: ComposeService, config: Config) -> dict[st
         "priority": None,
         "target": target,
         "reason": reason,
+        "compose_files": [_relative(service.compose, root)],
         "non_root": None,
         "compose": "dev" if service.dev else "production",
     }
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def _reason(facts: FileFacts, findings, classification: str) -> str:

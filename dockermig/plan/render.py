@@ -4,36 +4,67 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from typing import Any
 
-from dockermig.report import printable
+from dockermig.report import plural, printable
 
 COLUMNS = (("priority", "PRIO"), ("classification", "CLASSIFICATION"), ("category", "CATEGORY"),
-           ("service", "SERVICE"), ("path", "DOCKERFILE"), ("image", "IMAGE"), ("target", "TARGET"))
+           ("service", "SERVICE"), ("path", "DOCKERFILE"), ("compose_files", "COMPOSE FILE"), ("image", "IMAGE"),
+           ("target", "TARGET"))
+MIN_REASON_WIDTH = 40  # narrower than this, the reason would wrap into a column of fragments
 
 
 def _cell(entry: dict[str, Any], key: str) -> str:
     value = entry[key]
-    if key == "service":
+    if isinstance(value, list):
         return ",".join(value) or "-"
     return "-" if value is None else str(value)
 
 
-def plan_text(entries: list[dict[str, Any]], waves: list | None = None) -> str:
+def plan_text(entries: list[dict[str, Any]], waves: list | None = None, width: int = 80) -> str:
+    """The matrix, ``width`` columns wide at most: a table when every cell fits whole with
+    room for the reason, otherwise one short block per entry, wrapped. Nothing is cut."""
     rows = [[_cell(e, key) for key, _ in COLUMNS] for e in entries]
     widths = [max([len(title)] + [len(r[i]) for r in rows]) for i, (_, title) in enumerate(COLUMNS)]
-    lines = ["  ".join(title.ljust(w) for (_, title), w in zip(COLUMNS, widths)) + "  REASON"]
-    for entry, row in zip(entries, rows):
-        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + entry["reason"])
+    indent = sum(widths) + 2 * len(widths)
+    if indent + MIN_REASON_WIDTH <= width:
+        lines = ["  ".join(title.ljust(w) for (_, title), w in zip(COLUMNS, widths)) + "  REASON"]
+        for entry, row in zip(entries, rows):
+            reason = textwrap.wrap(entry["reason"], width - indent) or [""]
+            lines.append(("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + reason[0]).rstrip())
+            lines += [" " * indent + more for more in reason[1:]]
+    else:
+        lines = []
+        for entry in entries:
+            lines += _block(entry, width)
     if waves is not None:
         lines += ["", *_waves_text(waves)]
     return printable("\n".join(lines) + "\n")
 
 
+def _block(entry: dict[str, Any], width: int) -> list[str]:
+    """Three short lines: who (priority, classification, service, category, compose files),
+    what (Dockerfile, image, target), why (the reason)."""
+    cells = {key: _cell(entry, key) for key, _ in COLUMNS}
+    about = "; ".join([entry["category"], *entry["compose_files"]])
+    where = entry["path"] or "image-only service"
+    moves = entry["target"] and entry["target"] != entry["image"]
+    image = f"{cells['image']} -> {cells['target']}" if moves else cells["image"]
+    return [*_wrapped(f"{cells['priority']}  {cells['classification']}  {cells['service']}  ({about})", width, "", "    "),
+            *_wrapped(f"{where}  {image}", width, "    ", "      "),
+            *_wrapped(entry["reason"], width, "    ", "    ")]
+
+
+def _wrapped(text: str, width: int, first: str, rest: str) -> list[str]:
+    return textwrap.wrap(text, width, initial_indent=first, subsequent_indent=rest,
+                         break_long_words=True, break_on_hyphens=False) or [first.rstrip()]
+
+
 def _waves_text(waves: list) -> list[str]:
     lines = []
     for number, wave in enumerate(waves, 1):
-        lines.append(f"Wave {number} ({len(wave)} services):")
+        lines.append(f"Wave {number} ({plural(len(wave), 'service')}):")
         lines += [f"  {e['priority']}  {e['path']}  ->  {e['target']}" for e in wave]
     return lines or ["Nothing left to migrate."]
 

@@ -35,3 +35,8 @@ def printable(text: str) -> str:
 def _escaped(match: re.Match[str]) -> str:
     code = ord(match[0])
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def plural(count: int, singular: str, many: str | None = None) -> str:
+    """``1 file``, ``2 files``; ``many`` where adding an s is wrong (``entries``)."""
+    return f"{count} {singular if count == 1 else (many or singular + 's')}"

@@ -1,4 +1,5 @@
-"""GitLab code quality report (JSON): findings shown in merge requests."""
+"""GitLab code quality report (JSON): findings shown in merge requests. A file that
+could not be checked is a blocker issue, not a silent gap in the report."""
 
 from __future__ import annotations
 
@@ -17,6 +18,13 @@ def render(results: Iterable[FileResult]) -> tuple[list[str], list[str]]:
         path = display_path(result.path)
         if result.error:
             err.append(f"{path}: error: {result.error}")
+            issues.append({
+                "description": f"not checked: {result.error}",
+                "check_name": "dockermig/error",
+                "fingerprint": f"{path}:error",
+                "severity": "blocker",
+                "location": {"path": path, "lines": {"begin": 1}},
+            })
             continue
         for f in result.findings:
             issues.append({

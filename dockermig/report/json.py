@@ -1,4 +1,6 @@
-"""A JSON array of findings; errors go to stderr like the text format."""
+"""A JSON array of findings. A path that could not be checked is a record too, with
+``"code": null`` and the reason as its message (and a line on stderr, as in the text
+format), so a run with errors never reads as ``[]``."""
 
 from __future__ import annotations
 
@@ -25,6 +27,11 @@ def finding_record(path: str, finding) -> dict:
     }
 
 
+def error_record(path: str, error: str) -> dict:
+    return {"path": path, "line": None, "column": None, "end_line": None, "end_column": None, "code": None,
+            "name": "error", "severity": "error", "message": error, "fix": None}
+
+
 def render(results: Iterable[FileResult]) -> tuple[list[str], list[str]]:
     records: list[dict] = []
     err: list[str] = []
@@ -32,6 +39,7 @@ def render(results: Iterable[FileResult]) -> tuple[list[str], list[str]]:
         path = display_path(result.path)
         if result.error:
             err.append(f"{path}: error: {result.error}")
+            records.append(error_record(path, result.error))
             continue
         records.extend(finding_record(path, f) for f in result.findings)
     return [json.dumps(records, indent=2)], err

@@ -22,11 +22,16 @@ def render(results: Iterable[FileResult]) -> tuple[list[str], list[str]]:
 
     rules = list(all_rules())
     index = {rule.code: i for i, rule in enumerate(rules)}
-    sarif_results, err = [], []
+    sarif_results, err, notifications = [], [], []
     for result in results:
         path = display_path(result.path)
         if result.error:
             err.append(f"{path}: error: {result.error}")
+            notifications.append({
+                "level": "error",
+                "message": {"text": f"{path}: {result.error}"},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": path}}}],
+            })
             continue
         for finding in result.findings:
             sarif_results.append(_result(path, finding, index))
@@ -47,12 +52,15 @@ def render(results: Iterable[FileResult]) -> tuple[list[str], list[str]]:
                     "name": rule.name,
                     "shortDescription": {"text": rule.summary()},
                     "fullDescription": {"text": rule.sections().get("What it does", rule.summary())},
-                    "help": {"text": rule.summary(), "markdown": render_rule(rule)},
+                    "help": {"text": rule.summary(), "markdown": render_rule(rule, header=False)},
                     "helpUri": f"{DOCS}{rule.code}.md",
                     "defaultConfiguration": {"level": LEVELS[rule.severity.label]},
                     "properties": {"tags": list(rule.tags)},
                 } for rule in rules],
             }},
+            # a run with a file it could not check is not a successful one
+            "invocations": [{"executionSuccessful": not notifications,
+                             "toolExecutionNotifications": notifications}],
             "columnKind": "unicodeCodePoints",
             "results": sarif_results,
         }],

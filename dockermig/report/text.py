@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from dockermig.engine import FileResult
 from dockermig.fix import Applicability
-from dockermig.report import display_path, printable
+from dockermig.report import display_path, plural, printable
 
 _STYLES = {"path": "1", "error": "1;31", "warning": "33", "info": "36", "fixable": "32", "dim": "2"}
 
@@ -40,8 +40,11 @@ def format_finding(path: str, finding, level: Applicability = Applicability.SAFE
 
 
 def render(results: Iterable[FileResult], *, color: bool = False, statistics: bool = False,
-           level: Applicability = Applicability.SAFE) -> tuple[list[str], list[str]]:
-    """(stdout lines, stderr lines)."""
+           level: Applicability = Applicability.SAFE, summary: bool = True,
+           baselined: int = 0, stale: int = 0) -> tuple[list[str], list[str]]:
+    """(stdout lines, stderr lines). ``summary``: end with the summary (not under
+    ``--quiet``); ``baselined``: findings the baseline hid; ``stale``: baseline entries
+    fixed since (they fail the run)."""
     paint = _Painter(color)
     out: list[str] = []
     err: list[str] = []
@@ -49,14 +52,15 @@ def render(results: Iterable[FileResult], *, color: bool = False, statistics: bo
     fixable: Counter[str] = Counter()
     names: dict[str, str] = {}
     severities: dict[str, str] = {}
-    hidden = files = failed = 0
+    hidden = checked = with_findings = errors = 0
     for result in results:
-        files += 1
         path = display_path(result.path)
         if result.error:
-            failed += 1
             err.append(printable(f"{path}: error: {result.error}"))
+            errors += 1
             continue
+        checked += 1
+        with_findings += bool(result.findings)
         for finding in result.findings:
             if not statistics:
                 out.append(format_finding(path, finding, level, paint))
@@ -72,22 +76,37 @@ def render(results: Iterable[FileResult], *, color: bool = False, statistics: bo
         for code, n in counts.most_common():
             marker = "[*]" if fixable[code] else "   "
             out.append(f"{n:>6}  {paint(severities[code], code)}  {marker} {names[code]}")
-    total = sum(counts.values())
-    checked = files - failed
-    if total:
-        per_code = ", ".join(f"{code} {n}" for code, n in sorted(counts.items()))
-        out.append(f"Found {total} finding{'s' * (total != 1)} in {checked} file{'s' * (checked != 1)} ({per_code}).")
-        if sum(fixable.values()):
-            out.append(f"[*] {sum(fixable.values())} fixable with `dockermig fix`.")
-        if hidden:
-            out.append(paint("dim", f"{hidden} more fix{'es' * (hidden != 1)} available with `dockermig fix --unsafe-fixes`."))
-    elif failed:  # never "passed" when a file could not be checked
-        if checked:
-            out.append(f"No findings in the {checked} file{'s' * (checked != 1)} checked.")
-    elif files:
-        out.append(f"All checks passed ({files} file{'s' * (files != 1)}).")
-    else:
-        out.append("No Dockerfiles found.")
-    if failed:
-        out.append(f"{failed} file{'s' * (failed != 1)} could not be checked (see the errors).")
+    if summary:
+        out += _summary(counts, checked, with_findings, errors, baselined, stale, sum(fixable.values()), hidden, paint)
     return out, err
+
+
+def _summary(counts: Counter[str], checked: int, with_findings: int, errors: int, baselined: int, stale: int,
+             fixable: int, hidden: int, paint: _Painter) -> list[str]:
+    """What the run found, never more: "passed" only when every path was checked clean."""
+    total = sum(counts.values())
+    lines = []
+    if total:
+        files = plural(with_findings, "file") if with_findings == checked else f"{with_findings} of {checked} files"
+        per_code = ", ".join(f"{code} {n}" for code, n in sorted(counts.items()))
+        lines.append(f"Found {plural(total, 'finding')} in {files} ({per_code}).")
+    elif checked and not errors and not stale:
+        lines.append(f"All checks passed ({plural(checked, 'file')}).")
+    elif checked:
+        lines.append(f"No findings in {plural(checked, 'file')} checked.")
+    elif not errors:
+        lines.append("No Dockerfiles found.")
+    if errors:
+        lines.append(f"{plural(errors, 'path')} could not be checked (the errors are on stderr).")
+    if baselined:
+        lines.append(f"{plural(baselined, 'known finding')} of the baseline not shown.")
+    if stale:
+        lines.append(f"{plural(stale, 'baseline entry', 'baseline entries')} fixed since: "
+                     "run --write-baseline to shrink the baseline.")
+    if fixable:
+        lines.append(f"[*] {fixable} fixable with `dockermig fix`.")
+    if hidden:
+        lines.append(paint("dim", f"{plural(hidden, 'more fix', 'more fixes')} available with "
+                                  "`dockermig fix --unsafe-fixes`."))
+    return lines
+

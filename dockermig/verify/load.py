@@ -147,18 +147,27 @@ class HealthWatch:
 
 
 
-def wait_healthy(url: str, expected: int, timeout: float, interval: float = 0.25, alive=None) -> tuple[bool, str]:
-    """Poll until ``url`` answers ``expected``; (healthy, last observation)."""
-    deadline = time.monotonic() + timeout
+def wait_healthy(url: str, expected: int, timeout: float, interval: float = 0.25, alive=None,
+                 progress=None) -> tuple[bool, str]:
+    """Poll until ``url`` answers ``expected``; (healthy, last observation). ``progress``
+    (a WaitProgress, say) hears how long it has waited and what it saw last."""
+    start = time.monotonic()
+    deadline = start + timeout
     last = "no answer"
-    while time.monotonic() < deadline:
-        if alive is not None:
-            reason = alive()
-            if reason:
-                return False, reason
-        sample = request(url, min(interval * 4, 5.0))
-        if sample.status == expected:
-            return True, f"HTTP {sample.status}"
-        last = f"HTTP {sample.status}" if sample.status else (sample.error or "no answer")
-        time.sleep(interval)
-    return False, f"not healthy after {timeout:g}s (last: {last})"
+    try:
+        while time.monotonic() < deadline:
+            if alive is not None:
+                reason = alive()
+                if reason:
+                    return False, reason
+            sample = request(url, min(interval * 4, 5.0))
+            if sample.status == expected:
+                return True, f"HTTP {sample.status}"
+            last = f"HTTP {sample.status}" if sample.status else (sample.error or "no answer")
+            if progress is not None:
+                progress.waiting(url, time.monotonic() - start, timeout, last)
+            time.sleep(interval)
+        return False, f"not healthy after {timeout:g}s (last: {last})"
+    finally:
+        if progress is not None:
+            progress.finished()

@@ -88,27 +88,31 @@ def check_command(template: str | None, option: str) -> None:
 def verify_urls(old_url: str, new_url: str, settings: dict[str, Any], *, path: str = "/",
                 health_path: str = "/health", metrics_path: str | None = None,
                 dependents: tuple[str, ...] = (), requests: int | None = None,
-                duration: float | None = None) -> Result:
+                duration: float | None = None, progress=None) -> Result:
     """Compare two running services (a blue/green pair)."""
     check_url(old_url, "--old-url")
     check_url(new_url, "--new-url")
     return _compare(old_url, new_url, settings, old_url, new_url, "url", path=path, health_path=health_path,
-                    metrics_path=metrics_path, dependents=dependents, requests=requests, duration=duration)
+                    metrics_path=metrics_path, dependents=dependents, requests=requests, duration=duration,
+                    progress=progress)
 
 
 def _compare(old_base: str, new_base: str, settings: dict[str, Any], old_name: str, new_name: str, mode: str, *,
              path: str, health_path: str, metrics_path: str | None, dependents: tuple[str, ...],
-             requests: int | None, duration: float | None, containers: dict | None = None) -> Result:
+             requests: int | None, duration: float | None, containers: dict | None = None,
+             progress=None) -> Result:
     for url in dependents:
         check_url(url, "--dependent-url")
     expected = int(settings["health-status"])
     timeout = float(settings["timeout"])
     alive = (lambda: _stopped_reason(containers["old"])) if containers else None
-    old_ok, old_detail = wait_healthy(_join(old_base, health_path), expected, settings["health-timeout"], alive=alive)
+    old_ok, old_detail = wait_healthy(_join(old_base, health_path), expected, settings["health-timeout"], alive=alive,
+                                      progress=progress)
     if not old_ok:
         raise VerifyError(f"the old service is not healthy ({old_detail}): nothing to compare with")
     alive = (lambda: _stopped_reason(containers["new"])) if containers else None
-    new_ok, new_detail = wait_healthy(_join(new_base, health_path), expected, settings["health-timeout"], alive=alive)
+    new_ok, new_detail = wait_healthy(_join(new_base, health_path), expected, settings["health-timeout"], alive=alive,
+                                      progress=progress)
     before = {name: _scrape(_join(base, metrics_path), timeout) for name, base in
               (("old", old_base), ("new", new_base))} if metrics_path else {}
     interval = float(settings["health-interval"])
@@ -245,7 +249,7 @@ def _docker():
 def verify_images(old_image: str, new_image: str, port: int, settings: dict[str, Any], *, path: str = "/",
                   health_path: str = "/health", metrics_path: str | None = None, dependents: tuple[str, ...] = (),
                   requests: int | None = None, duration: float | None = None, env: dict[str, str] | None = None,
-                  memory: str | None = None, client=None) -> Result:
+                  memory: str | None = None, client=None, progress=None) -> Result:
     """Start both images side by side and compare them. Never pulls."""
     client = client or _docker()
     images = {"old": _local_image(client, old_image), "new": _local_image(client, new_image)}
@@ -253,7 +257,7 @@ def verify_images(old_image: str, new_image: str, port: int, settings: dict[str,
     with _interruptible(), _containers(client, images, port, env or {}, memory, run_id) as (containers, urls):
         result = _compare(urls["old"], urls["new"], settings, old_image, new_image, "image", path=path,
                           health_path=health_path, metrics_path=metrics_path, dependents=dependents,
-                          requests=requests, duration=duration, containers=containers)
+                          requests=requests, duration=duration, containers=containers, progress=progress)
     for name, image in images.items():
         config = image.attrs.get("Config") or {}
         result.measurements[name].update({

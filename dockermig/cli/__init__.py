@@ -1,0 +1,82 @@
+"""The command line (click). Thin: parse options, call the library, print, choose the exit code.
+
+Each subcommand lives in its own module, imported only when that subcommand runs: the
+pre-commit path (``dockermig lint FILE``) never imports what only ``plan`` or ``verify``
+need. ``dockermig --help`` imports them all, to show their help.
+
+Exit codes: 0 clean, 1 findings, 2 errors (a bitmask for lint and fix: 3 is both, see
+``dockermig.outcome``), and for ``verify`` 3 rollback. A usage error is 2, with the
+usage of the subcommand that failed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from dockermig import __version__
+
+# name -> "module:command", in the order ``--help`` lists them
+COMMANDS = {
+    "lint": "dockermig.cli.lint:lint",
+    "fix": "dockermig.cli.fix:fix",
+    "restore": "dockermig.cli.fix:restore",
+    "plan": "dockermig.cli.plan:plan",
+    "status": "dockermig.cli.plan:status",
+    "verify": "dockermig.cli.verify:verify",
+    "init": "dockermig.cli.init:init",
+    "check-config": "dockermig.cli.init:check_config",
+    "rule": "dockermig.cli.rules:rule",
+    "rules": "dockermig.cli.rules:rules",
+}
+
+
+class CommandError(click.ClickException):
+    """A command that cannot run at all (a bad config, a verifier with nothing to compare): exit 2."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        print(f"error: {self.message}", file=file or sys.stderr)
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use (click's documented pattern)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module, attribute = target.split(":")
+        return getattr(importlib.import_module(module), attribute)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="dockermig", message="%(prog)s %(version)s")
+def cli() -> None:
+    """Lint Dockerfiles and migrate them onto the approved master base images.
+
+    Shell completion: eval "$(_DOCKERMIG_COMPLETE=bash_source dockermig)" in ~/.bashrc
+    (zsh_source for zsh, fish_source for fish).
+    """
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The console script: run one command and return its exit code."""
+    try:
+        code = cli.main(args=argv, prog_name="dockermig", standalone_mode=False)
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except click.Abort:
+        print("Aborted.", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `dockermig lint | head`
+        sys.stderr.close()
+        return 0
+    return code or 0

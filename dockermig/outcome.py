@@ -1,0 +1,28 @@
+"""How a ``lint`` or ``fix`` run ends: one exit-code policy for both (Fixit's bitmask).
+
+0 clean; 1 (FINDINGS) a finding at or above the ``fail-on`` severity of the config that
+applied to its file, or a condition of the run itself (a stale baseline entry, a change
+under ``fix --diff``); 2 (ERROR) a path, a file or the config could not be read; 3 both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from dockermig.rule import Severity
+
+OK, FINDINGS, ERROR = 0, 1, 2
+
+
+def exit_code(results: Iterable, *, exit_zero: bool = False, failed: bool = False) -> int:
+    """The exit code for ``results`` (FileResult or FileFix: each has ``error``,
+    ``findings`` and the ``config`` that applied, command-line overrides included).
+    ``failed``: the run itself found a problem; ``exit_zero``: findings do not fail."""
+    code = FINDINGS if failed else OK
+    for result in results:
+        if result.error:
+            code |= ERROR
+        threshold = result.config.fail_on if result.config is not None else Severity.INFO
+        if any(finding.severity >= threshold for finding in result.findings):
+            code |= FINDINGS
+    return code & ~FINDINGS if exit_zero else code

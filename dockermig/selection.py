@@ -1,0 +1,65 @@
+"""Which rules run: ruff's rule selection, layer by layer.
+
+The defaults (every rule) are the first layer, the config file the next, the command line
+the last. A layer that has a ``select`` starts the set afresh; a layer without one adds its
+``extend-select`` to what the layers before it chose and takes its ``ignore`` away. Inside
+one layer the most specific selector wins (an exact code, name or alias, then the longest
+code prefix, then ``ALL``); on a tie, ignore wins.
+
+A hadolint code (``DL3002``) selects the rules that declare it, so a team's existing
+``hadolint --ignore DL3002`` carries over as ``dockermig --ignore DL3002``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+EXACT = 1000  # an exact code, name, alias or hadolint code beats any prefix
+
+
+class Selection(NamedTuple):
+    """One layer: the config file's ``select``/``ignore``, or the command line's flags."""
+
+    select: tuple[str, ...] | None = None  # None: keep what the layers before chose
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+
+
+EVERY_RULE = Selection(select=("ALL",))
+
+
+def specificity(selector: str, rule) -> int:
+    """How closely ``selector`` names ``rule``: -1 not at all, 0 for ``ALL``, the length
+    of a code prefix, or EXACT."""
+    if selector == "ALL":
+        return 0
+    upper = selector.upper()
+    if upper == rule.code or selector == rule.name or selector in rule.aliases or upper in rule.hadolint:
+        return EXACT
+    if upper.startswith("DM") and rule.code.startswith(upper):
+        return len(selector)
+    return -1
+
+
+def enabled_codes(rules: Iterable, layers: Sequence[Selection]) -> frozenset[str]:
+    """The codes of the rules that run after applying ``layers`` in order."""
+    rules = list(rules)
+    chosen: set[str] = set()
+    for layer in layers:
+        selectors = (*(layer.select or ()), *layer.extend_select)
+        switched_on, switched_off = set(), set()
+        for rule in rules:
+            best_select = max((specificity(s, rule) for s in selectors), default=-1)
+            best_ignore = max((specificity(s, rule) for s in layer.ignore), default=-1)
+            if best_select > best_ignore:
+                switched_on.add(rule.code)
+            elif best_ignore >= 0:
+                switched_off.add(rule.code)
+        chosen = switched_on if layer.select is not None else (chosen | switched_on) - switched_off
+    return frozenset(chosen)
+
+
+def matches_nothing(selector: str, rules: Iterable) -> bool:
+    """True for a selector that names no rule: a typo, or a hadolint code no rule maps to."""
+    return all(specificity(selector, rule) < 0 for rule in rules)
