@@ -132,7 +132,7 @@ class Config:
         from dockermig.limits import repository_root
 
         extra = (Path(p) if Path(p).is_absolute() else self.root / p for p in self.data.get("read-roots", []))
-        return (repository_root(self.source, self.root), *extra)
+        return (repository_root(self.root, self.root), *extra)
 
     @property
     def templates_dir(self) -> Path | None:

@@ -76,7 +76,7 @@ def _discover_one(given: Path, settings: Settings, seen: set[Path]) -> Iterator[
         key = given.resolve()
         if key not in seen:
             seen.add(key)
-            yield Discovered(given, root=repository_root(given, _tree_of(given)))
+            yield Discovered(given, root=repository_root(given.parent, _tree_of(given)))
         return
     try:
         config = settings.config_for(given)

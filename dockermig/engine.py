@@ -168,7 +168,7 @@ def confined_to_repository(path: Path | None, config: Config, tree: Path | None 
     from dockermig.limits import confined, repository_root
 
     path = path if path is not None else Path.cwd() / "-"
-    roots = [repository_root(path, tree or path.parent), *config.read_roots]
+    roots = [repository_root(path.parent, tree or path.parent), *config.read_roots]
     return confined(roots, config.max_file_size)
 
 

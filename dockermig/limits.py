@@ -91,12 +91,11 @@ def _git_top(directory: str) -> str | None:
     return None if parent == directory else _git_top(parent)
 
 
-def repository_root(path: Path, fallback: Path) -> Path:
-    """The repository that holds ``path``: the nearest folder with a ``.git``, looked up
-    along the path as written (a symlinked folder on the way does not move it), else
-    ``fallback`` (the tree being linted)."""
-    directory = os.path.dirname(os.path.abspath(path)) if not os.path.isdir(path) else os.path.abspath(path)
-    top = _git_top(directory)
+def repository_root(folder: Path, fallback: Path) -> Path:
+    """The repository that holds ``folder``: the nearest folder at or above it with a
+    ``.git``, looked up along the path as written (a symlinked folder on the way does not
+    move it), else ``fallback`` (the tree being linted)."""
+    top = _git_top(os.path.abspath(folder))
     return Path(_real_root(top if top is not None else os.path.abspath(fallback)))
 
 

@@ -274,7 +274,8 @@ def restore_paths(paths: list[Path]):
         if not found and not given.is_dir():
             yield given, "no backup written by `dockermig fix --backup`"
         for original in found:
-            root = repository_root(given, given if given.is_dir() else given.parent)
+            folder = given if given.is_dir() else given.parent
+            root = repository_root(folder, folder)
             try:
                 yield restore(original, root), None
             except WriteError as error:

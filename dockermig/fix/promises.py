@@ -8,6 +8,7 @@ fix was applied points at that very node.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable
 
@@ -42,13 +43,14 @@ def broken_promise(before: Dockerfile, after: Dockerfile, applied: Iterable) -> 
     # edits it, or when an applied edit rewrites words of its line(s) (the ARG a FROM
     # takes its image from); an edit that reaches its line break (a line glued on, a
     # line appended after a dangling continuation) never counts
-    edits = [e for f in applied if f.fix is not None for e in f.fix.edits]
+    edits = sorted(e for f in applied if f.fix is not None for e in f.fix.edits)
+    starts = [e.start for e in edits]
     expected = Counter(
         (kind, text)
         for kind, start, end, text in protected(before)
         if not any(start <= f.start and f.end <= end and f.fix is not None
                    and any(_touches(e, start, end) for e in f.fix.edits) for f in applied)
-        and not any(_within_words(e, start, start + len(text)) for e in edits)
+        and not _rewrites_words(edits, starts, start, start + len(text))
     )
     kept = Counter((kind, text) for kind, _, _, text in protected(after))
     missing = expected - kept
@@ -64,6 +66,16 @@ def _touches(edit, start: int, end: int) -> bool:
     if edit.start == edit.end:
         return start < edit.start < end
     return edit.start < end and start < edit.end
+
+
+def _rewrites_words(edits: list, starts: list[int], start: int, content_end: int) -> bool:
+    """Whether one of ``edits`` (sorted; ``starts`` their starts) is ``_within_words``."""
+    index = bisect_left(starts, start)
+    while index < len(edits) and edits[index].start <= content_end:
+        if _within_words(edits[index], start, content_end):
+            return True
+        index += 1
+    return False
 
 
 def _within_words(edit, start: int, content_end: int) -> bool:
