@@ -52,9 +52,9 @@ def write_target(path: Path, root: Path | None) -> Path:
     try:
         target = path.resolve(strict=True)
     except (OSError, RuntimeError) as error:
-        raise WriteError(f"cannot resolve the path ({getattr(error, 'strerror', None) or error})") from None
-    if root is None or not is_inside(target, root, resolved=True):
-        raise WriteError("is a symlink out of the tree (or under one): not rewritten")
+        raise WriteError(f"cannot write ({getattr(error, 'strerror', None) or error})") from None
+    if root is None or not is_inside(target, root, resolved=True):  # the file's own link, or a folder's
+        raise WriteError("is a symlink out of the tree: not rewritten")
     return target
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import subprocess
 import tarfile
 from pathlib import Path
@@ -19,16 +18,14 @@ STUBS = ROOT / "fixtures" / "buildcheck" / "stubs"
 
 
 def docker_client(label: str):
-    """A client of the local engine (skip without one, unless CI requires it); removes
-    the containers labelled ``label`` when done."""
+    """A client of the local engine (skip without one: a failure where DOCKERMIG_REQUIRE_ALL
+    is set, see conftest); removes the containers labelled ``label`` when done."""
     import docker
 
     try:
         engine = docker.from_env(timeout=300)
         engine.ping()
     except Exception as error:  # no socket, no daemon, no permission
-        if os.environ.get("DOCKERMIG_REQUIRE_DOCKER"):
-            pytest.fail(f"a Docker engine is required here (DOCKERMIG_REQUIRE_DOCKER) but: {error}")
         pytest.skip(f"no Docker engine: {error}")
     yield engine
     for container in engine.containers.list(all=True, filters={"label": label}):

@@ -3,7 +3,7 @@ with a real Docker engine, and the migrated containers start as a non-root user.
 
 No registry is reachable, so base images and masters are built locally from a root
 filesystem of static busybox and stand-in tools (see fixtures/buildcheck/README.md).
-Skipped without a Docker engine, unless DOCKERMIG_REQUIRE_DOCKER is set (CI sets it).
+Skipped without a Docker engine, failed instead where DOCKERMIG_REQUIRE_ALL is set (CI).
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ def test_fix_cli_on_demo_copy_then_build(client, masters, tmp_path, capsys):
     """The same through the command line, as the README shows it."""
     repo = tmp_path / "repo"
     shutil.copytree(DEMO / "agents" / "crewai", repo)
-    assert main(["fix", str(repo)]) in (0, 1)
+    assert main(["fix", str(repo)]) == 0  # crewai's findings are all fixed
     capsys.readouterr()
     _build(client, repo, "Dockerfile", "dockermig-buildcheck/crewai-cli:after")
     assert "uid=1001" in _start(client, "dockermig-buildcheck/crewai-cli:after")

@@ -10,6 +10,7 @@ from conftest import DEMO
 from dockermig.cli import main
 from dockermig.config import Config
 from dockermig.engine import fix_text
+from dockermig.fix import Applicability
 from dockermig.init import init_files
 from dockermig.policy.manifest import manifest_from_dockerfile
 from dockermig.policy.masters import default_policy
@@ -41,13 +42,26 @@ def test_the_demo_masters_are_the_rendered_ones():
             assert (DEMO / relative).read_text() == content, relative
 
 
-def test_a_config_can_override_the_inserted_text(tmp_path):
+@pytest.mark.parametrize(
+    "before, inserted",
+    [
+        ("FROM python:3.11-slim\nCMD [\"python\", \"a.py\"]\n", "USER appuser  # set by the platform team\nCMD"),
+        # DM201's and DM401's own fixes, on a master
+        ("FROM sutazai-python-agent-master:latest\nUSER root\nRUN apt-get update\nCMD [\"python\", \"a.py\"]\n",
+         "USER appuser  # set by the platform team\nCMD"),
+        ("FROM sutazai-python-agent-master:latest\nEXPOSE 9000\nCMD [\"python\", \"a.py\"]\n",
+         "ENV SERVICE_PORT=9000 SERVICE_HOST=0.0.0.0\nEXPOSE 9000"),
+    ],
+    ids=["migration", "DM201", "DM401"],
+)
+def test_a_config_can_override_the_inserted_text(tmp_path, before, inserted):
     templates = tmp_path / "templates"
     templates.mkdir()
     (templates / "user.j2").write_text("{{ kw.USER }} {{ user }}  # set by the platform team\n")
+    (templates / "service-port.j2").write_text("{{ kw.ENV }} SERVICE_PORT={{ port }} SERVICE_HOST=0.0.0.0\n")
     config = Config(tmp_path / ".dockermig.yaml", {"templates": "templates"})
-    result = fix_text("FROM python:3.11-slim\nCMD [\"python\", \"a.py\"]\n", config=config)
-    assert "USER appuser  # set by the platform team\nCMD" in result.text
+    result = fix_text(before, config=config, level=Applicability.UNSAFE)
+    assert inserted in result.text
 
 
 @pytest.mark.parametrize("bad, message", [("{{ undefined_thing }}", "'undefined_thing' is undefined"),

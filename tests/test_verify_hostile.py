@@ -92,35 +92,18 @@ def test_bad_urls_are_refused_before_anything_runs(server, tmp_path, capsys, fas
     assert not marker.exists()  # refused before the first traffic step
 
 
-def test_a_watcher_that_breaks_is_a_fail_not_a_pass(server, monkeypatch):
+def test_a_watcher_that_breaks_is_a_fail_not_a_pass(server):
     old, new, dependent = server(), server(), server()
-    real_request = load.request
 
-    def broken(url, timeout):
+    def send(url, timeout):
         if url.startswith(dependent.url):
             raise AttributeError("'NoneType' object has no attribute 'x'")  # a bug, not a failed request
-        return real_request(url, timeout)
+        return load.request(url, timeout)
 
-    monkeypatch.setattr(load.HealthWatch, "_run", _run_with(broken))
-    result = verify_urls(old.url, new.url, Settings(SETTINGS), dependents=(dependent.url + "/health",))
+    result = verify_urls(old.url, new.url, Settings(SETTINGS), dependents=(dependent.url + "/health",), send=send)
     assert result.verdict == "fail"
     broken_gate = next(c for c in result.checks if c.name == "measurement")
     assert broken_gate.result == "fail" and "AttributeError" in broken_gate.new
-
-
-def _run_with(request):
-    """HealthWatch._run as shipped, with ``request`` swapped in."""
-    original = load.HealthWatch._run
-
-    def run(self):
-        saved = load.request
-        load.request = request
-        try:
-            original(self)
-        finally:
-            load.request = saved
-
-    return run
 
 
 def test_request_never_raises():

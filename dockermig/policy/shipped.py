@@ -260,11 +260,13 @@ def _npm_conflict(requested: str, shipped: str) -> bool:
     want = _semver(requested[len(operator) :])
     if want is None:
         return False  # a tag, a range expression, a URL: not ours to judge
-    if operator == "^":
-        return have[0] != want[0] or have[: len(want)] < want
-    if operator == "~":
-        return have[:2] != (want + (0,))[:2] or have[: len(want)] < want
-    return have[: len(want)] != want
+    if operator == "^":  # the leftmost non-zero part is fixed: ^1.2 is 1.x, ^0.2.3 is 0.2.x
+        fixed = next((i for i, part in enumerate(want) if part), len(want) - 1) + 1
+    elif operator == "~":  # the minor is fixed when given: ~1.2 is 1.2.x, ~1 is 1.x
+        fixed = min(len(want), 2)
+    else:  # 1.2 is 1.2.x
+        fixed = len(want)
+    return have[:fixed] != want[:fixed] or have[: len(want)] < want
 
 
 def report_duplicates(rule, ctx, manager: str):

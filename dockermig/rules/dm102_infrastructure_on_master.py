@@ -32,9 +32,20 @@ class InfrastructureOnMaster(Rule):
     examples = [
         Example.valid("FROM redis:7.2-alpine\nCMD [\"redis-server\"]\n"),
         Example.valid("FROM sutazai-python-agent-master:latest\nRUN pip install --no-cache-dir redis-om\nCMD [\"python\", \"worker.py\"]\n"),
+        Example.valid("FROM sutazai-python-agent-master:latest\nRUN pip install redis\nCMD [\"python\", \"worker.py\"]\n"),
         Example.invalid(
             "FROM sutazai-python-agent-master:latest\nUSER root\nRUN apt-get update && apt-get install -y redis-server\nUSER appuser\nCMD [\"redis-server\"]\n",
             message="redis (cache) is kept as is",
+        ),
+        Example.invalid(
+            "FROM sutazai-python-agent-master:latest\nUSER root\nRUN pip install redis && apt-get install -y redis-server\n"
+            "USER appuser\nCMD [\"python\", \"worker.py\"]\n",
+            message="(installs redis-server on line 3)",  # the Python client is not the server
+        ),
+        Example.invalid(
+            "FROM sutazai-python-agent-master:latest\nENTRYPOINT [\"ollama\", \"serve\"]\n",
+            message="ollama/ollama (llm-runtime) is kept as is, but this file rebuilds it on "
+            "sutazai-python-agent-master:latest (ENTRYPOINT runs `ollama`): build it from ollama/ollama again",
         ),
     ]
 

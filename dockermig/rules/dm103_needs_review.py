@@ -62,6 +62,12 @@ class NeedsReview(Rule):
             message="depends on build argument(s) BASE_IMAGE",
         ),
         Example.invalid("FROM node:22-slim\nCMD [\"node\", \"index.js\"]\n", message="downgrade"),
+        Example.invalid("FROM python:3.11-windowsservercore-ltsc2022\nCMD [\"python\", \"app.py\"]\n",
+                        message="is on a Windows base"),
+        Example.invalid("FROM gcr.io/distroless/nodejs18-debian12\nCOPY index.js /app/\nCMD [\"/app/index.js\"]\n",
+                        message="is on a distroless image"),
+        Example.invalid("FROM python:2.7-slim\nRUN pip install flask\nCMD [\"python\", \"app.py\"]\n",
+                        message="is Python 2"),
     ]
 
     def check(self, ctx):

@@ -31,6 +31,15 @@ class WrongMaster(Rule):
             "FROM sutazai-nodejs-agent-master:latest\nCOPY . .\nCMD [\"python3\", \"main.py\"]\n",
             message="use sutazai-python-agent-master:latest",
         ),
+        Example.invalid(  # the ENTRYPOINT names the program, the CMD only its arguments
+            "FROM sutazai-python-agent-master:latest\nENTRYPOINT [\"node\", \"server.js\"]\nCMD [\"--port\", \"3000\"]\n",
+            message="Node.js service (ENTRYPOINT runs `node`) is on sutazai-python-agent-master:latest: "
+            "use sutazai-nodejs-agent-master:latest",
+        ),
+        Example.invalid(  # the CMD of the stage it is built FROM
+            "FROM sutazai-python-agent-master:latest AS base\nCMD [\"node\", \"server.js\"]\nFROM base\nCOPY . .\n",
+            message="Node.js service (CMD runs `node`)",
+        ),
     ]
 
     def check(self, ctx):

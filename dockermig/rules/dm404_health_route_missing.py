@@ -1,5 +1,7 @@
 """DM404: the health check probes a path the app does not serve."""
 
+import json
+import re
 from urllib.parse import urlparse
 
 from dockermig.policy.pyapp import app_info
@@ -42,6 +44,17 @@ class HealthRouteMissing(Rule):
             files={"main.py": "from fastapi import FastAPI\napp = FastAPI()\n@app.get('/healthz')\ndef health():\n    return {}\n"},
             message="the master's health check probes /health, which main.py does not serve",
         ),
+        Example.valid(  # exec form: the URL is a JSON string, not shell words
+            "FROM sutazai-python-agent-master:latest\nCOPY . /app\n"
+            "HEALTHCHECK CMD [\"curl\", \"-f\", \"http://localhost:8000/health\"]\nCMD [\"uvicorn\", \"main:app\"]\n",
+            files={"main.py": "from fastapi import FastAPI\napp = FastAPI()\n@app.get('/health')\ndef health():\n    return {}\n"},
+        ),
+        Example.invalid(
+            "FROM sutazai-python-agent-master:latest\nCOPY . /app\n"
+            "HEALTHCHECK CMD [\"curl\", \"-fk\", \"https://localhost:${PORT}/ready\"]\nCMD [\"uvicorn\", \"main:app\"]\n",
+            files={"main.py": "from fastapi import FastAPI\napp = FastAPI()\n@app.get('/healthz')\ndef health():\n    return {}\n"},
+            message="HEALTHCHECK probes /ready, which main.py does not serve (it serves /healthz)",
+        ),
     ]
 
     def check(self, ctx):
@@ -67,9 +80,15 @@ class HealthRouteMissing(Rule):
 
 
 def _probed_path(instruction) -> str | None:
-    words = instruction.exec_form if instruction.exec_form is not None else instruction.words
-    for word in words:
-        for token in word.value.split():
+    values = [word.value for word in instruction.words]
+    exec_form = re.fullmatch(r"\s*cmd\s+(\[.*\])\s*", instruction.args, re.IGNORECASE | re.DOTALL)
+    if exec_form:  # HEALTHCHECK CMD ["curl", "-f", "http://..."]: the JSON strings, not shell words
+        try:
+            values = [str(value) for value in json.loads(exec_form[1])]
+        except ValueError:
+            pass
+    for value in values:
+        for token in value.split():
             if token.startswith(("http://", "https://")):
                 return urlparse(token.replace("${", "").replace("}", "")).path or "/"
     return None

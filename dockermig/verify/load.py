@@ -49,9 +49,10 @@ def _reason(error: Exception) -> str:
 
 
 def drive(old: str, new: str, *, requests: int | None, duration: float | None, concurrency: int,
-          timeout: float, stop: threading.Event | None = None) -> tuple[list[Sample], list[Sample]]:
+          timeout: float, stop: threading.Event | None = None, send=request) -> tuple[list[Sample], list[Sample]]:
     """Send the same requests to ``old`` and ``new``: pairs, in alternating order, on
-    ``concurrency`` workers, ``requests`` pairs or for ``duration`` seconds."""
+    ``concurrency`` workers, ``requests`` pairs or for ``duration`` seconds. ``send``
+    makes one request (tests pass recorded answers)."""
     results: dict[str, list[Sample]] = {"old": [], "new": []}
     lock = threading.Lock()
     deadline = time.monotonic() + duration if duration else None
@@ -67,7 +68,7 @@ def drive(old: str, new: str, *, requests: int | None, duration: float | None, c
                 return
             order = (("old", old), ("new", new)) if index % 2 == 0 else (("new", new), ("old", old))
             for name, url in order:
-                sample = request(url, timeout)
+                sample = send(url, timeout)
                 with lock:
                     results[name].append(sample)
 
@@ -118,8 +119,8 @@ def summarize(samples: list[Sample]) -> Summary:
 class HealthWatch:
     """Polls a health URL in the background; remembers when it failed."""
 
-    def __init__(self, url: str, expected: int, interval: float, timeout: float):
-        self.url, self.expected, self.interval, self.timeout = url, expected, interval, timeout
+    def __init__(self, url: str, expected: int, interval: float, timeout: float, send=request):
+        self.url, self.expected, self.interval, self.timeout, self.send = url, expected, interval, timeout, send
         self.failures: list[float] = []
         self.checks = 0
         self.error: str | None = None  # set when the watch itself broke: its gate fails
@@ -137,7 +138,7 @@ class HealthWatch:
     def _run(self) -> None:
         try:
             while not self._stop.is_set():
-                sample = request(self.url, self.timeout)
+                sample = self.send(self.url, self.timeout)
                 self.checks += 1
                 if sample.status != self.expected:
                     self.failures.append(sample.at)
@@ -148,9 +149,10 @@ class HealthWatch:
 
 
 def wait_healthy(url: str, expected: int, timeout: float, interval: float = 0.25, alive=None,
-                 progress=None) -> tuple[bool, str]:
+                 progress=None, send=request) -> tuple[bool, str]:
     """Poll until ``url`` answers ``expected``; (healthy, last observation). ``progress``
-    (a WaitProgress, say) hears how long it has waited and what it saw last."""
+    (a WaitProgress, say) hears how long it has waited and what it saw last; ``send``
+    makes one HTTP request (tests pass recorded answers)."""
     start = time.monotonic()
     deadline = start + timeout
     last = "no answer"
@@ -160,7 +162,7 @@ def wait_healthy(url: str, expected: int, timeout: float, interval: float = 0.25
                 reason = alive()
                 if reason:
                     return False, reason
-            sample = request(url, min(interval * 4, 5.0))
+            sample = send(url, min(interval * 4, 5.0))
             if sample.status == expected:
                 return True, f"HTTP {sample.status}"
             last = f"HTTP {sample.status}" if sample.status else (sample.error or "no answer")

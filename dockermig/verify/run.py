@@ -88,45 +88,48 @@ def check_command(template: str | None, option: str) -> None:
 def verify_urls(old_url: str, new_url: str, settings: dict[str, Any], *, path: str = "/",
                 health_path: str = "/health", metrics_path: str | None = None,
                 dependents: tuple[str, ...] = (), requests: int | None = None,
-                duration: float | None = None, progress=None) -> Result:
-    """Compare two running services (a blue/green pair)."""
+                duration: float | None = None, progress=None, send=request) -> Result:
+    """Compare two running services (a blue/green pair). ``send`` makes one HTTP request
+    (tests pass recorded answers)."""
     check_url(old_url, "--old-url")
     check_url(new_url, "--new-url")
     return _compare(old_url, new_url, settings, old_url, new_url, "url", path=path, health_path=health_path,
                     metrics_path=metrics_path, dependents=dependents, requests=requests, duration=duration,
-                    progress=progress)
+                    progress=progress, send=send)
 
 
 def _compare(old_base: str, new_base: str, settings: dict[str, Any], old_name: str, new_name: str, mode: str, *,
              path: str, health_path: str, metrics_path: str | None, dependents: tuple[str, ...],
              requests: int | None, duration: float | None, containers: dict | None = None,
-             progress=None) -> Result:
+             progress=None, send=request) -> Result:
     for url in dependents:
         check_url(url, "--dependent-url")
     expected = int(settings["health-status"])
     timeout = float(settings["timeout"])
     alive = (lambda: _stopped_reason(containers["old"])) if containers else None
     old_ok, old_detail = wait_healthy(_join(old_base, health_path), expected, settings["health-timeout"], alive=alive,
-                                      progress=progress)
+                                      progress=progress, send=send)
     if not old_ok:
         raise VerifyError(f"the old service is not healthy ({old_detail}): nothing to compare with")
     alive = (lambda: _stopped_reason(containers["new"])) if containers else None
     new_ok, new_detail = wait_healthy(_join(new_base, health_path), expected, settings["health-timeout"], alive=alive,
-                                      progress=progress)
+                                      progress=progress, send=send)
     before = {name: _scrape(_join(base, metrics_path), timeout) for name, base in
               (("old", old_base), ("new", new_base))} if metrics_path else {}
     interval = float(settings["health-interval"])
     with ExitStack() as stack:
-        watches = {name: stack.enter_context(HealthWatch(_join(base, health_path), expected, interval, timeout))
+        watches = {name: stack.enter_context(HealthWatch(_join(base, health_path), expected, interval, timeout, send))
                    for name, base in (("old", old_base), ("new", new_base))}
-        dependent_watches = {url: stack.enter_context(HealthWatch(url, expected, interval, timeout)) for url in dependents}
+        dependent_watches = {url: stack.enter_context(HealthWatch(url, expected, interval, timeout, send))
+                             for url in dependents}
         samplers = {name: stack.enter_context(_StatsSampler(c)) for name, c in (containers or {}).items()}
         if requests is None and duration is None:
             requests = int(settings["requests"])
         for sampler in samplers.values():
             sampler.snapshot()
         old_samples, new_samples = drive(_join(old_base, path), _join(new_base, path), requests=requests,
-                                         duration=duration, concurrency=int(settings["concurrency"]), timeout=timeout)
+                                         duration=duration, concurrency=int(settings["concurrency"]), timeout=timeout,
+                                         send=send)
         for sampler in samplers.values():
             sampler.snapshot()
         # a short run still gets a few health checks after the load, so a crash shows
@@ -249,7 +252,7 @@ def _docker():
 def verify_images(old_image: str, new_image: str, port: int, settings: dict[str, Any], *, path: str = "/",
                   health_path: str = "/health", metrics_path: str | None = None, dependents: tuple[str, ...] = (),
                   requests: int | None = None, duration: float | None = None, env: dict[str, str] | None = None,
-                  memory: str | None = None, client=None, progress=None) -> Result:
+                  memory: str | None = None, client=None, progress=None, send=request) -> Result:
     """Start both images side by side and compare them. Never pulls."""
     client = client or _docker()
     images = {"old": _local_image(client, old_image), "new": _local_image(client, new_image)}
@@ -257,7 +260,8 @@ def verify_images(old_image: str, new_image: str, port: int, settings: dict[str,
     with _interruptible(), _containers(client, images, port, env or {}, memory, run_id) as (containers, urls):
         result = _compare(urls["old"], urls["new"], settings, old_image, new_image, "image", path=path,
                           health_path=health_path, metrics_path=metrics_path, dependents=dependents,
-                          requests=requests, duration=duration, containers=containers, progress=progress)
+                          requests=requests, duration=duration, containers=containers, progress=progress,
+                          send=send)
     for name, image in images.items():
         config = image.attrs.get("Config") or {}
         result.measurements[name].update({
