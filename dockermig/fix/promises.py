@@ -40,9 +40,9 @@ def broken_promise(before: Dockerfile, after: Dockerfile, applied: Iterable) -> 
     if [str(d) for d in before.directives.values()] != [str(d) for d in after.directives.values()]:
         return f"{codes}: the parser directives would change"
     # a node may change only when a finding points inside it and that finding's own fix
-    # edits it, or when an applied edit rewrites words of its line(s) (the ARG a FROM
-    # takes its image from); an edit that reaches its line break (a line glued on, a
-    # line appended after a dangling continuation) never counts
+    # edits it, or, for an ARG, when an applied edit rewrites words of its line(s) (the
+    # default a FROM takes its image from); an edit that reaches a node's line break (a
+    # line glued on, a line appended after a dangling continuation) never counts
     edits = sorted(e for f in applied if f.fix is not None for e in f.fix.edits)
     starts = [e.start for e in edits]
     expected = Counter(
@@ -50,7 +50,7 @@ def broken_promise(before: Dockerfile, after: Dockerfile, applied: Iterable) -> 
         for kind, start, end, text in protected(before)
         if not any(start <= f.start and f.end <= end and f.fix is not None
                    and any(_touches(e, start, end) for e in f.fix.edits) for f in applied)
-        and not _rewrites_words(edits, starts, start, start + len(text))
+        and not (_is_arg(kind, text) and _rewrites_words(edits, starts, start, start + len(text)))
     )
     kept = Counter((kind, text) for kind, _, _, text in protected(after))
     missing = expected - kept
@@ -66,6 +66,10 @@ def _touches(edit, start: int, end: int) -> bool:
     if edit.start == edit.end:
         return start < edit.start < end
     return edit.start < end and start < edit.end
+
+
+def _is_arg(kind: str, text: str) -> bool:
+    return kind == "instruction" and text[:4].upper() in ("ARG ", "ARG\t")
 
 
 def _rewrites_words(edits: list, starts: list[int], start: int, content_end: int) -> bool:
