@@ -267,6 +267,12 @@ def _decide(facts: FileFacts) -> None:
         facts.review_language = language
         facts.review_kind = "arg"
         return
+    if not image.is_well_formed:
+        facts.verdict = Verdict.REVIEW
+        facts.reasons.append(f"the base image {image.raw!r} is not a valid image reference")
+        facts.review_language = language
+        facts.review_kind = "invalid"
+        return
     if language is None and why:
         facts.verdict = Verdict.REVIEW
         facts.review_kind = "ambiguous"

@@ -68,6 +68,12 @@ class InfrastructureOnMaster(Rule):
 
 def _catalogued_service(facts, runtime):
     catalogue = facts.policy.catalogue
+    # the first entry that lists each package: one lookup per installed package (a RUN
+    # may install 100k of them), not one scan of the catalogue
+    entry_of_package: dict[str, object] = {}
+    for entry in catalogue:
+        for name in entry.packages:
+            entry_of_package.setdefault(name, entry)
     for stage in runtime.stage.ancestry():
         for instruction in stage.instructions:
             if instruction.keyword in ("CMD", "ENTRYPOINT"):
@@ -80,7 +86,7 @@ def _catalogued_service(facts, runtime):
                     if install.manager not in ("apt", "apk", "yum", "dnf"):
                         continue
                     for package in install.packages:
-                        for entry in catalogue:
-                            if package.name in entry.packages:
-                                return entry, f"installs {package.name} on line {instruction.start_line}"
+                        entry = entry_of_package.get(package.name)
+                        if entry is not None:
+                            return entry, f"installs {package.name} on line {instruction.start_line}"
     return None, ""
