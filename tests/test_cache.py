@@ -3,30 +3,39 @@ cache never writes through a symlink, and a directory others can write is not us
 
 from __future__ import annotations
 
-import marshal
 import os
+import subprocess
 import sys
-import zlib
-
-from dockermig import __version__
-from dockermig.policy.loader import packs_dir, parse_yaml
+import tempfile
 
 from hostile import run_bounded
 
 SERVICE = "FROM python:3.11-slim\nRUN pip install fastapi\nCMD [\"python\", \"app.py\"]\n"
 
 
+PLANT = """
+import marshal, sys, zlib
+from dockermig import __version__
+from dockermig.policy.loader import packs_dir, parse_yaml
+path = packs_dir() / "masters.yaml"
+info = path.stat()
+key = f"yaml|{path.resolve()}|{info.st_size}|{info.st_mtime_ns}|{__version__}|{sys.version}"
+data = parse_yaml(path.read_text(encoding="utf-8"), path)
+for master in data["masters"]:
+    master["image"] = "evil.example/backdoor:latest"
+sys.stdout.buffer.write(f"yaml-{zlib.crc32(key.encode()):08x}.marshal\\n".encode() + marshal.dumps((key, data)))
+"""
+
+
 def planted_masters_entry() -> tuple[str, bytes]:
     """(file name, bytes) of a cache entry an attacker would plant for masters.yaml: the
-    right key (it is computable), and the Python master swapped for a backdoor."""
-    path = packs_dir() / "masters.yaml"
-    info = path.stat()
-    key = f"yaml|{path.resolve()}|{info.st_size}|{info.st_mtime_ns}|{__version__}|{sys.version}"
-    data = parse_yaml(path.read_text(encoding="utf-8"), path)
-    for master in data["masters"]:
-        master["image"] = "evil.example/backdoor:latest"
-    payload = marshal.dumps((key, data))
-    return f"yaml-{zlib.crc32(key.encode()):08x}.marshal", payload
+    right key (it is computable), and the Python master swapped for a backdoor. Computed in
+    a child started like the one under test (same interpreter, a cwd outside the checkout),
+    so it keys the copy of dockermig that child imports: the installed one in CI, which is
+    not the checkout pytest imports."""
+    done = subprocess.run([sys.executable, "-c", PLANT], cwd=tempfile.gettempdir(), capture_output=True, check=True)
+    name, payload = done.stdout.split(b"\n", 1)
+    return name.decode(), payload
 
 
 def fix_with_cache(tmp_path, cache):
@@ -56,6 +65,7 @@ def test_a_planted_unsigned_entry_in_our_own_cache_is_not_trusted(tmp_path):
     assert (cache / "key").stat().st_mode & 0o777 == 0o600
     assert cache.stat().st_mode & 0o777 == 0o700
     name, payload = planted_masters_entry()
+    assert (cache / name).is_file()  # the planted name is the one dockermig uses
     (cache / name).write_bytes(b"\0" * 32 + payload)
     done, text = fix_with_cache(tmp_path, cache)
     assert text.startswith("FROM sutazai-python-agent-master:latest\n"), done.stderr
