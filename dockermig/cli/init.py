@@ -59,9 +59,9 @@ def check_config(path: Path, config: Path | None) -> int:
             print(f"no config file at or above {path}: the defaults apply")
             return 0
         policy = found.policy  # builds the masters (reading their Dockerfiles) and the catalogue
-        templates = found.templates_dir
-        if templates is not None and not templates.is_dir():
-            raise ConfigError(f"{found.source}: templates directory {templates} not found")
+        problems = found.template_problems()  # renders each template once, in the sandbox
+        if problems:
+            raise ConfigError(f"{found.source}: " + "; ".join(problems))
     except ConfigError as error:
         raise CommandError(str(error)) from None
     print(f"ok: {found.source} ({len(policy.masters)} masters, {len(policy.catalogue)} keep-as-is entries)")

@@ -318,6 +318,9 @@ def _decide(facts: FileFacts) -> Decision:
         return Decision(Verdict.REVIEW,
                         f"the base image `{runtime.stage.base}` depends on build argument(s) {missing or 'without defaults'}",
                         language, policy.master_for_language(language), "arg")
+    if not image.is_well_formed:
+        return Decision(Verdict.REVIEW, f"the base image {image.raw!r} is not a valid image reference",
+                        language, policy.master_for_language(language), "invalid")
     if language is None and why:
         return Decision(Verdict.REVIEW, f"{why}: choose the master by hand", None, None, "ambiguous")
     master = policy.master_for_language(language)
@@ -419,6 +422,12 @@ def entry_language(policy: Policy, stage: Stage) -> tuple[Instruction | None, st
 def catalogued_service(policy: Policy, stage: Stage) -> tuple[CatalogueEntry | None, str]:
     """A keep-as-is service the stage's chain runs (CMD/ENTRYPOINT) or installs (its OS
     package), with the evidence; (None, "") when there is none."""
+    # the first entry that lists each package: one lookup per installed package (a RUN
+    # may install 100k of them), not one scan of the catalogue
+    entry_of_package: dict[str, CatalogueEntry] = {}
+    for entry in policy.catalogue:
+        for name in entry.packages:
+            entry_of_package.setdefault(name, entry)
     for ancestor in stage.ancestry():
         for instruction in ancestor.instructions:
             if instruction.keyword in ("CMD", "ENTRYPOINT"):
@@ -431,9 +440,9 @@ def catalogued_service(policy: Policy, stage: Stage) -> tuple[CatalogueEntry | N
                     if install.manager not in ("apt", "apk", "yum", "dnf"):
                         continue
                     for package in install.packages:
-                        for entry in policy.catalogue:
-                            if package.name in entry.packages:
-                                return entry, f"installs {package.name} on line {instruction.start_line}"
+                        entry = entry_of_package.get(package.name)
+                        if entry is not None:
+                            return entry, f"installs {package.name} on line {instruction.start_line}"
     return None, ""
 
 

@@ -228,7 +228,8 @@ def run_removal(facts: FileFacts, instruction: Instruction, level: Applicability
 
 
 def deletes_whole(instruction: Instruction, edits: list[Edit]) -> bool:
-    return bool(edits) and edits[0].start == instruction.start and edits[-1].end == instruction.end
+    # at the end of a file without a final newline the deletion starts at the line break above
+    return bool(edits) and edits[0].start <= instruction.start and edits[-1].end == instruction.end
 
 
 def package_fix(facts: FileFacts, package: ShippedPackage, level: Applicability) -> Fix | None:

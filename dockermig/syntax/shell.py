@@ -49,6 +49,11 @@ class Command(NamedTuple):
     script: int = 0
     position: int = -1
 
+    def __hash__(self) -> int:
+        # by span, not by every word: commands key dicts and sets, and hashing an
+        # ``apt-get install`` of 100k packages word by word made those lookups quadratic
+        return hash((self.start, self.end, self.script))
+
     @property
     def name(self) -> str:
         """Basename of the program, or '' when it is not a literal word."""
