@@ -109,7 +109,9 @@ def _built_by_compose(directory: Path, masters) -> dict[str, Path]:
     from dockermig.syntax.query import parse_image_ref
 
     found: dict[str, Path] = {}
-    for compose in walk(directory, Config(), is_compose_name):
+    for compose, unreadable in walk(directory, Config(), is_compose_name):
+        if unreadable:
+            continue  # `dockermig plan` reports it
         try:
             services = read_compose(compose)
         except PlanError:
