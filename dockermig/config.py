@@ -44,6 +44,8 @@ SCHEMA: dict[str, tuple[Any, str]] = {
     "extend-masters": (_is_table_list, "a list of master tables"),
     "keep-as-is": (_is_table_list, "a list of keep-as-is tables"),
     "extend-keep-as-is": (_is_table_list, "a list of keep-as-is tables"),
+    "review-bases": (_is_table_list, "a list of review-bases tables"),
+    "extend-review-bases": (_is_table_list, "a list of review-bases tables"),
     "rules": (lambda v: isinstance(v, dict) and all(isinstance(x, dict) for x in v.values()), "a table of rule option tables"),
     "templates": (lambda v: isinstance(v, str), "a directory of Jinja2 templates"),
     "package-maps": (lambda v: isinstance(v, dict) and all(
@@ -171,7 +173,7 @@ class Config:
             return self._parent.policy
         from dockermig.policy.masters import PolicyError, build_policy, default_policy
 
-        keys = ("masters", "extend-masters", "keep-as-is", "extend-keep-as-is")
+        keys = ("masters", "extend-masters", "keep-as-is", "extend-keep-as-is", "review-bases", "extend-review-bases")
         if not any(k in self.data for k in keys):
             return default_policy()
         from dockermig.limits import InputError, confined, read_text

@@ -40,17 +40,20 @@ def broken_promise(before: Dockerfile, after: Dockerfile, applied: Iterable) -> 
     if [str(d) for d in before.directives.values()] != [str(d) for d in after.directives.values()]:
         return f"{codes}: the parser directives would change"
     # a node may change only when a finding points inside it and that finding's own fix
-    # edits it, or, for an ARG, when an applied edit rewrites words of its line(s) (the
-    # default a FROM takes its image from); an edit that reaches a node's line break (a
-    # line glued on, a line appended after a dangling continuation) never counts
+    # edits it, or when an applied edit rewrites words of its line(s) that another fix
+    # owns: an ARG's (the default a FROM takes its image from), a COPY/ADD's --chown (the
+    # migration hands files to the master's user); an edit that reaches a node's line break
+    # (a line glued on, a line appended after a dangling continuation) never counts
     edits = sorted(e for f in applied if f.fix is not None for e in f.fix.edits)
-    starts = [e.start for e in edits]
+    chowns = [e for e in edits if e.start == e.end and e.content.startswith("--chown=")]
+    allowed = {"ARG": (edits, [e.start for e in edits]), "COPY": (chowns, [e.start for e in chowns])}
+    allowed["ADD"] = allowed["COPY"]
     expected = Counter(
         (kind, text)
         for kind, start, end, text in protected(before)
         if not any(start <= f.start and f.end <= end and f.fix is not None
                    and any(_touches(e, start, end) for e in f.fix.edits) for f in applied)
-        and not (_is_arg(kind, text) and _rewrites_words(edits, starts, start, start + len(text)))
+        and not _rewrites_words(*allowed.get(_keyword(kind, text), ([], [])), start, start + len(text))
     )
     kept = Counter((kind, text) for kind, _, _, text in protected(after))
     missing = expected - kept
@@ -68,8 +71,8 @@ def _touches(edit, start: int, end: int) -> bool:
     return edit.start < end and start < edit.end
 
 
-def _is_arg(kind: str, text: str) -> bool:
-    return kind == "instruction" and text[:4].upper() in ("ARG ", "ARG\t")
+def _keyword(kind: str, text: str) -> str:
+    return text.split(None, 1)[0].upper() if kind == "instruction" and text.strip() else ""
 
 
 def _rewrites_words(edits: list, starts: list[int], start: int, content_end: int) -> bool:
