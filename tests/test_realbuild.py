@@ -24,6 +24,7 @@ import shutil
 import pytest
 
 import realbuild
+from dockermig.cli import main
 from dockermig.policy.masters import default_policy
 
 def engine_test(test):
@@ -124,13 +125,13 @@ def test_node_dependencies_are_not_shipped_by_debians_nodejs(engine, images):
 
 @engine_test
 @pytest.mark.parametrize("master", sorted(MASTERS))
-def test_master_pins_resolve_in_the_masters_base(engine, images, master):
-    from dockermig.policy.pins import check_pins
-
+def test_master_pins_resolve_in_the_masters_base(engine, images, master, capsys):
+    """`dockermig check-pins` for each master of the defaults: every pin resolves."""
     images.ensure()
-    report = check_pins(MASTERS[master], client=engine)
-    assert report.ok, (report.errors, report.failing())
-    assert {p.manager for p in report.pins} >= {"apt", "pip"}
+    code = main(["check-pins", "--master", master, "--format", "json", str(realbuild.ROOT)])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and report["ok"], (report["errors"], [p for p in report["pins"] if not p["ok"]])
+    assert {p["manager"] for p in report["pins"]} >= {"apt", "pip"}
 
 
 @engine_test
@@ -158,11 +159,17 @@ def test_pins_report_names_the_conflicting_pip_pins():
 
 
 @engine_test
-def test_pins_check_of_a_missing_image_is_a_clear_error(engine):
-    from dockermig.policy.pins import PinsError, check_pins
+def test_pins_check_of_a_missing_image_is_a_clear_error(engine, capsys):
+    code = main(["check-pins", "--image", "dockermig-realbuild/no-such-image:0", str(realbuild.ROOT)])
+    err = capsys.readouterr().err
+    assert code == 2 and "dockermig-realbuild/no-such-image:0 is not on this machine" in err, err
+    assert "Traceback" not in err
 
-    with pytest.raises(PinsError, match="not on this machine"):
-        check_pins(next(iter(MASTERS.values())), image="dockermig-realbuild/no-such-image:0", client=engine)
+
+def test_pins_check_of_an_unknown_master_names_the_known_ones(capsys):
+    assert main(["check-pins", "--master", "nope", str(realbuild.ROOT)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown master: nope" in err and "sutazai-python-agent-master" in err, err
 
 
 # -- before and after fix ---------------------------------------------------------------------

@@ -28,6 +28,7 @@ COMMANDS = {
     "verify": "dockermig.cli.verify:verify",
     "init": "dockermig.cli.init:init",
     "check-config": "dockermig.cli.init:check_config",
+    "check-pins": "dockermig.cli.init:check_pins",
     "rule": "dockermig.cli.rules:rule",
     "rules": "dockermig.cli.rules:rules",
 }

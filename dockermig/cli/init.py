@@ -66,3 +66,55 @@ def check_config(path: Path, config: Path | None) -> int:
         raise CommandError(str(error)) from None
     print(f"ok: {found.source} ({len(policy.masters)} masters, {len(policy.catalogue)} keep-as-is entries)")
     return 0
+
+
+@click.command("check-pins")
+@click.argument("path", default=Path("."), type=click.Path(exists=True, path_type=Path))
+@click.option("--master", "names", multiple=True, metavar="NAME", help="Only this master (repeatable).")
+@click.option("--image", metavar="IMAGE", help="Resolve in this local image instead of the master's base.")
+@click.option("--propose", is_flag=True, help="Propose refreshed pins for the ones that do not resolve.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def check_pins(path: Path, names: tuple[str, ...], image: str | None, propose: bool, output_format: str) -> int:
+    """Check the masters' package pins against what apt, pip and npm resolve today.
+
+    The masters are those of the config that applies to PATH (default: .). The package
+    managers run in a container of each master's base image, which must be on this
+    machine: nothing is pulled. Exit 0 when every pin resolves, 1 when one does not, 2
+    when the check cannot run. JSON: one report per master, one per line.
+    """
+    import json
+
+    from dockermig.cli import CommandError
+    from dockermig.config import ConfigError, config_for
+    from dockermig.policy.pins import PinsError, check_pins as check
+
+    try:
+        masters = config_for(path).policy.masters
+    except ConfigError as error:
+        raise CommandError(str(error)) from None
+    unknown = sorted(set(names) - {m.name for m in masters})
+    if unknown:
+        raise CommandError(f"unknown master: {', '.join(unknown)} (known: {', '.join(m.name for m in masters)})")
+    status = 0
+    for master in masters:
+        if names and master.name not in names:
+            continue
+        try:
+            report = check(master, image=image, propose=propose)
+        except PinsError as error:
+            raise CommandError(f"{master.name}: {error}") from None
+        status = max(status, 0 if report.ok else 1)
+        if output_format == "json":
+            print(json.dumps(report.as_dict()))
+            continue
+        print(f"{master.name} (in {report.image}): {'all pins resolve' if report.ok else 'PINS DO NOT RESOLVE'}")
+        for manager, message in report.errors.items():
+            print(f"  {manager}: {message}")
+        for pin in report.pins:
+            if not pin.ok:
+                print(f"  {pin.manager} {pin.name}=={pin.pinned or '(unpinned)'}: {pin.detail}")
+        for manager, table in report.proposed.items():
+            print(f"  proposed {manager} pins:")
+            for name, version in table.items():
+                print(f"    {name}: \"{version}\"")
+    return status
