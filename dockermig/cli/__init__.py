@@ -30,6 +30,7 @@ COMMANDS = {
     "check-config": "dockermig.cli.init:check_config",
     "rule": "dockermig.cli.rules:rule",
     "rules": "dockermig.cli.rules:rules",
+    "server": "dockermig.cli.server:server",
 }
 
 
