@@ -324,14 +324,7 @@ def test_only_filters_the_actions_by_kind(session, demo):
     session.close(path)
 
 
-# -- the command and its imports -------------------------------------------------------------
-
-
-def test_the_lint_path_does_not_import_the_server(tmp_path):
-    script = ("import sys; from dockermig.cli import main; code = main(['lint', '-q', sys.argv[1]]); "
-              "print(sorted(m for m in sys.modules if m.startswith(('pygls', 'lsprotocol', 'dockermig.server'))))")
-    done = subprocess.run([sys.executable, "-c", script, str(DEMO / AUTOGPT)], capture_output=True, text=True)
-    assert done.stdout.strip().splitlines()[-1] == "[]"
+# -- the command (test_cli_flags checks that `lint` imports none of it) -----------------------
 
 
 def test_without_pygls_the_command_says_which_extra_to_install():
