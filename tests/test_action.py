@@ -254,3 +254,31 @@ def test_the_gitlab_template_pins_a_tag_that_exists():
     tags = subprocess.run(["git", "-C", str(ROOT), "tag", "--list"], capture_output=True, text=True,
                           check=True).stdout.split()
     assert GITLAB["dockermig"]["variables"]["DOCKERMIG_VERSION"] in tags
+
+
+# -- the recipes of docs/ci.md -----------------------------------------------------------------
+
+
+def _yaml_blocks(path: Path) -> list:
+    return [YAML(typ="safe").load(block) for block in re.findall(r"```yaml\n(.*?)```", path.read_text(), re.DOTALL)]
+
+
+def _steps(document) -> list[dict]:
+    if isinstance(document, dict):
+        found = [document] if "uses" in document else []
+        return found + [step for value in document.values() for step in _steps(value)]
+    if isinstance(document, list):
+        return [step for value in document for step in _steps(value)]
+    return []
+
+
+def test_the_ci_recipes_use_the_action_and_the_template_as_they_are():
+    blocks = _yaml_blocks(ROOT / "docs" / "ci.md")
+    uses = [step for block in blocks for step in _steps(block) if step["uses"].startswith("sutazai/dockermig@")]
+    assert uses, "docs/ci.md has no step that uses the action"
+    for step in uses:
+        assert set(step.get("with") or {}) <= set(ACTION["inputs"])
+    jobs = [block["dockermig"] for block in blocks if isinstance(block, dict) and "include" in block]
+    assert jobs and all(job.get("variables", {}).keys() <= GITLAB["dockermig"]["variables"].keys() for job in jobs)
+    assert any("docs/gitlab/dockermig.gitlab-ci.yml" in str(block["include"]) for block in blocks
+               if isinstance(block, dict) and "include" in block)
