@@ -59,7 +59,7 @@ def cli_json(*args: str, cwd: Path) -> list[dict]:
 
 def cli_fixed(demo: Path, tmp_path: Path, *flags: str) -> dict[Path, str]:
     """Every Dockerfile of the demo as ``dockermig fix [flags]`` leaves it (on a copy)."""
-    copy = tmp_path / "fixed"
+    copy = tmp_path / f"fixed{''.join(flags)}"
     shutil.copytree(demo, copy)
     done = subprocess.run([sys.executable, "-m", "dockermig", "fix", "-q", *flags, "."], cwd=copy,
                           capture_output=True, text=True)
@@ -205,21 +205,48 @@ def test_fix_all_makes_the_text_dockermig_fix_makes(session, demo, tmp_path):
 
 
 def test_fix_all_with_unsafe_fixes_makes_the_text_of_fix_unsafe_fixes(session, demo, tmp_path):
-    fixed = cli_fixed(demo, tmp_path, "--unsafe-fixes")
+    safe, unsafe = cli_fixed(demo, tmp_path), cli_fixed(demo, tmp_path, "--unsafe-fixes")
     offered = 0
     for path in dockerfiles(demo):
         text = path.read_text()
         session.open(path, text)
-        actions = session.code_actions(path, only=["source"])
-        unsafe = [a for a in actions if a.kind == FIX_ALL_UNSAFE]
-        if unsafe:
+        actions = [a for a in session.code_actions(path, only=["source"]) if a.kind == FIX_ALL_UNSAFE]
+        if unsafe[path] == safe[path]:
+            assert actions == [], path  # it would do nothing more than the safe one
+        else:
             offered += 1
-            assert "unsafe" in unsafe[0].title
-            assert apply(text, unsafe[0].edit, from_fs_path(str(path))) == fixed[path], path
+            [action] = actions
+            assert "unsafe" in action.title
+            assert apply(text, action.edit, from_fs_path(str(path))) == unsafe[path], path
         session.close(path)
     assert offered >= 1
     # on save, an editor runs source.fixAll: the unsafe action is not one of those
     assert not FIX_ALL_UNSAFE.startswith("source.fixAll.")
+
+
+def test_a_fix_the_engine_refuses_is_not_applied_and_says_why(session, demo):
+    """A template of the config makes DM401's fix break the file: `fix` refuses it, so the
+    editor gets neither that quick fix nor a "fix all", only the refusal as a disabled action."""
+    path = demo / AUTOGPT
+    session.open(path)
+    config, template = path.parent / ".dockermig.yaml", path.parent / "templates" / "service-port.j2"
+    template.parent.mkdir()
+    template.write_text("{{ kw.ENV }} SERVICE_PORT={{ port }}\nRUN <<EOF\n")
+    config.write_text("templates: templates\n")
+    try:
+        found = session.files_changed(config, wait_for=path, version=1)
+        dm401 = next(d for d in found if d.code == "DM401")
+        at = (dm401.range.start.line, dm401.range.start.character)
+        assert [a.title for a in session.code_actions(path, at, only=["quickfix"])] == \
+            ["DM401: ignore for this instruction (# dockermig: ignore=DM401)"]
+        [fix_all] = session.code_actions(path, only=[FIX_ALL])
+        assert fix_all.edit is None and fix_all.disabled.reason.startswith("refused: ")
+        assert "would not parse" in fix_all.disabled.reason
+    finally:
+        config.unlink()
+        shutil.rmtree(template.parent)
+        session.files_changed(config, wait_for=path, version=1)
+        session.close(path)
 
 
 def test_a_quick_fix_applies_that_findings_own_fix(session, demo):
@@ -275,41 +302,38 @@ def test_unsafe_quick_fixes_say_so_and_are_not_preferred(session, demo):
     assert seen >= 1
 
 
+def ignored(session, path: Path, text: str, diagnostic, lines_inserted: int = 0) -> str:
+    """The text after the one "ignore" quick fix offered at ``diagnostic``."""
+    at = (diagnostic.range.start.line + lines_inserted, diagnostic.range.start.character)
+    [action] = [a for a in session.code_actions(path, at) if "ignore" in a.title]
+    assert action.title == f"{diagnostic.code}: ignore for this instruction (# dockermig: ignore={diagnostic.code})"
+    return apply(text, action.edit, from_fs_path(str(path)))
+
+
 def test_ignore_inserts_the_suppression_and_the_finding_goes(session, demo):
     path = demo / AUTOGPT
     text = path.read_text()
     found = session.open(path, text)
-    curl = next(d for d in found if d.code == "DM301")
-    actions = session.code_actions(path, (curl.range.start.line, curl.range.start.character))
-    ignores = [a for a in actions if "ignore" in a.title]
-    assert [a.title for a in ignores] == ["DM301: ignore for this instruction (# dockermig: ignore=DM301)"]
-    after = apply(text, ignores[0].edit, from_fs_path(str(path)))
+    curl = next(d for d in found if d.code == "DM301")  # git has a DM301 on the same RUN: one action for both
+    after = ignored(session, path, text, curl)
     assert "# dockermig: ignore=DM301\nRUN apt-get update" in after
     codes = [d.code for d in session.change(path, after, version=2)]
     assert "DM301" not in codes and "DM003" not in codes  # silenced, and the pragma is used
-    # a second code joins the pragma already there
+    # another instruction gets its own pragma (the inserted line moved it down)
     dm302 = next(d for d in found if d.code == "DM302")
-    line = dm302.range.start.line + 1  # the inserted line moved it down
-    action = next(a for a in session.code_actions(path, (line, dm302.range.start.character)) if "ignore" in a.title)
-    again = apply(after, action.edit, from_fs_path(str(path)))
-    assert "# dockermig: ignore=DM302\nRUN pip install" in again
+    assert "# dockermig: ignore=DM302\nRUN pip install" in ignored(session, path, after, dm302, lines_inserted=1)
     session.close(path)
     crlf = text.replace("\n", "\r\n")
     session.open(path, crlf)
-    action = next(a for a in session.code_actions(path, (curl.range.start.line, curl.range.start.character))
-                  if "ignore" in a.title)
-    assert "# dockermig: ignore=DM301\r\nRUN apt-get" in apply(crlf, action.edit, from_fs_path(str(path)))
+    assert "# dockermig: ignore=DM301\r\nRUN apt-get" in ignored(session, path, crlf, curl)
     session.close(path)
 
 
 def test_ignore_extends_a_dockermig_pragma_above_the_instruction(session, demo):
     path = demo / AUTOGPT
     text = path.read_text().replace("RUN apt-get update", "# dockermig: ignore=DM999x reason\nRUN apt-get update")
-    found = session.open(path, text)
-    curl = next(d for d in found if d.code == "DM301")
-    action = next(a for a in session.code_actions(path, (curl.range.start.line, curl.range.start.character))
-                  if "ignore" in a.title)
-    assert "# dockermig: ignore=DM999x,DM301 reason\n" in apply(text, action.edit, from_fs_path(str(path)))
+    curl = next(d for d in session.open(path, text) if d.code == "DM301")
+    assert "# dockermig: ignore=DM999x,DM301 reason\n" in ignored(session, path, text, curl)
     session.close(path)
 
 

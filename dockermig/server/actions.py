@@ -125,18 +125,18 @@ def _ignore_action(document: Document, finding: Finding, found: types.Diagnostic
 
 def _fix_all_action(document: Document, kind: str, level: Applicability, title: str, index: LineIndex,
                     client: ClientSupport) -> types.CodeAction | None:
-    findings = document.result.findings
-    # offered when there is something at this level; the unsafe one only when it adds to the safe one
-    if not any(f.fix is not None and (f.fix.applicability == level if level is Applicability.UNSAFE
-                                      else f.fix.applicability >= level) for f in findings):
-        return None
+    """Offered when it changes the text; the unsafe one only when it does more than the safe one."""
     fixed = document.fixed(level)
-    if fixed is None or fixed.result is None or (not fixed.error and not fixed.changed):
+    if fixed is None or fixed.result is None:
         return None
     if fixed.error:  # the engine refused (a broken promise, no convergence): say why, apply nothing
         if not client.disabled_actions:
             return None
-        return types.CodeAction(title=title, kind=kind, disabled=types.CodeActionDisabledType(reason=fixed.error))
+        return types.CodeAction(title=title, kind=kind, disabled=types.CodeActionDisabled(reason=fixed.error))
+    safe = document.fixed(Applicability.SAFE) if level is Applicability.UNSAFE else None
+    unchanged = safe.result.text if safe is not None and not safe.error and safe.result else document.text
+    if fixed.result.text == unchanged:
+        return None
     edits = text_edits(document.text, fixed.result.text)
     return types.CodeAction(title=title, kind=kind, edit=_workspace_edit(document, edits, index, client))
 
