@@ -8,7 +8,7 @@ import pytest
 
 from conftest import ROOT
 
-from dockermig.config import Config
+from dockermig.config import Config, load_config
 from dockermig.engine import fix_text, lint_text
 from dockermig.fix import Applicability, Edit, Fix, apply_fixes
 from dockermig.rule import Example, Finding, Rule, Severity
@@ -20,15 +20,17 @@ CASES = sorted(p for p in (ROOT / "fixtures" / "fix").iterdir() if p.is_dir())
 def test_before_after_pairs(case: Path):
     before = (case / "before.Dockerfile").read_bytes().decode()
     expected = (case / "after.Dockerfile").read_bytes().decode()
-    result = fix_text(before, path=case / "Dockerfile")
+    config = load_config(case / ".dockermig.yaml") if (case / ".dockermig.yaml").exists() else None
+    result = fix_text(before, path=case / "Dockerfile", config=config)
     assert result.refused is None
     assert result.text == expected
-    again = fix_text(result.text, path=case / "Dockerfile")
+    again = fix_text(result.text, path=case / "Dockerfile", config=config)
     assert not again.changed, "a second fix changed the text"
     assert not [f for f in again.findings if f.fix is not None and f.fix.applicability is Applicability.SAFE]
     unsafe = case / "unsafe.Dockerfile"
     if unsafe.exists():
-        assert fix_text(before, path=case / "Dockerfile", level=Applicability.UNSAFE).text == unsafe.read_bytes().decode()
+        assert fix_text(before, path=case / "Dockerfile", config=config,
+                        level=Applicability.UNSAFE).text == unsafe.read_bytes().decode()
 
 
 def test_line_endings_bom_and_final_newline_are_kept():

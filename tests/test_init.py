@@ -36,6 +36,22 @@ def test_rendered_masters_carry_exactly_the_manifests_the_rules_use(tmp_path):
             assert read.packages[table] == master.packages[table], (master.name, table)
 
 
+def test_the_master_model_read_from_a_rendered_master_is_the_packs(tmp_path):
+    """Users and ids, home, WORKDIR, ENV, port and health check: what the rules know of a
+    master is what its Dockerfile builds."""
+    from dockermig.policy.masters import master_from_dict
+
+    main(["init", str(tmp_path)])
+    for master in default_policy().masters:
+        short = master.name.removeprefix("sutazai-")
+        read = master_from_dict({"image": master.image, "dockerfile": f"docker/base/Dockerfile.{short}"}, tmp_path)
+        assert read.language == master.language and read.base == master.base
+        assert read.account == master.account == (master.user, master.uid, master.user, master.gid, master.home)
+        assert (read.workdir, read.workdir_contents) == (master.workdir, master.workdir_contents)
+        assert read.env == master.env and read.port == master.port
+        assert read.healthcheck == master.healthcheck
+
+
 def test_the_demo_masters_are_the_rendered_ones():
     for relative, content in init_files().items():
         if relative.name != ".dockermig.yaml":
@@ -76,3 +92,44 @@ def test_a_broken_template_is_a_clear_per_file_error(tmp_path, capsys, bad, mess
     err = capsys.readouterr().err
     assert "Dockerfile: error: template " in err and "user.j2" in err and message in err
     assert "Traceback" not in err
+
+
+def test_config_only_points_at_the_masters_the_repository_has_and_touches_nothing(tmp_path, capsys):
+    base = tmp_path / "docker" / "base"
+    base.mkdir(parents=True)
+    for source in (DEMO / "docker" / "base").iterdir():
+        (base / source.name).write_bytes(source.read_bytes())
+    python_master = base / "Dockerfile.python-agent-master"
+    # a real repository's master has no label: its file name says what it builds
+    python_master.write_text(python_master.read_text().replace('LABEL dockermig.master="sutazai-python-agent-master"\n', ""))
+    before = {p: p.read_bytes() for p in base.iterdir()}
+    assert main(["init", "--config-only", str(tmp_path)]) == 0
+    assert "found master sutazai-python-agent-master" in capsys.readouterr().out
+    assert {p: p.read_bytes() for p in base.iterdir()} == before
+    config = (tmp_path / ".dockermig.yaml").read_text()
+    assert "dockerfile: docker/base/Dockerfile.python-agent-master" in config
+    assert "dockerfile: docker/base/Dockerfile.nodejs-agent-master" in config
+    assert main(["init", "--config-only", str(tmp_path)]) == 2  # the config exists: --force to replace it
+    assert main(["fix", str(tmp_path)]) == 0
+    assert {p: p.read_bytes() for p in base.iterdir()} == before
+
+
+def test_a_master_is_never_migrated_onto_itself(tmp_path):
+    """Without any config: recognised by a file name that names a master, or by its label."""
+    text = "FROM python:3.12.8-slim-bookworm\nRUN pip install fastapi\nCMD [\"python3\"]\n"
+    labelled = text.replace("\nRUN", '\nLABEL dockermig.master="acme-base"\nRUN')
+    for relative, content in (("docker/base/Dockerfile.python-agent-master", text),
+                              ("python-agent-master/Dockerfile", text), ("base/Dockerfile", labelled)):
+        path = tmp_path / relative
+        assert not fix_text(content, path=path).changed, relative
+    service = tmp_path / "agents" / "agent-master" / "Dockerfile"  # names no master: a service
+    assert fix_text(text, path=service).changed
+
+
+def test_config_only_finds_a_master_that_compose_builds_under_its_image(tmp_path, capsys):
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "Dockerfile").write_text("FROM node:18-slim\nRUN npm install -g pm2\n")
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  node-master:\n    build: ./base\n    image: sutazai-nodejs-agent-master:latest\n")
+    assert main(["init", "--config-only", str(tmp_path)]) == 0
+    assert "dockerfile: base/Dockerfile" in (tmp_path / ".dockermig.yaml").read_text()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 SERVICE = 'FROM python:3.11-slim\nRUN apt-get update && apt-get install -y curl\nCMD ["python", "app.py"]\n'
-CLEAN = 'FROM sutazai-python-agent-master:latest\nCOPY . .\nCMD ["python", "app.py"]\n'
+CLEAN = 'FROM sutazai-python-agent-master:latest\nCOPY . .\nHEALTHCHECK NONE\nCMD ["python", "app.py"]\n'
 
 
 def clean_service(root):

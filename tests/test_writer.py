@@ -4,6 +4,7 @@ fix killed before any of its file changes leaves every file old or new, never tr
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -52,8 +53,8 @@ def test_a_write_that_fails_leaves_the_old_file_and_no_temp_file(tmp_path):
 def test_write_errors_say_what_failed(tmp_path):
     with pytest.raises(WriteError, match=r"^cannot write \(No such file or directory\)$"):
         write_fixed(tmp_path / "gone" / "Dockerfile", SERVICE, "changed", root=tmp_path, backup=False)
-    with pytest.raises(WriteError, match=r"^cannot restore \(No such file or directory\)$"):
-        restore(tmp_path / "Dockerfile.backup")
+    with pytest.raises(WriteError, match=r"^no backup written by `dockermig fix --backup`$"):
+        restore(tmp_path / "Dockerfile")
 
 
 def test_symlink_out_of_the_tree_is_never_written(tmp_path):
@@ -241,9 +242,14 @@ def test_a_kill_before_any_file_change_of_fix_leaves_every_file_old_or_new(tmp_p
             if path.name.endswith(".backup"):
                 original = path.with_name(path.name.removesuffix(".backup"))
                 assert now[path] == old[original], f"killed before step {step}: {path} is not the old file"
+            elif path.name.endswith(".dockermig-backup.json"):  # the record of a backup: of the old file
+                record = json.loads(now[path])
+                original = path.with_name(path.name[1:].removesuffix(".dockermig-backup.json"))
+                assert record["sha256"] == hashlib.sha256(old[original]).hexdigest(), f"killed before step {step}"
             else:  # a temp file of a write that never finished: hidden, named as ours, beside its file
                 assert path.name.endswith(".dockermig"), path
-                assert any(path.parent == p.parent and path.name.startswith(f".{p.name}.") for p in old), path
+                assert any(path.parent == p.parent and path.name.startswith((f".{p.name}.", f"..{p.name}."))
+                           for p in old), path
                 temp_files += 1
         if not killed:
             break

@@ -11,7 +11,7 @@ import re
 from fnmatch import fnmatchcase
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 from dockermig.syntax.query import DOCKER_HUB, ImageRef, parse_image_ref
 
@@ -69,30 +69,91 @@ def normalize_package(manager: str, name: str) -> str:
     return name.lower() if manager != "npm" else name
 
 
+class Account(NamedTuple):
+    """A user an image has, with its primary group."""
+
+    name: str
+    uid: int | None
+    group: str
+    gid: int | None
+    home: str | None
+
+
+class HealthCheck(NamedTuple):
+    """What an image's HEALTHCHECK probes: an HTTP path on a port, given as a number or
+    as the variable that holds it (``SERVICE_PORT``)."""
+
+    path: str | None
+    port: str
+
+
 class Master:
-    """An approved master image, with the manifest of what it ships."""
+    """An approved master image: what a service built on it gets without asking.
+
+    One model, whether it comes from the rule pack, the config, or the master's own
+    Dockerfile: its users and groups, WORKDIR and what is already in it, ENV, port and
+    health check, ENTRYPOINT/CMD, runtimes, and the packages of each environment (``apt``
+    the system's, ``pip`` the master's own Python site, ``npm`` the global node_modules).
+    Rules and fixes ask this, never the YAML.
+    """
 
     def __init__(self, name: str, image: str, language: str, base: str, *, user: str = "appuser",
-                 uid: int = 1001, workdir: str = "/app", port: int = 8080, health_path: str = "/health",
+                 uid: int = 1001, workdir: str = "/app", port: int = 8080, health_path: str | None = "/health",
                  packages: dict[str, dict[str, str | None]] | None = None, aliases: tuple[str, ...] = (),
-                 dockerfile: Path | None = None, replaces: dict[str, list[str]] | None = None):
+                 dockerfile: Path | None = None, replaces: dict[str, list[str]] | None = None,
+                 gid: int | None = None, home: str | None = None, accounts: tuple[Account, ...] = (),
+                 env: dict[str, str] | None = None, workdir_contents: tuple[str, ...] = (),
+                 entrypoint: tuple[str, ...] | None = None, cmd: tuple[str, ...] | None = None,
+                 runtimes: dict[str, str] | None = None):
         self.name = name
         self.image = image
         self.language = language
         self.base = base
         self.user = user
         self.uid = uid
+        self.gid = uid if gid is None else gid
+        self.home = home or f"/home/{user}"
         self.workdir = workdir
+        self.workdir_contents = workdir_contents  # paths the master already put in its WORKDIR
         self.port = port
         self.health_path = health_path
+        self.env = {**(env or {}), "SERVICE_PORT": str(port)}
+        self.entrypoint = entrypoint  # None: the base image's, which we do not know
+        self.cmd = cmd
         self.packages = packages or {}
         self.aliases = aliases
         self.dockerfile = dockerfile
+        # users the base image brings besides root and the Debian system users (node: node)
+        self.base_accounts = accounts
+        self._runtimes = runtimes or {}
         # packages of the language runtime that the master's own runtime makes redundant
         self.replaces = {m: frozenset(normalize_package(m, n) for n in names) for m, names in (replaces or {}).items()}
 
     def __repr__(self) -> str:
         return f"<Master {self.image} ({self.language})>"
+
+    @property
+    def account(self) -> Account:
+        """The non-root user the master ends as, with its group."""
+        return Account(self.user, self.uid, self.user, self.gid, self.home)
+
+    @property
+    def accounts(self) -> tuple[Account, ...]:
+        return (self.account, *self.base_accounts)
+
+    @property
+    def healthcheck(self) -> HealthCheck | None:
+        """The master template's probe: ``health_path`` on ``SERVICE_PORT``."""
+        return HealthCheck(self.health_path, "SERVICE_PORT") if self.health_path else None
+
+    @cached_property
+    def runtimes(self) -> dict[str, str]:
+        """Language -> version the master runs: its own language at its base's tag, and
+        any other runtime it declares (the Node master's Debian Python)."""
+        tag = parse_image_ref(self.base).tag if self.base else None
+        version = re.match(r"\d+(?:\.\d+)*", tag or "")
+        own = {self.language: version[0]} if version else {}
+        return {**own, **self._runtimes}
 
     @cached_property
     def patterns(self) -> tuple[ImagePattern, ...]:
@@ -101,6 +162,28 @@ class Master:
 
     def matches(self, ref: ImageRef) -> bool:
         return any(p.matches(ref) for p in self.patterns)
+
+    def named_by(self, path: Path) -> bool:
+        """Whether a Dockerfile's own name says it builds this master:
+        ``Dockerfile.python-agent-master``, ``python-agent-master.Dockerfile`` or
+        ``python-agent-master/Dockerfile`` for ``sutazai-python-agent-master``: the name, or
+        the name without its first word (an organisation prefix), nothing shorter."""
+        low = path.name.lower()
+        for stem in ("dockerfile", "containerfile"):
+            if low == stem:
+                named = path.parent.name.lower()
+                break
+            if low.startswith(stem + ".") or low.startswith(stem + "-"):
+                named = low[len(stem) + 1 :]
+                break
+            if low.endswith("." + stem):
+                named = low[: -len(stem) - 1]
+                break
+        else:
+            return False
+        names = {self.name.lower(), parse_image_ref(self.image).name}
+        return any(named == name or (name.endswith("-" + named) and named.count("-") == name.count("-") - 1)
+                   for name in names)
 
     def ships(self, manager: str, name: str) -> tuple[bool, str | None]:
         """(is shipped, pinned version) of a package in this master's manifest; a package
@@ -132,6 +215,23 @@ class CatalogueEntry(NamedTuple):
     packages: tuple[str, ...] = ()
 
 
+class ReviewBase(NamedTuple):
+    """A base image a machine must not move onto a master (``rules/review.yaml``)."""
+
+    pattern: ImagePattern
+    kind: str
+    reason: str
+    programs: frozenset[str] = frozenset()  # only when the file runs one of these
+
+
+class RuntimeRules(NamedTuple):
+    """What the tags of one language's images say about the runtime version."""
+
+    end_of_life: tuple[int, ...] | None = None  # this version and older are a review
+    codenames: dict[str, str] = {}  # never mutated: a shared default is safe
+    floating: frozenset[str] = frozenset()
+
+
 class Language(NamedTuple):
     name: str
     images: tuple[ImagePattern, ...]
@@ -144,6 +244,16 @@ class Policy(NamedTuple):
     catalogue: tuple[CatalogueEntry, ...]
     languages: tuple[Language, ...]
     os_images: tuple[ImagePattern, ...]
+    review_bases: tuple[ReviewBase, ...] = ()
+    runtimes: dict[str, RuntimeRules] = {}  # never mutated: a shared default is safe
+
+    def review_base(self, ref: ImageRef | None, programs: Callable[[], set[str]]) -> ReviewBase | None:
+        """The review entry of a base image, when the file runs what it names (if it names
+        any); ``programs()`` gives what the file runs, asked only then."""
+        if ref is None:
+            return None
+        return next((e for e in self.review_bases
+                     if e.pattern.matches(ref) and (not e.programs or e.programs & programs())), None)
 
     def master_of(self, ref: ImageRef | None) -> Master | None:
         if ref is None:
@@ -185,7 +295,8 @@ class Policy(NamedTuple):
 
 def build_policy(config: dict[str, Any], root: Path | None) -> Policy:
     """The built-in packs, replaced or extended by config keys ``masters``,
-    ``extend-masters``, ``keep-as-is``, ``extend-keep-as-is``."""
+    ``extend-masters``, ``keep-as-is``, ``extend-keep-as-is``, ``review-bases``,
+    ``extend-review-bases``."""
     masters_raw = _replace_or_extend(config, "masters", _builtin("masters.yaml", "masters"))
     catalogue_raw = _replace_or_extend(config, "keep-as-is", _builtin("catalogue.yaml", "keep-as-is"))
     languages_doc = _builtin_doc("languages.yaml")
@@ -202,6 +313,9 @@ def build_policy(config: dict[str, Any], root: Path | None) -> Policy:
             for name, spec in languages_doc["languages"].items()
         ),
         os_images=tuple(ImagePattern.parse(p) for p in languages_doc.get("os-images", [])),
+        review_bases=tuple(review_base(e) for e in _replace_or_extend(
+            config, "review-bases", _builtin("review.yaml", "review-bases"))),
+        runtimes={name: _runtime_rules(spec) for name, spec in _builtin_doc("review.yaml")["runtimes"].items()},
     )
 
 
@@ -220,7 +334,8 @@ def _replace_or_extend(config: dict[str, Any], key: str, builtin: list[Any]) -> 
     return base + list(config.get(f"extend-{key}", []))
 
 
-MASTER_KEYS = frozenset({"name", "image", "language", "base", "user", "uid", "workdir", "port", "health_path",
+MASTER_KEYS = frozenset({"name", "image", "language", "base", "user", "uid", "gid", "home", "accounts", "workdir",
+                         "workdir_contents", "port", "health_path", "env", "entrypoint", "cmd", "runtimes",
                          "packages", "aliases", "dockerfile", "replaces"})
 CATALOGUE_KEYS = frozenset({"image", "category", "tags", "user", "binaries", "packages"})
 
@@ -230,6 +345,25 @@ def _check_keys(raw: dict[str, Any], allowed: frozenset[str], what: str) -> None
     if unknown:
         raise PolicyError(f"{what}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(allowed))})",
                           unknown[0])
+
+
+REVIEW_KEYS = frozenset({"image", "tags", "kind", "reason", "programs"})
+
+
+def review_base(raw: dict[str, Any]) -> ReviewBase:
+    if not isinstance(raw, dict) or "image" not in raw or "reason" not in raw:
+        raise PolicyError(f"review-bases entry {raw!r} needs 'image' and 'reason'")
+    _check_keys(raw, REVIEW_KEYS, f"review-bases entry {raw['image']}")
+    return ReviewBase(ImagePattern.parse(str(raw["image"]), tuple(raw.get("tags", ()))),
+                      str(raw.get("kind", "vendor-runtime")), str(raw["reason"]),
+                      frozenset(str(p) for p in raw.get("programs", ())))
+
+
+def _runtime_rules(spec: dict[str, Any]) -> RuntimeRules:
+    eol = spec.get("end-of-life")
+    return RuntimeRules(tuple(int(n) for n in str(eol).split(".")) if eol is not None else None,
+                        {str(k): str(v) for k, v in (spec.get("codenames") or {}).items()},
+                        frozenset(spec.get("floating", ())))
 
 
 def catalogue_entry(raw: dict[str, Any]) -> CatalogueEntry:
@@ -247,6 +381,8 @@ def catalogue_entry(raw: dict[str, Any]) -> CatalogueEntry:
 
 
 def master_from_dict(raw: dict[str, Any], root: Path | None) -> Master:
+    """A master from its pack or config entry; with ``dockerfile:``, what the entry does
+    not say is read from that Dockerfile (the entry wins where both say it)."""
     if not isinstance(raw, dict) or "image" not in raw:
         raise PolicyError(f"master entry {raw!r} needs at least 'image'")
     image = str(raw["image"])
@@ -256,20 +392,9 @@ def master_from_dict(raw: dict[str, Any], root: Path | None) -> Master:
         raise PolicyError(f"master {image}: unknown package table(s) {', '.join(unknown_tables)} (apt, pip, npm)",
                           unknown_tables[0])
     name = str(raw.get("name") or parse_image_ref(image).name)
-    fields: dict[str, Any] = {
-        "name": name,
-        "image": image,
-        "language": str(raw.get("language", "")),
-        "base": str(raw.get("base", "")),
-        "aliases": tuple(raw.get("aliases", ())),
-        "replaces": {m: list(v) for m, v in (raw.get("replaces") or {}).items()},
-    }
-    for key in ("user", "workdir", "health_path"):
-        if key in raw:
-            fields[key] = str(raw[key])
-    for key in ("uid", "port"):
-        if key in raw:
-            fields[key] = int(raw[key])
+    fields = _model_fields(raw, f"master {name}")
+    fields.update(name=name, image=image, aliases=tuple(raw.get("aliases", ())),
+                  replaces={m: list(v) for m, v in (raw.get("replaces") or {}).items()})
     packages = {m: dict(raw.get("packages", {}).get(m) or {}) for m in MANAGERS}
     if raw.get("dockerfile"):
         path = Path(raw["dockerfile"])
@@ -278,18 +403,57 @@ def master_from_dict(raw: dict[str, Any], root: Path | None) -> Master:
         from dockermig.policy.manifest import manifest_from_dockerfile
 
         read = manifest_from_dockerfile(path)
-        fields["dockerfile"] = path
-        fields["base"] = fields["base"] or read.base
-        if "user" not in raw and read.user:
-            fields["user"] = read.user
+        said = {k: v for k, v in fields.items() if k not in ("language", "base") or v}
+        fields = {**read.model, **said, "dockerfile": path}
         for manager in MANAGERS:
             packages[manager] = {**read.packages.get(manager, {}), **packages[manager]}
-        if not fields["language"]:
-            fields["language"] = read.language or ""
-    if not fields["language"]:
+    if not fields.get("language"):
         raise PolicyError(f"master {name}: 'language' is required (python or node)", image)
     fields["packages"] = packages
     return Master(**fields)
+
+
+def _model_fields(raw: dict[str, Any], what: str) -> dict[str, Any]:
+    """The model keys an entry sets, converted; a value of the wrong type is a PolicyError."""
+    fields: dict[str, Any] = {"language": str(raw.get("language", "")), "base": str(raw.get("base", ""))}
+
+    def convert(key: str, kind, value):
+        try:
+            return kind(value)
+        except (TypeError, ValueError):
+            raise PolicyError(f"{what}: {key!r} cannot be {value!r}", key) from None
+
+    for key in ("user", "workdir", "home"):
+        if key in raw:
+            fields[key] = convert(key, str, raw[key])
+    if "health_path" in raw:  # null: the master has no health check
+        fields["health_path"] = None if raw["health_path"] is None else convert("health_path", str, raw["health_path"])
+    for key in ("uid", "gid", "port"):
+        if key in raw:
+            fields[key] = convert(key, int, raw[key])
+    for key in ("env", "runtimes"):
+        if key in raw:
+            fields[key] = {str(k): str(v) for k, v in convert(key, dict, raw[key] or {}).items()}
+    for key in ("entrypoint", "cmd"):  # null: the base image's
+        if key in raw:
+            fields[key] = None if raw[key] is None else tuple(str(v) for v in convert(key, list, raw[key]))
+    if "workdir_contents" in raw:
+        fields["workdir_contents"] = tuple(str(v) for v in convert("workdir_contents", list, raw["workdir_contents"] or []))
+    if "accounts" in raw:
+        fields["accounts"] = tuple(_account(entry, what) for entry in convert("accounts", list, raw["accounts"] or []))
+    return fields
+
+
+def _account(entry: Any, what: str) -> Account:
+    if not isinstance(entry, dict) or "name" not in entry:
+        raise PolicyError(f"{what}: an account needs at least 'name' (got {entry!r})", "accounts")
+    name = str(entry["name"])
+    try:
+        uid = int(entry["uid"]) if entry.get("uid") is not None else None
+        gid = int(entry["gid"]) if entry.get("gid") is not None else uid
+    except (TypeError, ValueError):
+        raise PolicyError(f"{what}: account {name}: uid and gid must be numbers", "accounts") from None
+    return Account(name, uid, str(entry.get("group", name)), gid, str(entry.get("home") or f"/home/{name}"))
 
 
 @lru_cache(maxsize=8)

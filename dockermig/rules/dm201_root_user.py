@@ -2,7 +2,7 @@
 
 from dockermig.fix.edits import insert_lines_after, insert_lines_before, keyword
 from dockermig.fix import Applicability, Edit, Fix
-from dockermig.rule import Example, FixAvailability, Rule, Severity
+from dockermig.rule import Example, FixAvailability, LintContext, Rule, Severity
 
 
 class RootUser(Rule):
@@ -70,7 +70,7 @@ class RootUser(Rule):
         ),
     ]
 
-    def check(self, ctx):
+    def check(self, ctx: LintContext):
         instruction, user = ctx.facts.final_user
         if instruction is not None and user is not None and user.is_root:
             yield self.finding(

@@ -17,7 +17,7 @@ from dockermig.syntax.lexer import dequote
 from dockermig.syntax.nodes import Instruction
 
 _INTERESTING = re.compile(
-    r"apt|apk|yum|dnf|pip|npm|yarn|pnpm|python|node|useradd|adduser|groupadd|chown|chmod|rm\b|uv\b"
+    r"apt|apk|yum|dnf|pip|npm|yarn|pnpm|python|node|useradd|adduser|groupadd|addgroup|chown|chmod|rm\b|uv\b"
 )
 _SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
 _WRAPPERS = frozenset({"sudo", "env", "command", "exec", "time", "nice", "nohup", "eatmydata"})
@@ -49,6 +49,11 @@ class Command(NamedTuple):
     script: int = 0
     position: int = -1
 
+    def __hash__(self) -> int:
+        # by span, not by every word: commands key dicts and sets, and hashing an
+        # ``apt-get install`` of 100k packages word by word made those lookups quadratic
+        return hash((self.start, self.end, self.script))
+
     @property
     def name(self) -> str:
         """Basename of the program, or '' when it is not a literal word."""
@@ -65,6 +70,7 @@ class Package(NamedTuple):
     # ``>1.2``, pip a specifier set (``==1.2``, ``>=1,<2``), npm a range (``5.3.0``, ``^5``).
     version: str | None
     word: ShellWord
+    extras: str | None = None  # pip ``name[extra,...]``: more than the package itself
 
 
 class Script(NamedTuple):
@@ -129,23 +135,33 @@ def _logical_mapper(instruction: Instruction, base: int) -> Callable[[int], int]
     return to_source
 
 
-def parsed_scripts(instruction: Instruction) -> tuple[Script, ...]:
-    """The scripts of a RUN, parsed (cached on the instruction). Scripts that mention
-    no program we care about are skipped without parsing."""
-    cached = instruction.__dict__.get("_scripts")
-    if cached is None:
-        cached = tuple(
-            _place(_parse_script(text), to_source, index)
-            for index, (text, to_source) in enumerate(scripts(instruction))
-            if _INTERESTING.search(text)
-        )
-        instruction.__dict__["_scripts"] = cached
-    return cached
+def parsed_scripts(instruction: Instruction, wanted: re.Pattern | None = _INTERESTING) -> tuple[Script, ...]:
+    """The scripts of a RUN that mention what ``wanted`` matches (None: all of them),
+    parsed. Each script is parsed once and each answer kept (on the instruction): most
+    RUNs mention no program any rule cares about and are never parsed at all."""
+    answers = instruction.__dict__.setdefault("_scripts", {})
+    found = answers.get(wanted)
+    if found is None:
+        parsed = instruction.__dict__.setdefault("_parsed", {})
+        found = []
+        for index, (text, to_source) in enumerate(scripts(instruction)):
+            if wanted is not None and not wanted.search(text):
+                continue
+            if index not in parsed:
+                parsed[index] = _place(_parse_script(text), to_source, index)
+            found.append(parsed[index])
+        found = answers[wanted] = tuple(found)
+    return found
 
 
-def commands(instruction: Instruction) -> tuple[Command, ...]:
-    """Every simple command a RUN executes, in source order."""
-    return tuple(command for script in parsed_scripts(instruction) for command in script.commands)
+def commands(instruction: Instruction, wanted: re.Pattern | None = _INTERESTING) -> tuple[Command, ...]:
+    """The simple commands a RUN executes, in source order, in the scripts that mention
+    what ``wanted`` matches (by default the programs the rules care about)."""
+    answers = instruction.__dict__.setdefault("_commands", {})
+    found = answers.get(wanted)
+    if found is None:
+        found = answers[wanted] = tuple(c for script in parsed_scripts(instruction, wanted) for c in script.commands)
+    return found
 
 
 @lru_cache(maxsize=1)
@@ -378,6 +394,14 @@ def _install_of(command: Command) -> Install | None:
             requirement_files.append(args[j + 1])
             j += 2
             continue
+        if manager == "pip" and value in ("-e", "--editable") and j + 1 < len(args):
+            operands.append(args[j + 1])  # an editable project: installed, but not a package name
+            j += 2
+            continue
+        if manager == "pip" and value.startswith("--editable="):
+            operands.append(ShellWord(word.text, value.partition("=")[2], word.start, word.end))
+            j += 1
+            continue
         if manager == "pip" and value.startswith(("--requirement=", "-r")):
             path = value.partition("=")[2] if value.startswith("--") else value[2:]
             requirement_files.append(ShellWord(word.text, path, word.start, word.end))
@@ -413,7 +437,7 @@ def _packages(manager: str, words: list[ShellWord]) -> list[Package]:
         if manager == "pip":
             match = _PIP_NAME.match(value)
             if match:
-                packages.append(Package(match[1], match[3].strip() or None, word))
+                packages.append(Package(match[1], match[3].strip() or None, word, match[2]))
         elif manager == "npm":
             at = value.find("@", 1)  # a scope starts with @
             if at == -1:

@@ -11,6 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from dockermig.limits import LimitError, read_body
+
 
 class Sample(NamedTuple):
     at: float  # monotonic time of the request
@@ -26,18 +28,24 @@ def request(url: str, timeout: float) -> Sample:
     if parts.query:
         path += "?" + parts.query
     start = time.monotonic()
-    connection = connection_class(parts.hostname, parts.port, timeout=timeout)
+    connection = None
     try:
+        connection = connection_class(parts.hostname, parts.port, timeout=timeout)
         connection.request("GET", path, headers={"User-Agent": "dockermig-verify"})
         response = connection.getresponse()
-        response.read()
+        read_body(response, timeout)  # bounded: an endless body is an error, not 3 GB
         return Sample(start, time.monotonic() - start, response.status, None)
     except socket.timeout:
         return Sample(start, time.monotonic() - start, None, "timeout")
-    except (ConnectionError, http.client.HTTPException, OSError) as error:
-        return Sample(start, time.monotonic() - start, None, type(error).__name__)
+    except Exception as error:  # fail closed: whatever went wrong, this request failed
+        return Sample(start, time.monotonic() - start, None, _reason(error))
     finally:
-        connection.close()
+        if connection is not None:
+            connection.close()
+
+
+def _reason(error: Exception) -> str:
+    return str(error) if isinstance(error, LimitError) else type(error).__name__
 
 
 def drive(old: str, new: str, *, requests: int | None, duration: float | None, concurrency: int,
@@ -115,6 +123,7 @@ class HealthWatch:
         self.url, self.expected, self.interval, self.timeout, self.send = url, expected, interval, timeout, send
         self.failures: list[float] = []
         self.checks = 0
+        self.error: str | None = None  # set when the watch itself broke: its gate fails
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -127,12 +136,15 @@ class HealthWatch:
         self._thread.join(timeout=self.timeout + self.interval + 1)
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            sample = self.send(self.url, self.timeout)
-            self.checks += 1
-            if sample.status != self.expected:
-                self.failures.append(sample.at)
-            self._stop.wait(self.interval)
+        try:
+            while not self._stop.is_set():
+                sample = self.send(self.url, self.timeout)
+                self.checks += 1
+                if sample.status != self.expected:
+                    self.failures.append(sample.at)
+                self._stop.wait(self.interval)
+        except Exception as error:  # a dead watch must not read as "no failures"
+            self.error = f"the health watch of {self.url} stopped: {type(error).__name__}: {error}"
 
 
 
