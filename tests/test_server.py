@@ -224,27 +224,35 @@ def test_fix_all_with_unsafe_fixes_makes_the_text_of_fix_unsafe_fixes(session, d
     assert not FIX_ALL_UNSAFE.startswith("source.fixAll.")
 
 
-def test_a_fix_the_engine_refuses_is_not_applied_and_says_why(session, demo):
-    """A template of the config makes DM401's fix break the file: `fix` refuses it, so the
-    editor gets neither that quick fix nor a "fix all", only the refusal as a disabled action."""
+@pytest.mark.parametrize("template, why", [
+    # one line, but its continuation swallows the EXPOSE below it: the promise check refuses
+    ("{{ kw.ENV }} SERVICE_PORT={{ port }} \\\n", "refused: DM401: the fix would change or drop the instruction"),
+    # a second line would bring an instruction of its own: the template is refused
+    ("{{ kw.ENV }} SERVICE_PORT={{ port }}\nRUN <<EOF\n", "renders more than one line"),
+], ids=["breaks-a-promise", "broken-template"])
+def test_a_fix_the_engine_refuses_is_not_offered_and_fix_all_says_why(session, demo, template, why):
+    """A template of the config breaks DM401's fix: `fix` refuses it, so the editor gets
+    neither that quick fix nor a "fix all", only the refusal as a disabled action; the
+    diagnostics stay those of `dockermig lint`."""
     path = demo / AUTOGPT
     session.open(path)
-    config, template = path.parent / ".dockermig.yaml", path.parent / "templates" / "service-port.j2"
-    template.parent.mkdir()
-    template.write_text("{{ kw.ENV }} SERVICE_PORT={{ port }}\nRUN <<EOF\n")
+    config, override = path.parent / ".dockermig.yaml", path.parent / "templates" / "service-port.j2"
+    override.parent.mkdir()
+    override.write_text(template)
     config.write_text("templates: templates\n")
     try:
         found = session.files_changed(config, wait_for=path, version=1)
+        assert [(d.code, d.range.start.line + 1, d.message) for d in found] == \
+            [(f["code"], f["line"], f["message"]) for f in cli_json(AUTOGPT, cwd=demo)]
         dm401 = next(d for d in found if d.code == "DM401")
         at = (dm401.range.start.line, dm401.range.start.character)
         assert [a.title for a in session.code_actions(path, at, only=["quickfix"])] == \
             ["DM401: ignore for this instruction (# dockermig: ignore=DM401)"]
-        [fix_all] = session.code_actions(path, only=[FIX_ALL])
-        assert fix_all.edit is None and fix_all.disabled.reason.startswith("refused: ")
-        assert "would not parse" in fix_all.disabled.reason
+        [fix_all] = session.code_actions(path, only=["source"])  # the unsafe one would say the same
+        assert fix_all.kind == FIX_ALL and fix_all.edit is None and why in fix_all.disabled.reason
     finally:
         config.unlink()
-        shutil.rmtree(template.parent)
+        shutil.rmtree(override.parent)
         session.files_changed(config, wait_for=path, version=1)
         session.close(path)
 

@@ -127,13 +127,13 @@ def _fix_all_action(document: Document, kind: str, level: Applicability, title: 
                     client: ClientSupport) -> types.CodeAction | None:
     """Offered when it changes the text; the unsafe one only when it does more than the safe one."""
     fixed = document.fixed(level)
-    if fixed is None or fixed.result is None:
+    if fixed is None:
         return None
-    if fixed.error:  # the engine refused (a broken promise, no convergence): say why, apply nothing
-        if not client.disabled_actions:
-            return None
-        return types.CodeAction(title=title, kind=kind, disabled=types.CodeActionDisabled(reason=fixed.error))
     safe = document.fixed(Applicability.SAFE) if level is Applicability.UNSAFE else None
+    if fixed.error:  # the engine refused (a broken promise, a broken template): say why, apply nothing
+        if not client.disabled_actions or (safe is not None and safe.error == fixed.error):
+            return None  # the unsafe one does not repeat the safe one's refusal
+        return types.CodeAction(title=title, kind=kind, disabled=types.CodeActionDisabled(reason=fixed.error))
     unchanged = safe.result.text if safe is not None and not safe.error and safe.result else document.text
     if fixed.result.text == unchanged:
         return None

@@ -43,10 +43,11 @@ class Document:
     @cached_property
     def result(self) -> FileResult | None:
         """Its lint, with every fix's edits built (code actions need them); None when it is
-        not a Dockerfile or the config excludes it."""
+        not a Dockerfile or the config excludes it. A fix a config's template breaks loses
+        its edits, not the document its diagnostics: "fix all" says what broke."""
         if not self.is_dockerfile:
             return None
-        results = lint_stdin(self._data, self.path, SETTINGS, with_edits=True)
+        results = lint_stdin(self._data, self.path, SETTINGS, with_edits="buildable")
         return results[0] if results else None
 
     @cached_property
