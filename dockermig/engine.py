@@ -45,6 +45,9 @@ class _Context(LintContext):
 
 
 _rules_cache: dict[int, tuple[Config, list[Rule]]] = {}
+# A run has a config per config file, a handful; a long-lived process (the language server,
+# a library caller) makes new ones as configs change: the oldest go, not kept forever.
+_RULES_CACHED = 256
 
 
 def active_rules(config: Config) -> list[Rule]:
@@ -52,6 +55,8 @@ def active_rules(config: Config) -> list[Rule]:
     cached = _rules_cache.get(id(config))
     if cached is not None and cached[0] is config:
         return cached[1]
+    while len(_rules_cache) >= _RULES_CACHED:
+        del _rules_cache[next(iter(_rules_cache))]
     from dockermig.registry import all_rules
 
     rules = [
