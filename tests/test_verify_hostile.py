@@ -150,3 +150,33 @@ def test_a_failing_shift_command_is_a_fail(server, capsys, fast_config):
     assert main(args) == 1
     out = capsys.readouterr().out
     assert "verdict: FAIL" in out and "stopped at 50%: the shift command failed" in out
+
+
+def test_a_container_removed_behind_verify_s_back_is_an_error_not_a_traceback():
+    """Another process removes the container between start and inspection: a VerifyError
+    naming the engine's answer (the CLI prints it, exit 2), never a docker exception."""
+    docker = pytest.importorskip("docker")
+    from dockermig.verify.run import VerifyError, verify_images
+
+    class Gone:
+        id = "0" * 12
+
+        def reload(self):
+            raise docker.errors.NotFound("No such container: 000000000000")
+
+        def remove(self, force=False):
+            raise docker.errors.NotFound("No such container: 000000000000")
+
+    class Client:
+        class images:
+            @staticmethod
+            def get(name):
+                return Gone()
+
+        class containers:
+            @staticmethod
+            def run(*args, **kwargs):
+                return Gone()
+
+    with pytest.raises(VerifyError, match="No such container"):
+        verify_images("old:1", "new:1", 8000, Settings(), client=Client())

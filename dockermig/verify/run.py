@@ -255,13 +255,18 @@ def verify_images(old_image: str, new_image: str, port: int, settings: dict[str,
                   memory: str | None = None, client=None, progress=None, send=request) -> Result:
     """Start both images side by side and compare them. Never pulls."""
     client = client or _docker()
+    import docker  # importable: _docker() or the caller's client needed it
+
     images = {"old": _local_image(client, old_image), "new": _local_image(client, new_image)}
     run_id = uuid.uuid4().hex[:10]
-    with _interruptible(), _containers(client, images, port, env or {}, memory, run_id) as (containers, urls):
-        result = _compare(urls["old"], urls["new"], settings, old_image, new_image, "image", path=path,
-                          health_path=health_path, metrics_path=metrics_path, dependents=dependents,
-                          requests=requests, duration=duration, containers=containers, progress=progress,
-                          send=send)
+    try:
+        with _interruptible(), _containers(client, images, port, env or {}, memory, run_id) as (containers, urls):
+            result = _compare(urls["old"], urls["new"], settings, old_image, new_image, "image", path=path,
+                              health_path=health_path, metrics_path=metrics_path, dependents=dependents,
+                              requests=requests, duration=duration, containers=containers, progress=progress,
+                              send=send)
+    except docker.errors.DockerException as error:  # e.g. a container removed by someone else meanwhile
+        raise VerifyError(f"the Docker engine refused: {error}") from None
     for name, image in images.items():
         config = image.attrs.get("Config") or {}
         result.measurements[name].update({
