@@ -251,6 +251,13 @@ def config_for(path: Path) -> Config:
     return config
 
 
+def forget_configs() -> None:
+    """Read every config again from now on: a long-lived process (the language server)
+    calls it when a config file changes, since a lint run reads each config once."""
+    _cache.clear()
+    _loaded.clear()
+
+
 def _config_file_in(directory: Path) -> Path | None:
     for name in CONFIG_NAMES:
         candidate = directory / name

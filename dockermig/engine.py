@@ -45,6 +45,9 @@ class _Context(LintContext):
 
 
 _rules_cache: dict[int, tuple[Config, list[Rule]]] = {}
+# A run has a config per config file, a handful; a long-lived process (the language server,
+# a library caller) makes new ones as configs change: the oldest go, not kept forever.
+_RULES_CACHED = 256
 
 
 def active_rules(config: Config) -> list[Rule]:
@@ -52,6 +55,8 @@ def active_rules(config: Config) -> list[Rule]:
     cached = _rules_cache.get(id(config))
     if cached is not None and cached[0] is config:
         return cached[1]
+    while len(_rules_cache) >= _RULES_CACHED:
+        del _rules_cache[next(iter(_rules_cache))]
     from dockermig.registry import all_rules
 
     rules = [
@@ -186,16 +191,16 @@ def lint_file(path: Path, config: Config | None = None, with_edits: bool = False
         return FileResult(path, error=str(error), config=config)
 
 
-def lint_source(text: str, path: Path | None, config: Config, with_edits: bool = False,
+def lint_source(text: str, path: Path | None, config: Config, with_edits: bool | str = False,
                 with_fingerprints: bool = False) -> FileResult:
-    """Lint one text (a file's, or stdin's with ``--stdin-filename``) into a FileResult."""
+    """Lint one text (a file's, or stdin's with ``--stdin-filename``) into a FileResult.
+    ``with_edits`` builds every fix's edits; ``"buildable"`` drops the edits of a fix that
+    cannot be built instead of failing the file (see _with_edits_built)."""
     try:
         tree = parse(text)
         findings, ctx = _lint(tree, path, config)
-        if with_edits:  # reporters that print the edits (SARIF) need them built here
-            for finding in findings:
-                if finding.fix is not None:
-                    finding.fix.edits
+        if with_edits:  # reporters that print the edits (SARIF) and the server need them built here
+            findings = [_with_edits_built(finding, strict=with_edits != "buildable") for finding in findings]
         if with_fingerprints:
             from dockermig.baseline import fingerprinted
 
@@ -205,6 +210,22 @@ def lint_source(text: str, path: Path | None, config: Config, with_edits: bool =
         return result
     except UNANALYSABLE as error:
         return FileResult(path, error=unanalysable_reason(error), config=config)
+
+
+def _with_edits_built(finding: Finding, strict: bool) -> Finding:
+    """The finding with its fix's edits built. A fix that cannot be built (a config's
+    template that fails) is the file's error when ``strict`` (a report that prints the
+    edits); otherwise it is left without edits and the finding stands, as in text output
+    (the language server: ``fix`` says why the fix cannot be made)."""
+    if finding.fix is None:
+        return finding
+    try:
+        finding.fix.edits
+    except UNANALYSABLE:
+        if strict:
+            raise
+        return finding._replace(fix=finding.fix.detached())
+    return finding
 
 
 def lint_paths(
@@ -273,7 +294,7 @@ def _resolve(item, settings: Settings) -> tuple[Config | None, str | None]:
         return None, str(error)
 
 
-def lint_stdin(data: bytes, filename: Path | None, settings: Settings, with_edits: bool = False,
+def lint_stdin(data: bytes, filename: Path | None, settings: Settings, with_edits: bool | str = False,
                with_fingerprints: bool = False) -> list[FileResult]:
     """Lint stdin as if it were ``filename`` (its config, its excludes, its name in the
     output): one result, or none when ``--force-exclude`` excludes that name."""

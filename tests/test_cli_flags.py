@@ -206,7 +206,8 @@ def test_lint_imports_nothing_that_only_other_commands_need(tmp_path):
     done = subprocess.run([sys.executable, "-c", probe, str(target)], capture_output=True, text=True, cwd=tmp_path)
     loaded = set(done.stdout.split())
     for heavy in ("dockermig.cli.fix", "dockermig.cli.plan", "dockermig.cli.verify", "dockermig.plan",
-                  "dockermig.verify", "docker", "libcst", "jinja2", "rich", "httpx", "prometheus_client"):
+                  "dockermig.verify", "docker", "libcst", "jinja2", "rich", "httpx", "prometheus_client",
+                  "dockermig.cli.server", "dockermig.server", "pygls", "lsprotocol"):
         assert heavy not in loaded, heavy
 
 

@@ -159,3 +159,18 @@ def test_check_config_command(tmp_path, capsys):
     assert main(["check-config", "--config", str(tmp_path / "nope.yaml")]) == 2
     assert main(["check-config", str(tmp_path)]) == 0  # no config: defaults
     capsys.readouterr()
+
+
+def test_a_long_lived_process_does_not_keep_every_config_it_ever_used():
+    """The language server reads configs again as they change: the old ones must go."""
+    import gc
+    import weakref
+
+    first = Config(data={"ignore": ["DM202"]})
+    assert "DM202" not in {f.code for f in lint_text("FROM python:3.11-slim\n", config=first)}
+    gone = weakref.ref(first)
+    del first
+    for _ in range(300):  # as many config changes, each a new Config
+        lint_text("FROM python:3.11-slim\n", config=Config(data={"ignore": ["DM202"]}))
+    gc.collect()
+    assert gone() is None

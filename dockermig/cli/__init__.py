@@ -31,6 +31,7 @@ COMMANDS = {
     "check-pins": "dockermig.cli.init:check_pins",
     "rule": "dockermig.cli.rules:rule",
     "rules": "dockermig.cli.rules:rules",
+    "server": "dockermig.cli.server:server",
 }
 
 

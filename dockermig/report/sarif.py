@@ -9,10 +9,10 @@ from collections.abc import Iterable
 
 from dockermig import __version__
 from dockermig.engine import FileResult
+from dockermig.docs import REPOSITORY, rule_url
 from dockermig.report import display_path
 
 SCHEMA = "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/master/Schemata/sarif-schema-2.1.0.json"
-DOCS = "https://github.com/sutazai/dockermig/blob/main/docs/rules/"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 
 
@@ -46,14 +46,14 @@ def render(results: Iterable[FileResult]) -> tuple[list[str], list[str]]:
             "tool": {"driver": {
                 "name": "dockermig",
                 "version": __version__,
-                "informationUri": DOCS.rsplit("/docs/", 1)[0],
+                "informationUri": REPOSITORY,
                 "rules": [{
                     "id": rule.code,
                     "name": rule.name,
                     "shortDescription": {"text": rule.summary()},
                     "fullDescription": {"text": rule.sections().get("What it does", rule.summary())},
                     "help": {"text": rule.summary(), "markdown": render_rule(rule, header=False)},
-                    "helpUri": f"{DOCS}{rule.code}.md",
+                    "helpUri": rule_url(rule.code),
                     "defaultConfiguration": {"level": LEVELS[rule.severity.label]},
                     "properties": {"tags": list(rule.tags)},
                 } for rule in rules],
