@@ -7,6 +7,7 @@ import json
 import textwrap
 from typing import Any
 
+from dockermig.plan import PRIORITIES, status
 from dockermig.report import plural, printable
 
 COLUMNS = (("priority", "PRIO"), ("classification", "CLASSIFICATION"), ("category", "CATEGORY"),
@@ -22,9 +23,11 @@ def _cell(entry: dict[str, Any], key: str) -> str:
     return "-" if value is None else str(value)
 
 
-def plan_text(entries: list[dict[str, Any]], waves: list | None = None, width: int = 80) -> str:
+def plan_text(entries: list[dict[str, Any]], waves: list | None = None, blockers: list | None = None,
+              width: int = 80) -> str:
     """The matrix, ``width`` columns wide at most: a table when every cell fits whole with
-    room for the reason, otherwise one short block per entry, wrapped. Nothing is cut."""
+    room for the reason, otherwise one short block per entry, wrapped. Nothing is cut.
+    Then wave 0 (the blockers) and the waves."""
     rows = [[_cell(e, key) for key, _ in COLUMNS] for e in entries]
     widths = [max([len(title)] + [len(r[i]) for r in rows]) for i, (_, title) in enumerate(COLUMNS)]
     indent = sum(widths) + 2 * len(widths)
@@ -38,8 +41,10 @@ def plan_text(entries: list[dict[str, Any]], waves: list | None = None, width: i
         lines = []
         for entry in entries:
             lines += _block(entry, width)
+    if blockers:
+        lines += ["", *_blockers_text(blockers, width)]
     if waves is not None:
-        lines += ["", *_waves_text(waves)]
+        lines += ["", *_waves_text(waves, width)]
     return printable("\n".join(lines) + "\n")
 
 
@@ -61,30 +66,84 @@ def _wrapped(text: str, width: int, first: str, rest: str) -> list[str]:
                          break_long_words=True, break_on_hyphens=False) or [first.rstrip()]
 
 
-def _waves_text(waves: list) -> list[str]:
+def _held(blocker: dict[str, Any]) -> str:
+    services = blocker["services"]
+    return f"unblocks {blocker['unblocks']} of {plural(len(services), 'service')} it holds back: {', '.join(services)}"
+
+
+def _blockers_text(blockers: list, width: int) -> list[str]:
+    held = len({path for b in blockers for path in b["services"]})
+    lines = [f"Wave 0: master changes ({plural(len(blockers), 'blocker')}, {plural(held, 'service')} held back):"]
+    for blocker in blockers:
+        where = f" (in {blocker['master_dockerfile']})" if blocker["master_dockerfile"] else ""
+        lines += _wrapped(f"{blocker['kind']}: {blocker['cause']}", width, "  ", "    ")
+        lines += _wrapped(f"-> {blocker['proposal']}{where}", width, "    ", "       ")
+        lines += _wrapped(_held(blocker), width, "    ", "      ")
+    return lines
+
+
+def _about(entry: dict[str, Any]) -> str:
+    held = " (after wave 0)" if entry["classification"] == "needs-review" else ""
+    return (f"{entry['priority']}  {entry['path']}  ->  {entry['target']}{held}  "
+            f"({plural(entry['dependents'], 'dependent')}, {plural(entry['findings'], 'finding')})")
+
+
+def _waves_text(waves: list, width: int) -> list[str]:
     lines = []
     for number, wave in enumerate(waves, 1):
         lines.append(f"Wave {number} ({plural(len(wave), 'service')}):")
-        lines += [f"  {e['priority']}  {e['path']}  ->  {e['target']}" for e in wave]
+        for entry in wave:
+            lines += _wrapped(_about(entry), width, "  ", "      ")
+            lines.append(f"      {entry['verify']}")  # whole, to paste: a wrapped command would not run
     return lines or ["Nothing left to migrate."]
 
 
-def plan_markdown(entries: list[dict[str, Any]], waves: list | None = None) -> str:
+def plan_markdown(entries: list[dict[str, Any]], waves: list | None = None, blockers: list | None = None) -> str:
+    """For a tracking issue: the status figures, wave 0 and the waves as checklists, the
+    services that need a person, and the matrix by priority."""
+    figures = status(entries)
+    lines = ["## Migration plan", "", *(f"- {line}" for line in status_text(figures).splitlines() if line)]
+    if blockers:
+        lines += ["", "### Wave 0: master changes", ""]
+        for b in blockers:
+            where = f" (in `{b['master_dockerfile']}`)" if b["master_dockerfile"] else ""
+            services = ", ".join(f"`{path}`" for path in b["services"])
+            lines.append(f"- [ ] **{_md(b['proposal'])}**{where}. {_md(b['cause'])}. Unblocks {b['unblocks']} "
+                         f"of the {plural(len(b['services']), 'service')} it holds back: {services}")
+    for number, wave in enumerate(waves or [], 1):
+        lines += ["", f"### Wave {number} ({plural(len(wave), 'service')})", ""]
+        for entry in wave:
+            lines.append(f"- [ ] `{entry['path']}` → {_md(_about(entry).split('->', 1)[1].strip())}  ")
+            lines.append(f"  `{entry['verify']}`")
+    review = [e for e in entries if e["classification"] == "needs-review" and e["wave"] is None]
+    if review:
+        lines += ["", f"### Needs a person ({len(review)})", ""]
+        lines += [f"- [ ] `{e['path'] or ','.join(e['service'])}`: {_md(e['reason'])}" for e in review]
     titles = [title.title() for _, title in COLUMNS] + ["Reason"]
-    lines = ["| " + " | ".join(titles) + " |", "|" + "---|" * len(titles)]
-    for entry in entries:
-        cells = [_cell(entry, key) for key, _ in COLUMNS] + [entry["reason"]]
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-    if waves is not None:
-        lines += ["", *("- " + line.strip() if line.startswith("  ") else f"\n**{line}**" for line in _waves_text(waves))]
+    for priority in PRIORITIES:
+        ranked = [e for e in entries if e["priority"] == priority]
+        if not ranked:
+            continue
+        lines += ["", f"### {priority} ({plural(len(ranked), 'service')})", "",
+                  "| " + " | ".join(titles) + " |", "|" + "---|" * len(titles)]
+        for entry in ranked:
+            cells = [_cell(entry, key) for key, _ in COLUMNS] + [entry["reason"]]
+            lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
     return printable("\n".join(lines) + "\n")
 
 
-def plan_json(entries: list[dict[str, Any]], waves: list | None = None) -> str:
-    public = [{k: v for k, v in e.items() if k not in ("non_root", "compose")} for e in entries]
-    if waves is None:
-        return json.dumps(public, indent=2) + "\n"
-    return json.dumps({"entries": public, "waves": [[e["path"] for e in w] for w in waves]}, indent=2) + "\n"
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+PUBLIC_BLOCKER_KEYS = ("cause", "services", "proposal", "kind", "master", "master_dockerfile", "unblocks")
+
+
+def plan_json(entries: list[dict[str, Any]], waves: list | None = None, blockers: list | None = None) -> str:
+    public = [{k: v for k, v in e.items() if k not in ("non_root", "compose") and not k.startswith("_")}
+              for e in entries]
+    return json.dumps({"entries": public, "waves": [[e["path"] for e in w] for w in waves or []],
+                       "blockers": [{k: b[k] for k in PUBLIC_BLOCKER_KEYS} for b in blockers or []]}, indent=2) + "\n"
 
 
 def status_text(figures: dict[str, Any]) -> str:
