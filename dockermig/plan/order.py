@@ -52,7 +52,6 @@ def holds(facts: FileFacts, findings) -> list[Hold]:
         if version is not None:  # a floating tag (node:lts) needs the service pinned, not the master
             found.append(Hold("runtime", master, master.language, ".".join(map(str, version)), version))
     elif decision.review_kind == "vendor-runtime":
-        from dockermig.policy.facts import _programs
 
         listed = facts.policy.review_base(runtime.image, lambda: programs_run(runtime.stage))
         if listed is not None:
