@@ -29,9 +29,10 @@ _strict = click.option("--strict", is_flag=True,
               show_default=True)
 @click.option("--waves", type=click.IntRange(min=1), metavar="N",
               help="At most N services per wave (default: 5).")
+@click.option("--waves-only", is_flag=True, help="Leave the matrix out: only wave 0 and the waves (text, markdown).")
 @_config
 @_strict
-def plan(path, output_format, waves, config, strict) -> int:
+def plan(path, output_format, waves, waves_only, config, strict) -> int:
     """The migration plan: every service ranked P0-P3, the blockers, the waves.
 
     Every Dockerfile and image-only compose service of the repository at PATH (default: .),
@@ -48,10 +49,11 @@ def plan(path, output_format, waves, config, strict) -> int:
     grouped = group(made.entries, waves or DEFAULT_WAVE_SIZE)
     held = blockers(made.entries)
     if output_format == "text":
-        sys.stdout.write(render.plan_text(made.entries, grouped, held, width=_width()))
+        sys.stdout.write(render.plan_text(made.entries, grouped, held, width=_width(), matrix=not waves_only))
+    elif output_format == "markdown":
+        sys.stdout.write(render.plan_markdown(made.entries, grouped, held, matrix=not waves_only))
     else:
-        sys.stdout.write({"markdown": render.plan_markdown, "json": render.plan_json}[output_format](
-            made.entries, grouped, held))
+        sys.stdout.write(render.plan_json(made.entries, grouped, held))
     return _exit(made, strict)
 
 

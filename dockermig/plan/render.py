@@ -24,10 +24,19 @@ def _cell(entry: dict[str, Any], key: str) -> str:
 
 
 def plan_text(entries: list[dict[str, Any]], waves: list | None = None, blockers: list | None = None,
-              width: int = 80) -> str:
+              width: int = 80, matrix: bool = True) -> str:
     """The matrix, ``width`` columns wide at most: a table when every cell fits whole with
     room for the reason, otherwise one short block per entry, wrapped. Nothing is cut.
     Then wave 0 (the blockers) and the waves."""
+    lines = _matrix_text(entries, width) if matrix else []
+    if blockers:
+        lines += ["", *_blockers_text(blockers, width)]
+    if waves is not None:
+        lines += ["", *_waves_text(waves, width)]
+    return printable("\n".join(lines[1:] if lines[:1] == [""] else lines) + "\n")
+
+
+def _matrix_text(entries: list[dict[str, Any]], width: int) -> list[str]:
     rows = [[_cell(e, key) for key, _ in COLUMNS] for e in entries]
     widths = [max([len(title)] + [len(r[i]) for r in rows]) for i, (_, title) in enumerate(COLUMNS)]
     indent = sum(widths) + 2 * len(widths)
@@ -41,11 +50,7 @@ def plan_text(entries: list[dict[str, Any]], waves: list | None = None, blockers
         lines = []
         for entry in entries:
             lines += _block(entry, width)
-    if blockers:
-        lines += ["", *_blockers_text(blockers, width)]
-    if waves is not None:
-        lines += ["", *_waves_text(waves, width)]
-    return printable("\n".join(lines) + "\n")
+    return lines
 
 
 def _block(entry: dict[str, Any], width: int) -> list[str]:
@@ -83,7 +88,7 @@ def _blockers_text(blockers: list, width: int) -> list[str]:
 
 
 def _about(entry: dict[str, Any]) -> str:
-    held = " (after wave 0)" if entry["classification"] == "needs-review" else ""
+    held = " (after wave 0)" if entry["_holds"] else ""
     return (f"{entry['priority']}  {entry['path']}  ->  {entry['target']}{held}  "
             f"({plural(entry['dependents'], 'dependent')}, {plural(entry['findings'], 'finding')})")
 
@@ -98,7 +103,8 @@ def _waves_text(waves: list, width: int) -> list[str]:
     return lines or ["Nothing left to migrate."]
 
 
-def plan_markdown(entries: list[dict[str, Any]], waves: list | None = None, blockers: list | None = None) -> str:
+def plan_markdown(entries: list[dict[str, Any]], waves: list | None = None, blockers: list | None = None,
+                  matrix: bool = True) -> str:
     """For a tracking issue: the status figures, wave 0 and the waves as checklists, the
     services that need a person, and the matrix by priority."""
     figures = status(entries)
@@ -120,7 +126,7 @@ def plan_markdown(entries: list[dict[str, Any]], waves: list | None = None, bloc
         lines += ["", f"### Needs a person ({len(review)})", ""]
         lines += [f"- [ ] `{e['path'] or ','.join(e['service'])}`: {_md(e['reason'])}" for e in review]
     titles = [title.title() for _, title in COLUMNS] + ["Reason"]
-    for priority in PRIORITIES:
+    for priority in PRIORITIES if matrix else ():
         ranked = [e for e in entries if e["priority"] == priority]
         if not ranked:
             continue
