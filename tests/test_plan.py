@@ -231,7 +231,7 @@ def test_cli_plan_and_status_formats(capsys, monkeypatch):
     assert main(["plan", str(DEMO), "--waves", "25"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("P0  keep-as-is  ") and "Wave 1 (11 services):" in out  # 80 columns: blocks
-    assert "Wave 0: master changes (6 blockers, 6 services held back):" in out
+    assert "Wave 0: what holds 6 services back, and the change that unblocks them (6 causes):" in out
     assert main(["plan", str(DEMO), "--format", "markdown"]) == 0
     assert capsys.readouterr().out.startswith("## Migration plan\n\n- 4 of 21 migratable Dockerfiles are on a master")
     assert main(["status", str(DEMO), "--format", "json"]) == 0
@@ -395,6 +395,8 @@ def test_blockers_are_grouped_by_cause_and_the_master_change_is_wave_0(demo_plan
     numpy = pins["sutazai-python-agent-master:latest ships numpy 2.2.1 (pip); the services pin ==1.26.4"]
     assert numpy["services"] == ["services/faiss-vector/Dockerfile"]
     assert numpy["unblocks"] == 0  # faiss-vector also pins fastapi: one change alone does not free it
+    # an old pin is the service's to drop, not a reason to age the master
+    assert numpy["proposal"].startswith("keep the master's 2.2.1 and drop the services' pins (DM304")
     by_path = {e["path"]: e for e in demo_plan}
     assert by_path["docker/base/Dockerfile.nodejs-agent-master"]["wave"] == 0
     assert by_path["services/notifier/Dockerfile"]["wave"] >= 1
@@ -442,7 +444,7 @@ def test_markdown_is_a_tracking_issue(demo_plan, capsys):
     assert main(["plan", str(DEMO), "--format", "markdown"]) == 0
     out = capsys.readouterr().out
     assert "- Still to do: P0 0, P1 15, P2 1, P3 2" in out  # the status figures
-    assert "### Wave 0: master changes" in out
+    assert "### Wave 0: blockers, and the change that unblocks them" in out
     assert ("- [ ] **build sutazai-nodejs-agent-master:latest FROM node:20-slim (now node:18-slim); rebuild and verify "
             "the 1 service already on it** (in `docker/base/Dockerfile.nodejs-agent-master`). Node.js 20 is newer than "
             "the master's node:18-slim. Unblocks 2 of the 2 services it holds back: `services/n8n-worker/Dockerfile`, "
@@ -486,3 +488,26 @@ def test_a_compose_file_with_odd_shapes_is_read_without_a_traceback(tmp_path, ca
     assert main(["plan", str(tmp_path), "--format", "json"]) == 0
     out, err = capsys.readouterr()
     assert json.loads(out)["entries"][0]["dependents"] == 0 and "Traceback" not in err
+
+
+def test_pin_proposals_follow_the_versions(tmp_path):
+    master = "FROM python:3.11-slim\n"  # moving onto the master, which ships fastapi 0.115.6
+    _service(tmp_path, "newer", master + "RUN pip install fastapi==0.200.0\n")
+    _service(tmp_path, "range", master + "RUN pip install 'httpx<0.28'\n")
+    _service(tmp_path, "a", master + "RUN pip install requests==2.20.0\n")
+    _service(tmp_path, "b", master + "RUN pip install requests==2.21.0\n")
+    entries, _ = build_plan(tmp_path)
+    proposals = {b["cause"].split(" ships ")[1].split()[0]: b["proposal"] for b in blockers(entries)}
+    assert proposals["fastapi"].startswith("pin fastapi 0.200.0 in sutazai-python-agent-master:latest (now 0.115.6), or")
+    assert proposals["httpx"].startswith("choose a httpx version for sutazai-python-agent-master:latest that "
+                                         "satisfies <0.28, or drop")
+    assert proposals["requests"].startswith("align the services on one requests version, or keep the master's")
+
+
+def test_only_an_official_images_tag_is_a_runtime_to_bump_the_master_to(tmp_path):
+    # jupyter's tags are dates: "newer than the master" to the classifier, but no Python 2025 to build on
+    _service(tmp_path, "nb", 'FROM quay.io/jupyter/base-notebook:2025-01-06\nCMD ["python", "app.py"]\n')
+    _service(tmp_path, "api", 'FROM python:3.13-slim\nCMD ["python", "app.py"]\n')
+    entries, _ = build_plan(tmp_path)
+    (runtime,) = blockers(entries)
+    assert runtime["services"] == ["api/Dockerfile"]

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dockermig.policy.facts import language_name, programs_run, runtime_version
 from dockermig.report import plural
-from dockermig.syntax.query import parse_image_ref
+from dockermig.syntax.query import DOCKER_HUB, parse_image_ref
 
 if TYPE_CHECKING:
     from dockermig.policy.facts import FileFacts
@@ -47,8 +47,11 @@ def holds(facts: FileFacts, findings) -> list[Hold]:
     if master is None or runtime is None or decision.classification not in (*MIGRATE, "needs-review"):
         return []
     found = []
-    if decision.review_kind == "downgrade" and runtime.image is not None:
-        version = runtime_version(facts.policy, runtime.image, master.language)
+    image = runtime.image
+    # only an official image's tag is its runtime's version (jupyter's 2025-01-06 is not Python 2025)
+    official = image is not None and image.registry == DOCKER_HUB and image.path.startswith("library/")
+    if decision.review_kind == "downgrade" and official:
+        version = runtime_version(facts.policy, image, master.language)
         if version is not None:  # a floating tag (node:lts) needs the service pinned, not the master
             found.append(Hold("runtime", master, master.language, ".".join(map(str, version)), version))
     elif decision.review_kind == "vendor-runtime":
@@ -109,14 +112,31 @@ def _runtime(master: Master, held: list[Hold], entries: list[dict[str, Any]]) ->
 
 def _pin(master: Master, held: list[Hold], entries: list[dict[str, Any]]) -> tuple[str, str]:
     manager, _, name = held[0].subject.partition(" ")
+    shipped = held[0].detail
     wanted = sorted({h.wants for h in held})
-    cause = f"{master.image} ships {name} {held[0].detail} ({manager}); the services pin {', '.join(wanted)}"
-    exact = {w.lstrip("=@") for w in wanted if re.fullmatch(r"(==|=|@)?\d[\w.+-]*", w)}
-    if len(wanted) == 1 and len(exact) == 1:
-        change = f"pin {name} {exact.pop()} in {master.image}"
-    else:
-        change = f"choose one {name} version for {master.image} that satisfies {' and '.join(wanted)}"
-    return cause, f"{change}, or drop the services' pins (DM304, `dockermig fix --unsafe-fixes`)"
+    cause = f"{master.image} ships {name} {shipped} ({manager}); the services pin {', '.join(wanted)}"
+    drop = "drop the services' pins (DM304, `dockermig fix --unsafe-fixes`)"
+    exact = sorted({w.lstrip("=@") for w in wanted if re.fullmatch(r"(==|=|@)?\d[\w.+-]*", w)})
+    if len(exact) > 1 or (exact and len(wanted) > 1):
+        return cause, f"align the services on one {name} version, or keep the master's {shipped} and {drop}"
+    if exact:
+        newer = _newer(exact[0], shipped)
+        if newer is False:  # an old pin is the service's to drop, not a reason to age the master
+            return cause, f"keep the master's {shipped} and {drop}, once they are tested with it"
+        if newer:
+            return cause, f"pin {name} {exact[0]} in {master.image} (now {shipped}), or {drop}"
+        return cause, f"pin {name} {exact[0]} in {master.image}, or {drop}"
+    return cause, f"choose a {name} version for {master.image} that satisfies {' and '.join(wanted)}, or {drop}"
+
+
+def _newer(version: str, than: str | None) -> bool | None:
+    """Whether ``version`` is newer than ``than``; None when either is not a version."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(version) > Version(than or "")
+    except InvalidVersion:
+        return None
 
 
 def _vendor(master: Master, held: list[Hold], entries: list[dict[str, Any]]) -> tuple[str, str]:

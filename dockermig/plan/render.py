@@ -78,7 +78,8 @@ def _held(blocker: dict[str, Any]) -> str:
 
 def _blockers_text(blockers: list, width: int) -> list[str]:
     held = len({path for b in blockers for path in b["services"]})
-    lines = [f"Wave 0: master changes ({plural(len(blockers), 'blocker')}, {plural(held, 'service')} held back):"]
+    lines = [f"Wave 0: what holds {plural(held, 'service')} back, and the change that unblocks them "
+             f"({plural(len(blockers), 'cause')}):"]
     for blocker in blockers:
         where = f" (in {blocker['master_dockerfile']})" if blocker["master_dockerfile"] else ""
         lines += _wrapped(f"{blocker['kind']}: {blocker['cause']}", width, "  ", "    ")
@@ -110,7 +111,7 @@ def plan_markdown(entries: list[dict[str, Any]], waves: list | None = None, bloc
     figures = status(entries)
     lines = ["## Migration plan", "", *(f"- {line}" for line in status_text(figures).splitlines() if line)]
     if blockers:
-        lines += ["", "### Wave 0: master changes", ""]
+        lines += ["", "### Wave 0: blockers, and the change that unblocks them", ""]
         for b in blockers:
             where = f" (in `{b['master_dockerfile']}`)" if b["master_dockerfile"] else ""
             services = ", ".join(f"`{path}`" for path in b["services"])
