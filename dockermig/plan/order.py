@@ -180,10 +180,10 @@ def waves(entries: list[dict[str, Any]], size: int = DEFAULT_WAVE_SIZE) -> list[
     grouped: list[list[dict[str, Any]]] = []
     current = 0
     for entry in todo:
+        # the waves only move forward, so the services that depend on this one (fewer
+        # dependents: sorted before it) are in this wave or an earlier one: never the same
         related = entry["_dependents"] | entry["_depends"]
-        # after every service that depends on it: the canaries go first
-        floor = max((placed[k] + 1 for k in entry["_dependents"] if k in placed), default=0)
-        wave = max(current, floor)
+        wave = current
         while wave < len(grouped) and (len(grouped[wave]) >= size or any(placed.get(k) == wave for k in related)):
             wave += 1
         if wave == len(grouped):
