@@ -32,14 +32,14 @@ class PlanError(ValueError):
 
 class ComposeService:
     def __init__(self, name: str, compose: Path, dockerfile: Path | None, image: str | None, dev: bool,
-                 hosts: frozenset[str] = frozenset(), references: dict[str, str] | None = None):
+                 hosts: frozenset[str] = frozenset(), references: frozenset[str] = frozenset()):
         self.name = name
         self.compose = compose
         self.dockerfile = dockerfile  # resolved path of the Dockerfile it builds, if it builds
         self.image = image
         self.dev = dev
         self.hosts = hosts or frozenset({name.lower()})  # the names other services reach it by
-        self.references = references or {}  # host -> how it is named (depends_on, links, env KEY)
+        self.references = references  # the hosts it reaches (depends_on, links, env URLs...)
 
 
 def is_compose_name(name: str) -> bool:
@@ -77,7 +77,7 @@ def read_compose(path: Path) -> list[ComposeService]:
         dev = file_is_dev or bool(profiles & _DEV_WORDS)
         image = spec.get("image")
         services.append(ComposeService(str(name), path, dockerfile, str(image) if image else None, dev,
-                                       frozenset(answers_to(str(name), spec)), references(spec)))
+                                       frozenset(answers_to(str(name), spec)), frozenset(references(spec))))
     return services
 
 
@@ -160,7 +160,7 @@ def _link(entries: list[dict[str, Any]], services: list[ComposeService]) -> None
     for n, entry in enumerate(entries):
         nodes = set(entry["_nodes"])
         users = set().union(*(closure.get(node, set()) for node in nodes)) - nodes
-        needs = {target: how for node in nodes for target, how in edges.get(node, {}).items() if target not in nodes}
+        needs = {target for node in nodes for target in edges.get(node, ()) if target not in nodes}
         entry["dependents"] = len(users)
         entry["dependent_services"] = sorted({name for _, name in users})
         entry["depends_on"] = sorted({name for _, name in needs})

@@ -39,28 +39,21 @@ def answers_to(name: str, spec: dict[str, Any]) -> set[str]:
     return {n.lower() for n in names}
 
 
-def references(spec: dict[str, Any]) -> dict[str, str]:
-    """The hosts a service reaches, each with how the compose file says so."""
-    found: dict[str, str] = {}
-
-    def add(host: str, how: str) -> None:
-        found.setdefault(host.lower(), how)
-
+def references(spec: dict[str, Any]) -> set[str]:
+    """The hosts a service reaches."""
+    found: list[str] = []
     depends = spec.get("depends_on")
-    for name in depends if isinstance(depends, (list, dict)) else ():
-        add(str(name), "depends_on")
+    found += map(str, depends if isinstance(depends, (list, dict)) else ())
     links = spec.get("links")
-    for link in links if isinstance(links, list) else ():
-        add(str(link).partition(":")[0], "links")
+    found += (str(link).partition(":")[0] for link in (links if isinstance(links, list) else ()))
     mode = spec.get("network_mode")
     if isinstance(mode, str) and mode.startswith("service:"):
-        add(mode.removeprefix("service:"), "network_mode")
+        found.append(mode.removeprefix("service:"))
     for key, value in _environment(spec.get("environment")):
-        for host in _URL_HOST.findall(value) + _HOST_PORT.findall(value):
-            add(host, f"env {key}")
+        found += _URL_HOST.findall(value) + _HOST_PORT.findall(value)
         if _HOST_KEY.search(key) and re.fullmatch(r"[A-Za-z][A-Za-z0-9_.\-]*", value):
-            add(value, f"env {key}")
-    return found
+            found.append(value)
+    return {host.lower() for host in found}
 
 
 def _environment(environment: Any) -> Iterable[tuple[str, str]]:
@@ -74,28 +67,27 @@ def _environment(environment: Any) -> Iterable[tuple[str, str]]:
 Node = tuple[Path, str]  # (compose file, service name)
 
 
-def dependency_edges(services: list[ComposeService]) -> dict[Node, dict[Node, str]]:
-    """For every compose service, the services it depends on, each with the evidence."""
+def dependency_edges(services: list[ComposeService]) -> dict[Node, set[Node]]:
+    """For every compose service, the services it depends on."""
     by_folder: dict[Path, dict[str, list[ComposeService]]] = defaultdict(lambda: defaultdict(list))
     for service in services:
         for host in service.hosts:
             by_folder[service.compose.parent][host].append(service)
-    edges: dict[Node, dict[Node, str]] = {}
+    edges: dict[Node, set[Node]] = {}
     for service in services:
-        node = (service.compose, service.name)
-        targets = edges.setdefault(node, {})
+        targets = edges.setdefault((service.compose, service.name), set())
         known = by_folder[service.compose.parent]
-        for host, how in service.references.items():
+        for host in service.references:
             # the same compose file first: a dev file's `db` is its own, not production's
             matches = known.get(host, [])
             same_file = [m for m in matches if m.compose == service.compose]
             for target in same_file or matches:
                 if target is not service:
-                    targets.setdefault((target.compose, target.name), how)
+                    targets.add((target.compose, target.name))
     return edges
 
 
-def dependents(edges: dict[Node, dict[Node, str]]) -> dict[Node, set[Node]]:
+def dependents(edges: dict[Node, set[Node]]) -> dict[Node, set[Node]]:
     """For every service, the services that depend on it, directly or through others."""
     reverse: dict[Node, set[Node]] = defaultdict(set)
     for node, targets in edges.items():
