@@ -397,6 +397,7 @@ def test_blockers_are_grouped_by_cause_and_the_master_change_is_wave_0(demo_plan
     assert numpy["unblocks"] == 0  # faiss-vector also pins fastapi: one change alone does not free it
     # an old pin is the service's to drop, not a reason to age the master
     assert numpy["proposal"].startswith("keep the master's 2.2.1 and drop the services' pins (DM304")
+    assert numpy["master_dockerfile"] is None  # ... which is no change to the master's Dockerfile
     by_path = {e["path"]: e for e in demo_plan}
     assert by_path["docker/base/Dockerfile.nodejs-agent-master"]["wave"] == 0
     assert by_path["services/notifier/Dockerfile"]["wave"] >= 1

@@ -71,8 +71,9 @@ def holds(facts: FileFacts, findings) -> list[Hold]:
 
 
 def blockers(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The master changes of wave 0, one per cause: ``cause``, ``services`` (the Dockerfiles
-    it holds back), ``proposal``, ``master``, ``unblocks`` (the services with no other
+    """Wave 0, one per cause: ``cause``, ``services`` (the Dockerfiles it holds back),
+    ``proposal``, ``master``, ``master_dockerfile`` (where the proposal changes the master,
+    when it does and the file is in the plan), ``unblocks`` (the services with no other
     blocker), ``kind``."""
     groups: dict[tuple, list[tuple[dict[str, Any], Hold]]] = defaultdict(list)
     for entry in entries:
@@ -84,9 +85,9 @@ def blockers(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         master = members[0][1].master
         held = [entry for entry, _ in members]
         unblocks = sum(1 for entry in held if all(_key(h) == key for h in entry["_holds"]))
-        cause, proposal = _DESCRIBE[key[0]](master, [hold for _, hold in members], entries)
+        cause, proposal, changes_master = _DESCRIBE[key[0]](master, [hold for _, hold in members], entries)
         found.append({"kind": key[0], "cause": cause, "proposal": proposal, "master": master.image,
-                      "master_dockerfile": _master_entry(entries, master),
+                      "master_dockerfile": _master_entry(entries, master) if changes_master else None,
                       "services": sorted({e["path"] for e in held if e["path"]}), "unblocks": unblocks})
     found.sort(key=lambda b: (-len(b["services"]), b["kind"], b["cause"]))
     return found
@@ -96,7 +97,8 @@ def _key(hold: Hold) -> tuple:
     return (hold.kind, hold.master.image) if hold.kind == "runtime" else (hold.kind, hold.master.image, hold.subject)
 
 
-def _runtime(master: Master, held: list[Hold], entries: list[dict[str, Any]]) -> tuple[str, str]:
+# each gives (cause, proposal, whether the proposal changes the master)
+def _runtime(master: Master, held: list[Hold], entries: list[dict[str, Any]]) -> tuple[str, str, bool]:
     newest = max(held, key=lambda h: h.detail)
     versions = ", ".join(sorted({h.wants for h in held}, key=lambda v: tuple(map(int, v.split(".")))))
     base = parse_image_ref(master.base) if master.base else None
@@ -107,10 +109,10 @@ def _runtime(master: Master, held: list[Hold], entries: list[dict[str, Any]]) ->
     proposal = f"build {master.image} FROM {proposed} (now {master.base})"
     if on_it:
         proposal += f"; rebuild and verify the {plural(on_it, 'service')} already on it"
-    return cause, proposal
+    return cause, proposal, True
 
 
-def _pin(master: Master, held: list[Hold], entries: list[dict[str, Any]]) -> tuple[str, str]:
+def _pin(master: Master, held: list[Hold], entries: list[dict[str, Any]]) -> tuple[str, str, bool]:
     manager, _, name = held[0].subject.partition(" ")
     shipped = held[0].detail
     wanted = sorted({h.wants for h in held})
@@ -118,15 +120,15 @@ def _pin(master: Master, held: list[Hold], entries: list[dict[str, Any]]) -> tup
     drop = "drop the services' pins (DM304, `dockermig fix --unsafe-fixes`)"
     exact = sorted({w.lstrip("=@") for w in wanted if re.fullmatch(r"(==|=|@)?\d[\w.+-]*", w)})
     if len(exact) > 1 or (exact and len(wanted) > 1):
-        return cause, f"align the services on one {name} version, or keep the master's {shipped} and {drop}"
+        return cause, f"align the services on one {name} version, or keep the master's {shipped} and {drop}", False
     if exact:
         newer = _newer(exact[0], shipped)
         if newer is False:  # an old pin is the service's to drop, not a reason to age the master
-            return cause, f"keep the master's {shipped} and {drop}, once they are tested with it"
+            return cause, f"keep the master's {shipped} and {drop}, once they are tested with it", False
         if newer:
-            return cause, f"pin {name} {exact[0]} in {master.image} (now {shipped}), or {drop}"
-        return cause, f"pin {name} {exact[0]} in {master.image}, or {drop}"
-    return cause, f"choose a {name} version for {master.image} that satisfies {' and '.join(wanted)}, or {drop}"
+            return cause, f"pin {name} {exact[0]} in {master.image} (now {shipped}), or {drop}", True
+        return cause, f"pin {name} {exact[0]} in {master.image}, or {drop}", True
+    return cause, f"choose a {name} version for {master.image} that satisfies {' and '.join(wanted)}, or {drop}", True
 
 
 def _newer(version: str, than: str | None) -> bool | None:
@@ -139,12 +141,12 @@ def _newer(version: str, than: str | None) -> bool | None:
         return None
 
 
-def _vendor(master: Master, held: list[Hold], entries: list[dict[str, Any]]) -> tuple[str, str]:
+def _vendor(master: Master, held: list[Hold], entries: list[dict[str, Any]]) -> tuple[str, str, bool]:
     hold = held[0]
     cause = f"on {hold.subject}: {hold.wants}"
     if hold.detail:
-        return cause, f"add {', '.join(hold.detail)} to {master.image}"
-    return cause, f"add what {hold.subject} brings to {master.image}, or keep these services on it (extend-keep-as-is)"
+        return cause, f"add {', '.join(hold.detail)} to {master.image}", True
+    return cause, f"add what {hold.subject} brings to {master.image}, or keep these services on it (extend-keep-as-is)", True
 
 
 _DESCRIBE = {"runtime": _runtime, "pin": _pin, "vendor": _vendor}
@@ -167,7 +169,7 @@ def waves(entries: list[dict[str, Any]], size: int = DEFAULT_WAVE_SIZE) -> list[
     """Waves 1, 2, ... of at most ``size`` services, and each entry's ``wave``: 0 for a
     master's Dockerfile that wave 0 changes, the wave of a service to migrate (or held back
     by a blocker, which wave 0 lifts), None for the rest."""
-    changes = {b["master_dockerfile"] for b in blockers(entries)}
+    changes = {b["master_dockerfile"] for b in blockers(entries)} - {None}
     todo = []
     for entry in entries:
         entry["wave"] = 0 if entry["path"] is not None and entry["path"] in changes else None

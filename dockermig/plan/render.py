@@ -88,10 +88,11 @@ def _blockers_text(blockers: list, width: int) -> list[str]:
     return lines
 
 
-def _about(entry: dict[str, Any]) -> str:
+def _moves(entry: dict[str, Any]) -> str:
+    """Where a service of a wave moves, and how risky the move is."""
     held = " (after wave 0)" if entry["_holds"] else ""
-    return (f"{entry['priority']}  {entry['path']}  ->  {entry['target']}{held}  "
-            f"({plural(entry['dependents'], 'dependent')}, {plural(entry['findings'], 'finding')})")
+    return (f"{entry['target']}{held}  ({plural(entry['dependents'], 'dependent')}, "
+            f"{plural(entry['findings'], 'finding')})")
 
 
 def _waves_text(waves: list, width: int) -> list[str]:
@@ -99,7 +100,7 @@ def _waves_text(waves: list, width: int) -> list[str]:
     for number, wave in enumerate(waves, 1):
         lines.append(f"Wave {number} ({plural(len(wave), 'service')}):")
         for entry in wave:
-            lines += _wrapped(_about(entry), width, "  ", "      ")
+            lines += _wrapped(f"{entry['priority']}  {entry['path']}  ->  {_moves(entry)}", width, "  ", "      ")
             lines.append(f"      {entry['verify']}")  # whole, to paste: a wrapped command would not run
     return lines or ["Nothing left to migrate."]
 
@@ -120,7 +121,7 @@ def plan_markdown(entries: list[dict[str, Any]], waves: list | None = None, bloc
     for number, wave in enumerate(waves or [], 1):
         lines += ["", f"### Wave {number} ({plural(len(wave), 'service')})", ""]
         for entry in wave:
-            lines.append(f"- [ ] `{entry['path']}` → {_md(_about(entry).split('->', 1)[1].strip())}  ")
+            lines.append(f"- [ ] `{entry['path']}` → {_md(_moves(entry))}, {entry['priority']}  ")
             lines.append(f"  `{entry['verify']}`")
     review = [e for e in entries if e["classification"] == "needs-review" and e["wave"] is None]
     if review:
@@ -143,14 +144,11 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-PUBLIC_BLOCKER_KEYS = ("cause", "services", "proposal", "kind", "master", "master_dockerfile", "unblocks")
-
-
 def plan_json(entries: list[dict[str, Any]], waves: list | None = None, blockers: list | None = None) -> str:
     public = [{k: v for k, v in e.items() if k not in ("non_root", "compose") and not k.startswith("_")}
               for e in entries]
     return json.dumps({"entries": public, "waves": [[e["path"] for e in w] for w in waves or []],
-                       "blockers": [{k: b[k] for k in PUBLIC_BLOCKER_KEYS} for b in blockers or []]}, indent=2) + "\n"
+                       "blockers": blockers or []}, indent=2) + "\n"
 
 
 def status_text(figures: dict[str, Any]) -> str:
