@@ -234,6 +234,9 @@ def test_cli_plan_and_status_formats(capsys, monkeypatch):
     assert "Wave 0: what holds 6 services back, and the change that unblocks them (6 causes):" in out
     assert main(["plan", str(DEMO), "--format", "markdown"]) == 0
     assert capsys.readouterr().out.startswith("## Migration plan\n\n- 4 of 21 migratable Dockerfiles are on a master")
+    assert main(["plan", str(DEMO), "--waves-only"]) == 0  # the order alone: no matrix
+    out = capsys.readouterr().out
+    assert out.startswith("Wave 0: ") and "keep-as-is" not in out and "Wave 4 (3 services):" in out
     assert main(["status", str(DEMO), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["migrated_percent"] == 19.0
     assert main(["status", str(DEMO)]) == 0
