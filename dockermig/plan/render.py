@@ -11,8 +11,8 @@ from dockermig.plan import PRIORITIES, status
 from dockermig.report import plural, printable
 
 COLUMNS = (("priority", "PRIO"), ("classification", "CLASSIFICATION"), ("category", "CATEGORY"),
-           ("service", "SERVICE"), ("path", "DOCKERFILE"), ("compose_files", "COMPOSE FILE"), ("image", "IMAGE"),
-           ("target", "TARGET"))
+           ("service", "SERVICE"), ("dependents", "DEPS"), ("path", "DOCKERFILE"), ("compose_files", "COMPOSE FILE"),
+           ("image", "IMAGE"), ("target", "TARGET"))
 MIN_REASON_WIDTH = 40  # narrower than this, the reason would wrap into a column of fragments
 
 
@@ -57,7 +57,8 @@ def _block(entry: dict[str, Any], width: int) -> list[str]:
     """Three short lines: who (priority, classification, service, category, compose files),
     what (Dockerfile, image, target), why (the reason)."""
     cells = {key: _cell(entry, key) for key, _ in COLUMNS}
-    about = "; ".join([entry["category"], *entry["compose_files"]])
+    users = [plural(entry["dependents"], "dependent")] if entry["dependents"] else []
+    about = "; ".join([entry["category"], *entry["compose_files"], *users])
     where = entry["path"] or "image-only service"
     moves = entry["target"] and entry["target"] != entry["image"]
     image = f"{cells['image']} -> {cells['target']}" if moves else cells["image"]
