@@ -515,3 +515,14 @@ def test_only_an_official_images_tag_is_a_runtime_to_bump_the_master_to(tmp_path
     entries, _ = build_plan(tmp_path)
     (runtime,) = blockers(entries)
     assert runtime["services"] == ["api/Dockerfile"]
+
+
+def test_a_huge_environment_value_is_read_in_linear_time(tmp_path):
+    # an unbounded URL scheme made a long run of letters quadratic: 200 kB took a minute
+    # (no clock here: the quadratic version takes hours on this one)
+    _service(tmp_path, "api", PY)
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  api:\n    build: ./api\n    environment:\n      BLOB: " + "a" * 1_000_000 + "\n"
+        "      DB: postgresql://u@db:5432/x\n  db:\n    image: postgres:16\n")
+    entries, warnings = build_plan(tmp_path)
+    assert warnings == [] and {e["service"][0]: e["dependents"] for e in entries} == {"api": 0, "db": 1}
