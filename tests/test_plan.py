@@ -225,7 +225,7 @@ def test_cli_plan_and_status_formats(capsys, monkeypatch):
     assert set(made) == {"entries", "waves", "blockers"}
     assert set(made["entries"][0]) == {"path", "service", "image", "classification", "category", "priority",
                                        "priority_reason", "target", "reason", "compose_files", "dependents",
-                                       "dependent_services", "depends_on", "findings", "wave", "verify"}
+                                       "depends_on", "findings", "wave", "verify"}
     # 5 by default; auth waits for backend, which depends on it, in the wave before
     assert [len(w) for w in made["waves"]] == [5, 5, 2, 3]
     assert main(["plan", str(DEMO), "--waves", "25"]) == 0
@@ -289,8 +289,8 @@ def test_dependents_come_from_depends_on_links_aliases_network_mode_and_env_urls
     entries, warnings = build_plan(tmp_path)
     assert warnings == []
     by = {e["service"][0]: e for e in entries}
-    assert by["auth"]["dependent_services"] == ["api", "cron", "sidecar", "web", "worker"]  # through api
-    assert by["api"]["dependent_services"] == ["cron", "sidecar", "web", "worker"]
+    assert by["auth"]["_user_names"] == ["api", "cron", "sidecar", "web", "worker"]  # through api
+    assert by["api"]["_user_names"] == ["cron", "sidecar", "web", "worker"]
     assert by["worker"]["dependents"] == 1 and by["web"]["dependents"] == 1 and by["lonely"]["dependents"] == 0
     assert by["api"]["depends_on"] == ["auth", "db"] and by["worker"]["depends_on"] == ["api", "cache"]
     assert by["db"]["dependents"] == 5 and by["cache"]["dependents"] == 2
@@ -526,3 +526,29 @@ def test_a_huge_environment_value_is_read_in_linear_time(tmp_path):
         "      DB: postgresql://u@db:5432/x\n  db:\n    image: postgres:16\n")
     entries, warnings = build_plan(tmp_path)
     assert warnings == [] and {e["service"][0]: e["dependents"] for e in entries} == {"api": 0, "db": 1}
+
+
+def test_a_ring_of_thousands_of_services_is_counted_without_listing_every_pair(tmp_path):
+    # 3,000 services, each depending on the next: 9 million (dependent, dependency) pairs,
+    # which sets of names took 1.6 GB to hold and 150 MB of JSON to print
+    count = 3000
+    lines = [f"  s{i}: {{image: 'redis:7', depends_on: [s{(i + 1) % count}]}}" for i in range(count)]
+    (tmp_path / "docker-compose.yml").write_text("services:\n" + "\n".join(lines) + "\n")
+    entries, _ = build_plan(tmp_path)
+    assert {e["dependents"] for e in entries} == {count - 1}
+    assert entries[0]["priority_reason"].endswith(f"and {count - 6} more)")
+
+
+def test_dependents_through_cycles_and_chains(tmp_path):
+    # a -> b -> c -> b (a cycle b, c), d -> a; e alone
+    (tmp_path / "docker-compose.yml").write_text(textwrap.dedent("""\
+        services:
+          a: {image: 'redis:7', depends_on: [b]}
+          b: {image: 'redis:7', depends_on: [c]}
+          c: {image: 'redis:7', depends_on: [b]}
+          d: {image: 'redis:7', depends_on: [a]}
+          e: {image: 'redis:7'}
+        """))
+    entries, _ = build_plan(tmp_path)
+    got = {e["service"][0]: (e["dependents"], e["_user_names"]) for e in entries}
+    assert got == {"a": (1, ["d"]), "b": (3, ["a", "c", "d"]), "c": (3, ["a", "b", "d"]), "d": (0, []), "e": (0, [])}

@@ -149,23 +149,23 @@ def build_plan(root: Path, settings: Settings | None = None) -> Plan:
 
 
 def _link(entries: list[dict[str, Any]], services: list[ComposeService]) -> None:
-    """Each entry's ``dependents`` (services that depend on one of its services, directly or
-    through others), ``depends_on`` (the services its own depend on directly) and, for the
-    waves, the keys of the entries on either side (``_dependents``, ``_depends``)."""
+    """Each entry's ``dependents`` (how many services depend on one of its services, directly
+    or through others) and ``depends_on`` (the services its own depend on directly); for the
+    waves and the reason, the masks of the services on either side (``_users``, ``_needs``)
+    and the first names of those that depend on it (``_user_names``)."""
     edges = dependency_edges(services)
-    closure = dependents(edges)
-    owner = {node: n for n, entry in enumerate(entries) for node in entry["_nodes"]}
-    for n, entry in enumerate(entries):
-        entry["_key"] = n
-    for n, entry in enumerate(entries):
-        nodes = set(entry["_nodes"])
-        users = set().union(*(closure.get(node, set()) for node in nodes)) - nodes
-        needs = {target for node in nodes for target in edges.get(node, ()) if target not in nodes}
-        entry["dependents"] = len(users)
-        entry["dependent_services"] = sorted({name for _, name in users})
+    reach = dependents(edges)
+    for entry in entries:
+        own = reach.mask(entry["_nodes"])
+        users = 0
+        for node in entry["_nodes"]:
+            users |= reach.users.get(node, 0)
+        users &= ~own
+        needs = {target for node in entry["_nodes"] for target in edges.get(node, ())} - set(entry["_nodes"])
+        entry["dependents"] = users.bit_count()
         entry["depends_on"] = sorted({name for _, name in needs})
-        entry["_dependents"] = {owner[u] for u in users if u in owner} - {n}
-        entry["_depends"] = {owner[t] for t in needs if t in owner} - {n}
+        entry["_own"], entry["_users"], entry["_needs"] = own, users, reach.mask(needs)
+        entry["_user_names"] = reach.names(users, 5)
 
 
 def _file_entry(root: Path, path: Path, facts: FileFacts, findings, used_by, config) -> dict[str, Any]:
@@ -334,11 +334,11 @@ def rank(entries: list[dict[str, Any]], config: Config, root: Path) -> None:
 
 
 def _evidence(entry: dict[str, Any]) -> str:
-    users = entry["dependent_services"]
-    if not users:
+    count, names = entry["dependents"], entry["_user_names"]
+    if not count:
         return ""
-    shown = ", ".join(users[:5]) + (f" and {len(users) - 5} more" if len(users) > 5 else "")
-    return f"{plural(len(users), 'service')} depend{'s' if len(users) == 1 else ''} on it ({shown})"
+    shown = ", ".join(names) + (f" and {count - len(names)} more" if count > len(names) else "")
+    return f"{plural(count, 'service')} depend{'s' if count == 1 else ''} on it ({shown})"
 
 
 def _matches(rule: dict[str, Any], spec, entry: dict[str, Any]) -> bool:

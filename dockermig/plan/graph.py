@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, NamedTuple
 
 if TYPE_CHECKING:
     from dockermig.plan import ComposeService
@@ -89,20 +89,99 @@ def dependency_edges(services: list[ComposeService]) -> dict[Node, set[Node]]:
     return edges
 
 
-def dependents(edges: dict[Node, set[Node]]) -> dict[Node, set[Node]]:
-    """For every service, the services that depend on it, directly or through others."""
-    reverse: dict[Node, set[Node]] = defaultdict(set)
+class Reach(NamedTuple):
+    """Who depends on whom, directly or through others, as bitmasks over ``nodes`` (sorted):
+    bit i of ``users[node]`` is set when ``nodes[i]`` depends on ``node``. A mask is a few
+    hundred bytes where a set of nodes would be megabytes: a ring of 3,000 services (a
+    145 kB compose file) has 9 million (dependent, dependency) pairs."""
+
+    nodes: list[Node]
+    index: dict[Node, int]
+    users: dict[Node, int]
+
+    def mask(self, nodes: Iterable[Node]) -> int:
+        bits = 0
+        for node in nodes:
+            if node in self.index:
+                bits |= 1 << self.index[node]
+        return bits
+
+    def names(self, mask: int, limit: int) -> list[str]:
+        """The service names of the first ``limit`` nodes of a mask."""
+        found = []
+        while mask and len(found) < limit:
+            low = mask & -mask
+            found.append(self.nodes[low.bit_length() - 1][1])
+            mask ^= low
+        return found
+
+
+def dependents(edges: dict[Node, set[Node]]) -> Reach:
+    """For every service, the services that depend on it, directly or through others: the
+    strongly connected components of the reversed graph (Tarjan's, without recursion),
+    each one's reach computed once from those it reaches, which Tarjan finishes first."""
+    nodes = sorted(set(edges) | {t for targets in edges.values() for t in targets})
+    index = {node: i for i, node in enumerate(nodes)}
+    reverse: list[list[int]] = [[] for _ in nodes]
     for node, targets in edges.items():
         for target in targets:
-            reverse[target].add(node)
-    closure: dict[Node, set[Node]] = {}
-    for node in edges:
-        seen: set[Node] = set()
-        todo = list(reverse[node])
-        while todo:
-            other = todo.pop()
-            if other not in seen and other != node:
-                seen.add(other)
-                todo.extend(reverse[other])
-        closure[node] = seen
-    return closure
+            reverse[index[target]].append(index[node])
+    order = [-1] * len(nodes)
+    low = [0] * len(nodes)
+    component = [-1] * len(nodes)
+    members: list[int] = []  # component -> mask of its nodes
+    reach: list[int] = []  # component -> mask of the nodes reachable from it, outside it
+    stack: list[int] = []
+    on_stack = [False] * len(nodes)
+    counter = 0
+    for root in range(len(nodes)):
+        if order[root] >= 0:
+            continue
+        work = [(root, 0)]
+        while work:
+            v, next_edge = work.pop()
+            if next_edge == 0:
+                order[v] = low[v] = counter
+                counter += 1
+                stack.append(v)
+                on_stack[v] = True
+            for i in range(next_edge, len(reverse[v])):
+                w = reverse[v][i]
+                if order[w] < 0:
+                    work.append((v, i + 1))
+                    work.append((w, 0))
+                    break
+                if on_stack[w]:
+                    low[v] = min(low[v], order[w])
+            else:
+                if low[v] == order[v]:  # v roots a component: pop it
+                    number, bits, outside = len(members), 0, 0
+                    while True:
+                        w = stack.pop()
+                        on_stack[w] = False
+                        component[w] = number
+                        bits |= 1 << w
+                        if w == v:
+                            break
+                    for w in _bits(bits):
+                        for u in reverse[w]:
+                            c = component[u]
+                            if c != number:
+                                outside |= members[c] | reach[c]
+                    members.append(bits)
+                    reach.append(outside)
+                if work:  # back in the caller: carry the low-link up
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[v])
+    users = {}
+    for i, node in enumerate(nodes):
+        c = component[i]
+        users[node] = (members[c] | reach[c]) & ~(1 << i)
+    return Reach(nodes, index, users)
+
+
+def _bits(mask: int) -> Iterable[int]:
+    while mask:
+        low = mask & -mask
+        yield low.bit_length() - 1
+        mask ^= low

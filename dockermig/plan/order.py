@@ -178,20 +178,25 @@ def waves(entries: list[dict[str, Any]], size: int = DEFAULT_WAVE_SIZE) -> list[
                                           or entry["classification"] == "needs-review" and entry["_holds"]):
             todo.append(entry)
     todo.sort(key=lambda e: (e["priority"], e["dependents"], e["findings"], e["path"]))
-    placed: dict[int, int] = {}  # entry key -> wave index
     grouped: list[list[dict[str, Any]]] = []
+    # per wave, masks of compose services: its entries' own, and those that depend on them
+    members: list[int] = []
+    users: list[int] = []
     current = 0
     for entry in todo:
         # the waves only move forward, so the services that depend on this one (fewer
         # dependents: sorted before it) are in this wave or an earlier one: never the same
-        related = entry["_dependents"] | entry["_depends"]
         wave = current
-        while wave < len(grouped) and (len(grouped[wave]) >= size or any(placed.get(k) == wave for k in related)):
+        while wave < len(grouped) and (len(grouped[wave]) >= size or members[wave] & (entry["_users"] | entry["_needs"])
+                                       or users[wave] & entry["_own"]):
             wave += 1
         if wave == len(grouped):
             grouped.append([])
+            members.append(0)
+            users.append(0)
         grouped[wave].append(entry)
-        placed[entry["_key"]] = wave
+        members[wave] |= entry["_own"]
+        users[wave] |= entry["_users"]
         current = wave
         entry["wave"] = wave + 1
         entry["verify"] = verify_command(entry)
