@@ -552,3 +552,16 @@ def test_dependents_through_cycles_and_chains(tmp_path):
     entries, _ = build_plan(tmp_path)
     got = {e["service"][0]: (e["dependents"], e["_user_names"]) for e in entries}
     assert got == {"a": (1, ["d"]), "b": (3, ["a", "c", "d"]), "c": (3, ["a", "b", "d"]), "d": (0, []), "e": (0, [])}
+
+
+def test_a_service_never_shares_a_wave_with_one_it_depends_on_through_another(tmp_path):
+    # mock (dev, P2) -> gateway (kept, in no wave) -> api (production, P1): api goes first, by
+    # priority, and mock may not join its wave although it names only the gateway
+    for name in ("api", "mock"):
+        _service(tmp_path, name, PY)
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  api: {build: ./api}\n  gateway: {image: 'nginx:1.27', depends_on: [api]}\n")
+    (tmp_path / "docker-compose.dev.yml").write_text(
+        "services:\n  mock: {build: ./mock, environment: {UPSTREAM: 'http://gateway:80'}}\n")
+    entries, _ = build_plan(tmp_path)
+    assert [[e["service"][0] for e in w] for w in waves(entries, 10)] == [["api"], ["mock"]]
