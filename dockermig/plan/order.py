@@ -18,9 +18,9 @@ import re
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from dockermig.policy.facts import language_name, programs_run, runtime_version
+from dockermig.policy.facts import is_official, language_name, programs_run, runtime_version
 from dockermig.report import plural
-from dockermig.syntax.query import DOCKER_HUB, parse_image_ref
+from dockermig.syntax.query import parse_image_ref
 
 if TYPE_CHECKING:
     from dockermig.policy.facts import FileFacts
@@ -49,13 +49,11 @@ def holds(facts: FileFacts, findings) -> list[Hold]:
     found = []
     image = runtime.image
     # only an official image's tag is its runtime's version (jupyter's 2025-01-06 is not Python 2025)
-    official = image is not None and image.registry == DOCKER_HUB and image.path.startswith("library/")
-    if decision.review_kind == "downgrade" and official:
+    if decision.review_kind == "downgrade" and is_official(image):
         version = runtime_version(facts.policy, image, master.language)
         if version is not None:  # a floating tag (node:lts) needs the service pinned, not the master
             found.append(Hold("runtime", master, master.language, ".".join(map(str, version)), version))
     elif decision.review_kind == "vendor-runtime":
-
         listed = facts.policy.review_base(runtime.image, lambda: programs_run(runtime.stage))
         if listed is not None:
             found.append(Hold("vendor", master, listed.pattern.text, listed.reason, tuple(sorted(listed.programs))))
@@ -78,8 +76,7 @@ def blockers(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     groups: dict[tuple, list[tuple[dict[str, Any], Hold]]] = defaultdict(list)
     for entry in entries:
         for hold in entry["_holds"]:
-            key = (hold.kind, hold.master.image) if hold.kind == "runtime" else (hold.kind, hold.master.image, hold.subject)
-            groups[key].append((entry, hold))
+            groups[_key(hold)].append((entry, hold))
     found = []
     for key, members in groups.items():
         master = members[0][1].master

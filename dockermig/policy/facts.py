@@ -508,6 +508,11 @@ def _version(tag: str | None) -> tuple[int, ...] | None:
     return tuple(int(g) for g in match.groups() if g is not None)
 
 
+def is_official(image: ImageRef | None) -> bool:
+    """A Docker Hub library image: only its tag is its runtime's version."""
+    return image is not None and image.registry == DOCKER_HUB and image.path.startswith("library/")
+
+
 def runtime_version(policy: Policy, image: ImageRef, language: str) -> tuple[int, ...] | None:
     """The runtime version an image's tag names (``node:iron`` is 20); None for a floating
     tag (``lts``) or one without a version."""
@@ -534,7 +539,7 @@ def _runtime_risk(policy: Policy, runtime: StageFacts, master: Master) -> tuple[
         return "python2", f"is Python 2; the master runs Python {'.'.join(map(str, want))}"
     eol = rules.end_of_life if rules is not None else None
     # only an official image's tag is its runtime's version (devcontainers/javascript-node:1-18 is not node 1)
-    official = image.registry == DOCKER_HUB and image.path.startswith("library/")
+    official = is_official(image)
     if have and eol and official and len(have) >= len(eol) and have[: len(eol)] <= eol:
         return "end-of-life", (f"is on {image.display}, an end-of-life {language_name(master.language)}: moving "
                                f"to {master.base} skips every release in between")
@@ -549,7 +554,7 @@ def _inherited_entry(runtime: StageFacts, master: Master) -> tuple[str, str] | N
     if entry_of(runtime.stage)[0] is not None:
         return None
     image = runtime.image
-    if image.registry == DOCKER_HUB and image.path.startswith("library/") and runtime.image_language == master.language:
+    if is_official(image) and runtime.image_language == master.language:
         return None  # python:3.11 starts python3, like the master built on python
     started = " ".join(master.cmd) if master.cmd else "its own CMD"
     return "inherited-cmd", (f"has no CMD or ENTRYPOINT of its own: it runs what {image.display} starts, "
