@@ -565,3 +565,11 @@ def test_a_service_never_shares_a_wave_with_one_it_depends_on_through_another(tm
         "services:\n  mock: {build: ./mock, environment: {UPSTREAM: 'http://gateway:80'}}\n")
     entries, _ = build_plan(tmp_path)
     assert [[e["service"][0] for e in w] for w in waves(entries, 10)] == [["api"], ["mock"]]
+
+
+def test_a_priority_rule_with_an_unknown_key_is_a_config_error_naming_the_file(tmp_path, capsys):
+    _service(tmp_path, "api", PY)
+    (tmp_path / ".dockermig.yaml").write_text("priorities:\n  - {priority: P1, min_dependents: 2}\n")
+    assert main(["plan", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert ".dockermig.yaml:1: 'priorities' must be" in err and "min-dependents" in err and "Traceback" not in err
