@@ -31,6 +31,8 @@ def _is_table_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, dict) for v in value)
 
 
+_PRIORITY_KEYS = {"priority", "reason", "paths", "classifications", "categories", "compose", "min-dependents"}
+
 # key -> (check, expected type in words)
 SCHEMA: dict[str, tuple[Any, str]] = {
     "select": (_is_str_list, "a list of rule codes, prefixes or names"),
@@ -54,6 +56,12 @@ SCHEMA: dict[str, tuple[Any, str]] = {
                      "a table of name maps from names to names, e.g. apk-to-debian: {py3-numpy: python3-numpy}"),
     "verify": (lambda v: isinstance(v, dict), "a table of verifier gates and triggers"),
     "read-roots": (_is_str_list, "a list of directories outside the repository that dockermig may read"),
+    "priorities": (lambda v: _is_table_list(v) and all(r.get("priority") in ("P0", "P1", "P2", "P3")
+                                                       and set(r) <= _PRIORITY_KEYS for r in v),
+                   "a list of priority rules, each with priority: P0, P1, P2 or P3 and only the keys "
+                   "reason, paths, classifications, categories, compose, min-dependents (see rules/priorities.yaml)"),
+    "categories": (lambda v: isinstance(v, dict) and all(_is_str_list(x) for x in v.values()),
+                   "a table of category = list of keywords"),
 }
 
 

@@ -12,7 +12,7 @@ import pytest
 from conftest import DEMO, ROOT
 
 from dockermig.cli import main
-from dockermig.plan import build_plan, read_compose, status, waves
+from dockermig.plan import blockers, build_plan, read_compose, status, waves
 from dockermig.plan.render import METRICS, status_prometheus
 
 EXPECTED = {  # (path or service) -> (classification, category, priority)
@@ -21,32 +21,39 @@ EXPECTED = {  # (path or service) -> (classification, category, priority)
     "agents/browser-use/Dockerfile": ("migrated", "agent", "P1"),
     "agents/crewai/Dockerfile": ("migrate-python", "agent", "P1"),
     "agents/gpt-engineer/Dockerfile": ("migrated", "agent", "P1"),
+    "agents/legacy-summarizer/Dockerfile": ("migrate-python", "agent", "P3"),  # no compose file runs it
     "agents/letta/Dockerfile": ("migrate-python", "agent", "P1"),
     "agents/semgrep-agent/Dockerfile": ("needs-review", "agent", "P1"),
-    "docker/base/Dockerfile.nodejs-agent-master": ("master", "master", "P2"),
-    "docker/base/Dockerfile.python-agent-master": ("master", "master", "P2"),
+    "docker/base/Dockerfile.nodejs-agent-master": ("master", "master", "P1"),
+    "docker/base/Dockerfile.python-agent-master": ("master", "master", "P1"),
+    "infra/ollama/Dockerfile": ("keep-as-is", "llm-runtime", "P0"),  # FROM ubuntu, runs ollama
     "infra/postgres/Dockerfile": ("keep-as-is", "database", "P0"),
     "infra/prometheus/Dockerfile": ("keep-as-is", "monitoring", "P0"),
-    "infra/redis-cache/Dockerfile": ("needs-review", "utility", "P2"),
-    "services/api-gateway-ui/Dockerfile": ("migrate-node", "frontend", "P2"),
+    "infra/redis-cache/Dockerfile": ("needs-review", "utility", "P1"),
+    "monitoring/prometheus-federation/Dockerfile": ("keep-as-is", "monitoring", "P0"),  # FROM alpine
+    "services/api-gateway-ui/Dockerfile": ("migrate-node", "frontend", "P1"),
+    "services/auth/Dockerfile": ("needs-review", "core", "P1"),
+    "services/backend/Dockerfile": ("migrate-python", "core", "P1"),
     "services/chat-frontend/Dockerfile": ("keep-as-is", "gateway", "P0"),
-    "services/cuda-trainer/Dockerfile": ("keep-as-is", "gpu", "P1"),
-    "services/document-processor/Dockerfile": ("migrate-python", "data", "P2"),
+    "services/cuda-trainer/Dockerfile": ("keep-as-is", "gpu", "P0"),
+    "services/document-processor/Dockerfile": ("migrate-python", "data", "P1"),
     "services/faiss-vector/Dockerfile": ("migrate-python", "ml", "P1"),
     "services/flowise/Dockerfile": ("migrate-node", "agent", "P1"),
-    "services/hardware-optimizer/Dockerfile": ("migrate-python", "utility", "P2"),
-    "services/metrics-exporter/Dockerfile": ("migrated", "monitoring", "P2"),
+    "services/hardware-optimizer/Dockerfile": ("migrate-python", "utility", "P1"),
+    "services/metrics-exporter/Dockerfile": ("migrated", "monitoring", "P1"),
     "services/n8n-worker/Dockerfile": ("needs-review", "agent", "P1"),
+    "services/notifier/Dockerfile": ("needs-review", "utility", "P1"),
     "services/tabby/Dockerfile": ("keep-as-is", "gpu", "P0"),
-    "services/task-scheduler/Dockerfile": ("migrated", "worker", "P2"),
-    "tools/health-checker/Dockerfile": ("needs-review", "monitoring", "P2"),
+    "services/task-scheduler/Dockerfile": ("migrated", "worker", "P1"),
+    "tools/health-checker/Dockerfile": ("needs-review", "monitoring", "P3"),
+    "tools/mock-llm/Dockerfile": ("migrate-python", "ml", "P2"),  # only docker-compose.dev.yml runs it
     "chromadb": ("keep-as-is", "vector-db", "P0"),
     "consul": ("keep-as-is", "discovery", "P0"),
     "grafana": ("keep-as-is", "monitoring", "P0"),
     "kong": ("keep-as-is", "gateway", "P0"),
     "loki": ("keep-as-is", "monitoring", "P0"),
     "neo4j": ("keep-as-is", "database", "P0"),
-    "ollama": ("keep-as-is", "llm-runtime", "P0"),
+    "node-exporter": ("keep-as-is", "monitoring", "P0"),
     "qdrant": ("keep-as-is", "vector-db", "P0"),
     "rabbitmq": ("keep-as-is", "queue", "P0"),
 }
@@ -124,7 +131,7 @@ def test_a_broken_compose_file_is_a_warning_with_file_and_line_and_the_plan_is_m
     (tmp_path / "Dockerfile").write_text("FROM python:3.11-slim\n")
     assert main(["plan", str(tmp_path), "--format", "json"]) == 0
     out, err = capsys.readouterr()
-    assert [e["path"] for e in json.loads(out)] == ["Dockerfile"]
+    assert [e["path"] for e in json.loads(out)["entries"]] == ["Dockerfile"]
     assert "warning: " in err and "docker-compose.yml:2: invalid YAML" in err and "Traceback" not in err
     assert "compose.yaml:6: invalid YAML: found duplicate merge key" in err
     assert err.count("its services are left out of the plan") == 2
@@ -171,24 +178,28 @@ def test_compose_merge_keys_and_missing_dockerfiles(tmp_path):
 def test_waves_follow_priority(demo_plan):
     grouped = waves(demo_plan, 4)
     flat = [e for wave in grouped for e in wave]
-    assert [len(w) for w in grouped] == [4, 4, 1]
+    assert [len(w) for w in grouped] == [4, 4, 4, 3]
     assert [e["priority"] for e in flat] == sorted(e["priority"] for e in flat)
-    assert {e["classification"] for e in flat} == {"migrate-python", "migrate-node"}
+    # what a person must look at is in no wave, unless a master change (wave 0) unblocks it
+    assert {e["classification"] for e in flat} == {"migrate-python", "migrate-node", "needs-review"}
+    assert all(e["_holds"] for e in flat if e["classification"] == "needs-review")
+    assert all(e["wave"] is None for e in demo_plan if e["classification"] in ("keep-as-is", "migrated"))
 
 
 def test_status_figures(demo_plan):
     figures = status(demo_plan)
-    assert figures["dockerfiles"] == 24 and figures["services"] == 33
+    assert figures["dockerfiles"] == 31 and figures["services"] == 40
     assert figures["classifications"]["migrated"] == 4
-    assert figures["migratable"] == 16 and figures["migrated_percent"] == 25.0
-    assert figures["todo_by_priority"] == {"P0": 0, "P1": 8, "P2": 5, "P3": 0}
-    # the README's figure: 8 of the 22 non-master Dockerfiles end as a non-root user
+    assert figures["migratable"] == 21 and figures["migrated_percent"] == 19.0
+    assert figures["todo_by_priority"] == {"P0": 0, "P1": 15, "P2": 1, "P3": 2}
+    # the README's figure: 10 of the 29 non-master Dockerfiles end as a non-root user
     non_root = {e["path"] for e in demo_plan if e["non_root"] and e["classification"] != "master"}
     assert non_root == {"agents/browser-use/Dockerfile", "agents/gpt-engineer/Dockerfile", "agents/letta/Dockerfile",
                         "infra/prometheus/Dockerfile", "infra/redis-cache/Dockerfile",
-                        "services/metrics-exporter/Dockerfile", "services/n8n-worker/Dockerfile",
+                        "monitoring/prometheus-federation/Dockerfile", "services/metrics-exporter/Dockerfile",
+                        "services/n8n-worker/Dockerfile", "services/notifier/Dockerfile",
                         "services/task-scheduler/Dockerfile"}
-    assert figures["non_root_percent"] == 36.4
+    assert figures["non_root_percent"] == 34.5
 
 
 def test_prometheus_output_parses_and_the_dashboard_uses_only_emitted_metrics(demo_plan):
@@ -198,9 +209,9 @@ def test_prometheus_output_parses_and_the_dashboard_uses_only_emitted_metrics(de
     families = {f.name: f for f in text_string_to_metric_families(text)}
     assert set(families) == set(METRICS)
     ratio = families["dockermig_migrated_ratio"].samples[0].value
-    assert ratio == 0.25
+    assert ratio == 0.19
     by_class = {s.labels["classification"]: s.value for s in families["dockermig_services_by_classification"].samples}
-    assert by_class["keep-as-is"] == 14
+    assert by_class["keep-as-is"] == 16
     dashboard = json.loads((ROOT / "docs" / "grafana" / "dockermig-migration.json").read_text())
     exprs = [t["expr"] for panel in dashboard["panels"] for t in panel.get("targets", [])]
     used = {name for expr in exprs for name in re.findall(r"dockermig_[a-z_]+", expr)}
@@ -210,15 +221,355 @@ def test_prometheus_output_parses_and_the_dashboard_uses_only_emitted_metrics(de
 def test_cli_plan_and_status_formats(capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "80")
     assert main(["plan", str(DEMO), "--format", "json"]) == 0
-    entries = json.loads(capsys.readouterr().out)
-    assert set(entries[0]) == {"path", "service", "image", "classification", "category", "priority", "target", "reason",
-                               "compose_files"}
+    made = json.loads(capsys.readouterr().out)
+    assert set(made) == {"entries", "waves", "blockers"}
+    assert set(made["entries"][0]) == {"path", "service", "image", "classification", "category", "priority",
+                                       "priority_reason", "target", "reason", "compose_files", "dependents",
+                                       "depends_on", "findings", "wave", "verify"}
+    # 5 by default; auth waits for backend, which depends on it, in the wave before
+    assert [len(w) for w in made["waves"]] == [5, 5, 2, 3]
     assert main(["plan", str(DEMO), "--waves", "25"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("P0  keep-as-is  ") and "Wave 1 (9 services):" in out  # 80 columns: blocks
+    assert out.startswith("P0  keep-as-is  ") and "Wave 1 (11 services):" in out  # 80 columns: blocks
+    assert "Wave 0: what holds 6 services back, and the change that unblocks them (6 causes):" in out
     assert main(["plan", str(DEMO), "--format", "markdown"]) == 0
-    assert capsys.readouterr().out.startswith("| Prio | Classification |")
+    assert capsys.readouterr().out.startswith("## Migration plan\n\n- 4 of 21 migratable Dockerfiles are on a master")
+    assert main(["plan", str(DEMO), "--waves-only"]) == 0  # the order alone: no matrix
+    out = capsys.readouterr().out
+    assert out.startswith("Wave 0: ") and "keep-as-is" not in out and "Wave 4 (3 services):" in out
     assert main(["status", str(DEMO), "--format", "json"]) == 0
-    assert json.loads(capsys.readouterr().out)["migrated_percent"] == 25.0
+    assert json.loads(capsys.readouterr().out)["migrated_percent"] == 19.0
     assert main(["status", str(DEMO)]) == 0
-    assert capsys.readouterr().out.startswith("4 of 16 migratable Dockerfiles are on a master (25.0%)")
+    assert capsys.readouterr().out.startswith("4 of 21 migratable Dockerfiles are on a master (19.0%)")
+
+
+# -- issue 13: the order a migration lead would follow ------------------------------------
+
+
+def _service(root, folder, text):
+    (root / folder).mkdir(parents=True)
+    (root / folder / "Dockerfile").write_text(text)
+
+
+PY = 'FROM python:3.11-slim\nCOPY app.py .\nCMD ["python", "app.py"]\n'
+
+
+def test_dependents_come_from_depends_on_links_aliases_network_mode_and_env_urls(tmp_path):
+    for name in ("api", "auth", "web", "worker", "cron", "sidecar", "lonely"):
+        _service(tmp_path, name, PY)
+    (tmp_path / "docker-compose.yml").write_text(textwrap.dedent("""\
+        services:
+          api:
+            build: ./api
+            environment: {AUTH_URL: "http://login:9000/v1", DB: "postgresql://u:p@db:5432/x"}
+          auth:
+            build: ./auth
+            networks: {back: {aliases: [login]}}
+          web:
+            build: ./web
+            links: ["api:backend"]
+          worker:
+            build: ./worker
+            environment: ["API=api:8000", "CACHE_HOST=cache"]
+          cron:
+            build: ./cron
+            depends_on: {worker: {condition: service_started}}
+          sidecar:
+            build: ./sidecar
+            network_mode: "service:web"
+          lonely:
+            build: ./lonely
+            environment: {SITE: "https://example.com", NOTE: "api is down"}
+          db:
+            image: postgres:16
+          cache:
+            image: redis:7
+        networks: {back: {}}
+        """))
+    entries, warnings = build_plan(tmp_path)
+    assert warnings == []
+    by = {e["service"][0]: e for e in entries}
+    assert by["auth"]["_user_names"] == ["api", "cron", "sidecar", "web", "worker"]  # through api
+    assert by["api"]["_user_names"] == ["cron", "sidecar", "web", "worker"]
+    assert by["worker"]["dependents"] == 1 and by["web"]["dependents"] == 1 and by["lonely"]["dependents"] == 0
+    assert by["api"]["depends_on"] == ["auth", "db"] and by["worker"]["depends_on"] == ["api", "cache"]
+    assert by["db"]["dependents"] == 5 and by["cache"]["dependents"] == 2
+    assert by["auth"]["priority_reason"] == ("production compose runs it; 5 services depend on it "
+                                             "(api, cron, sidecar, web, worker)")
+    # the matrix shows the most depended-on first within a priority
+    p1 = [e["service"][0] for e in entries if e["priority"] == "P1"]
+    assert p1[:2] == ["auth", "api"]
+
+
+def test_priority_is_evidence_production_compose_above_what_no_compose_runs(tmp_path):
+    _service(tmp_path, "backend", PY)  # the core API production runs
+    _service(tmp_path, "agents/summarizer", PY)  # "agents" in the folder, but nothing runs it
+    _service(tmp_path, "tools/mock", PY)
+    _service(tmp_path, "gpu/trainer", "FROM nvidia/cuda:12.4.1-runtime-ubuntu22.04\nCMD [\"python3\", \"t.py\"]\n")
+    (tmp_path / "docker-compose.yml").write_text("services:\n  backend:\n    build: ./backend\n")
+    (tmp_path / "compose.dev.yaml").write_text("services:\n  mock:\n    build: ./tools/mock\n")
+    entries, _ = build_plan(tmp_path)
+    by = {e["path"]: e for e in entries}
+    assert by["backend/Dockerfile"]["priority"] == "P1"
+    assert by["tools/mock/Dockerfile"]["priority"] == "P2"
+    assert by["agents/summarizer/Dockerfile"]["priority"] == "P3"
+    assert by["agents/summarizer/Dockerfile"]["priority_reason"] == "no compose file runs it"
+    kept = by["gpu/trainer/Dockerfile"]
+    assert kept["priority"] == "P0" and "must stay up" in kept["priority_reason"]  # listed, not a migration slot
+    grouped = waves(entries, 10)
+    assert [e["path"] for w in grouped for e in w] == ["backend/Dockerfile", "tools/mock/Dockerfile",
+                                                      "agents/summarizer/Dockerfile"]
+    assert kept["wave"] is None
+
+
+def test_a_config_can_rank_by_dependents(tmp_path):
+    for name in ("api", "web"):
+        _service(tmp_path, name, PY)
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  api:\n    build: ./api\n  web:\n    build: ./web\n    depends_on: [api]\n")
+    (tmp_path / ".dockermig.yaml").write_text(textwrap.dedent("""\
+        priorities:
+          - {priority: P0, reason: core, compose: production, min-dependents: 1}
+          - {priority: P2, reason: the rest}
+        """))
+    entries, _ = build_plan(tmp_path)
+    assert {e["path"]: e["priority"] for e in entries} == {"api/Dockerfile": "P0", "web/Dockerfile": "P2"}
+
+
+def test_waves_put_canaries_first_and_never_a_service_with_one_it_depends_on(tmp_path):
+    # a chain web -> api -> auth, and two leaves; the smallest change first among equals
+    small = 'FROM python:3.11-slim\nCMD ["python", "app.py"]\n'
+    big = ('FROM python:3.11-slim\nRUN apt-get update && apt-get install -y curl git\nRUN pip install fastapi requests\n'
+           'EXPOSE 8080\nCMD ["python", "app.py"]\n')
+    for name, text in (("web", small), ("api", small), ("auth", small), ("leaf-big", big), ("leaf-small", small)):
+        _service(tmp_path, name, text)
+    (tmp_path / "docker-compose.yml").write_text(textwrap.dedent("""\
+        services:
+          web: {build: ./web, environment: {API: "http://api:8000"}}
+          api: {build: ./api, depends_on: [auth]}
+          auth: {build: ./auth}
+          leaf-big: {build: ./leaf-big}
+          leaf-small: {build: ./leaf-small}
+        """))
+    entries, _ = build_plan(tmp_path)
+    grouped = waves(entries, 10)
+    names = [[e["service"][0] for e in wave] for wave in grouped]
+    assert names == [["leaf-small", "web", "leaf-big"], ["api"], ["auth"]]
+    assert [e["wave"] for e in grouped[2]] == [3]
+    # size 1: one service a wave, the same order
+    assert [[e["service"][0] for e in w] for w in waves(entries, 1)] == [["leaf-small"], ["web"], ["leaf-big"], ["api"],
+                                                                        ["auth"]]
+
+
+def test_waves_separate_services_that_depend_on_each_other(tmp_path):
+    for name in ("a", "b"):
+        _service(tmp_path, name, PY)
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  a: {build: ./a, links: [b]}\n  b: {build: ./b, environment: {PEER: 'http://a:1'}}\n")
+    entries, _ = build_plan(tmp_path)
+    assert [len(w) for w in waves(entries, 10)] == [1, 1]
+
+
+def test_each_wave_lists_the_verify_command_of_its_services(demo_plan):
+    grouped = waves(demo_plan, 5)
+    backend = next(e for w in grouped for e in w if e["path"] == "services/backend/Dockerfile")
+    assert backend["verify"] == ("dockermig verify --build services/backend/Dockerfile.backup "
+                                 "services/backend/Dockerfile --context services/backend --port 8000")
+    legacy = next(e for w in grouped for e in w if e["path"] == "agents/legacy-summarizer/Dockerfile")
+    assert legacy["verify"].endswith("--port 8080")  # no EXPOSE: the master template's port
+    assert main(["verify", *backend["verify"].split()[2:], "--help"]) == 0  # the command parses
+
+
+def test_blockers_are_grouped_by_cause_and_the_master_change_is_wave_0(demo_plan):
+    waves(demo_plan, 5)
+    found = {(b["kind"], b["master"], b["cause"]): b for b in blockers(demo_plan)}
+    node = found[("runtime", "sutazai-nodejs-agent-master:latest",
+                  "Node.js 20 is newer than the master's node:18-slim")]
+    assert node["services"] == ["services/n8n-worker/Dockerfile", "services/notifier/Dockerfile"]
+    assert node["unblocks"] == 2
+    assert node["proposal"] == ("build sutazai-nodejs-agent-master:latest FROM node:20-slim (now node:18-slim); "
+                                "rebuild and verify the 1 service already on it")
+    assert node["master_dockerfile"] == "docker/base/Dockerfile.nodejs-agent-master"
+    python = found[("runtime", "sutazai-python-agent-master:latest",
+                    "Python 3.13 is newer than the master's python:3.12.8-slim-bookworm")]
+    assert python["services"] == ["services/auth/Dockerfile"]
+    assert "FROM python:3.13-slim-bookworm" in python["proposal"]
+    pins = {b["cause"]: b for b in found.values() if b["kind"] == "pin"}
+    numpy = pins["sutazai-python-agent-master:latest ships numpy 2.2.1 (pip); the services pin ==1.26.4"]
+    assert numpy["services"] == ["services/faiss-vector/Dockerfile"]
+    assert numpy["unblocks"] == 0  # faiss-vector also pins fastapi: one change alone does not free it
+    # an old pin is the service's to drop, not a reason to age the master
+    assert numpy["proposal"].startswith("keep the master's 2.2.1 and drop the services' pins (DM304")
+    assert numpy["master_dockerfile"] is None  # ... which is no change to the master's Dockerfile
+    by_path = {e["path"]: e for e in demo_plan}
+    assert by_path["docker/base/Dockerfile.nodejs-agent-master"]["wave"] == 0
+    assert by_path["services/notifier/Dockerfile"]["wave"] >= 1
+    # a review that only the service can resolve is held back by no master change, and is in no wave
+    assert by_path["agents/semgrep-agent/Dockerfile"]["_holds"] == []
+    assert by_path["agents/semgrep-agent/Dockerfile"]["wave"] is None
+
+
+def test_a_floating_runtime_tag_and_a_vendor_base(tmp_path):
+    _service(tmp_path, "lts", 'FROM node:lts-slim\nCMD ["node", "i.js"]\n')
+    _service(tmp_path, "uv1", 'FROM ghcr.io/astral-sh/uv:python3.12-bookworm-slim\nRUN uv sync\nCMD ["uv", "run", "app"]\n')
+    _service(tmp_path, "uv2", 'FROM ghcr.io/astral-sh/uv:python3.12-bookworm-slim\nCMD ["uv", "run", "app"]\n')
+    entries, _ = build_plan(tmp_path)
+    (vendor,) = blockers(entries)  # node:lts needs the service pinned: not a master change
+    assert vendor["kind"] == "vendor" and vendor["services"] == ["uv1/Dockerfile", "uv2/Dockerfile"]
+    assert vendor["proposal"] == "add uv, uvx to sutazai-python-agent-master:latest" and vendor["unblocks"] == 2
+
+
+def test_infrastructure_is_kept_by_what_it_runs_even_on_a_plain_os_image(tmp_path):
+    from dockermig import parse
+    from dockermig.config import config_for
+    from dockermig.policy.facts import Verdict, analyse
+
+    policy = config_for(tmp_path).policy
+
+    def decide(text):
+        return analyse(parse(text), None, policy).decision
+
+    ollama = decide('FROM ubuntu:22.04\nRUN curl -fsSL https://ollama.com/install.sh | sh\n'
+                    'ENTRYPOINT ["/usr/local/bin/ollama"]\nCMD ["serve"]\n')
+    assert ollama.verdict is Verdict.KEEP and ollama.kept.category == "llm-runtime"
+    assert "ENTRYPOINT runs `ollama`" in ollama.reason
+    prometheus = decide('FROM alpine:3.20\nRUN apk add prometheus\nCMD ["prometheus", "--web.listen-address=:9090"]\n')
+    assert prometheus.verdict is Verdict.KEEP and prometheus.kept.category == "monitoring"
+    # through a wrapper, from another stage's chain
+    nginx = decide('FROM debian:12 AS base\nRUN apt-get install -y nginx\nFROM base\nCMD ["tini", "--", "nginx"]\n')
+    assert nginx.verdict is Verdict.KEEP
+    # a Python image that starts a kept program is still a review (DM103 says why), not silently kept
+    assert decide('FROM python:3.11-slim\nCMD ["redis-server"]\n').verdict is Verdict.REVIEW
+    # a plain OS image that runs something else is not kept
+    assert decide('FROM ubuntu:22.04\nCMD ["/app/server"]\n').verdict is Verdict.OTHER
+
+
+def test_markdown_is_a_tracking_issue(demo_plan, capsys):
+    assert main(["plan", str(DEMO), "--format", "markdown"]) == 0
+    out = capsys.readouterr().out
+    assert "- Still to do: P0 0, P1 15, P2 1, P3 2" in out  # the status figures
+    assert "### Wave 0: blockers, and the change that unblocks them" in out
+    assert ("- [ ] **build sutazai-nodejs-agent-master:latest FROM node:20-slim (now node:18-slim); rebuild and verify "
+            "the 1 service already on it** (in `docker/base/Dockerfile.nodejs-agent-master`). Node.js 20 is newer than "
+            "the master's node:18-slim. Unblocks 2 of the 2 services it holds back: `services/n8n-worker/Dockerfile`, "
+            "`services/notifier/Dockerfile`") in out
+    assert "### Wave 1 (5 services)" in out
+    assert re.search(r"^- \[ \] `services/n8n-worker/Dockerfile` → sutazai-nodejs-agent-master:latest \(after wave 0\)",
+                     out, re.MULTILINE)
+    assert "  `dockermig verify --build services/backend/Dockerfile.backup services/backend/Dockerfile " in out
+    assert "### Needs a person (3)" in out and "`agents/semgrep-agent/Dockerfile`: Python service" in out
+    assert out.index("### P0 (16 services)") < out.index("### P1 (21 services)") < out.index("### P3 (2 services)")
+
+
+def test_json_contract(demo_plan, capsys):
+    assert main(["plan", str(DEMO), "--format", "json", "--waves", "5"]) == 0
+    made = json.loads(capsys.readouterr().out)
+    by = {(e["path"] or e["service"][0]): e for e in made["entries"]}
+    assert by["services/backend/Dockerfile"]["dependents"] == 10 and by["services/backend/Dockerfile"]["wave"] == 3
+    assert by["infra/postgres/Dockerfile"]["dependents"] == 12 and by["infra/postgres/Dockerfile"]["wave"] is None
+    assert by["services/metrics-exporter/Dockerfile"]["wave"] is None  # already migrated
+    assert by["docker/base/Dockerfile.python-agent-master"]["wave"] == 0
+    assert all(isinstance(e["dependents"], int) for e in made["entries"])
+    for number, wave in enumerate(made["waves"], 1):  # the waves list and the entries' wave agree
+        assert sorted(wave) == sorted(p for p, e in by.items() if e["wave"] == number)
+    for blocker in made["blockers"]:
+        assert {"cause", "services", "proposal"} <= set(blocker) and blocker["services"]
+
+
+def test_a_compose_file_with_odd_shapes_is_read_without_a_traceback(tmp_path, capsys):
+    _service(tmp_path, "api", PY)
+    (tmp_path / "docker-compose.yml").write_text(textwrap.dedent("""\
+        services:
+          api:
+            build: ./api
+            depends_on: 3
+            links: {not: a list}
+            environment: [1, "X", {a: b}, "URL=http://api:1"]
+            networks: {n: null, m: {aliases: "not-a-list"}}
+            network_mode: 7
+          other: null
+        """))
+    assert main(["plan", str(tmp_path), "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["entries"][0]["dependents"] == 0 and "Traceback" not in err
+
+
+def test_pin_proposals_follow_the_versions(tmp_path):
+    master = "FROM python:3.11-slim\n"  # moving onto the master, which ships fastapi 0.115.6
+    _service(tmp_path, "newer", master + "RUN pip install fastapi==0.200.0\n")
+    _service(tmp_path, "range", master + "RUN pip install 'httpx<0.28'\n")
+    _service(tmp_path, "a", master + "RUN pip install requests==2.20.0\n")
+    _service(tmp_path, "b", master + "RUN pip install requests==2.21.0\n")
+    entries, _ = build_plan(tmp_path)
+    proposals = {b["cause"].split(" ships ")[1].split()[0]: b["proposal"] for b in blockers(entries)}
+    assert proposals["fastapi"].startswith("pin fastapi 0.200.0 in sutazai-python-agent-master:latest (now 0.115.6), or")
+    assert proposals["httpx"].startswith("choose a httpx version for sutazai-python-agent-master:latest that "
+                                         "satisfies <0.28, or drop")
+    assert proposals["requests"].startswith("align the services on one requests version, or keep the master's")
+
+
+def test_only_an_official_images_tag_is_a_runtime_to_bump_the_master_to(tmp_path):
+    # jupyter's tags are dates: "newer than the master" to the classifier, but no Python 2025 to build on
+    _service(tmp_path, "nb", 'FROM quay.io/jupyter/base-notebook:2025-01-06\nCMD ["python", "app.py"]\n')
+    _service(tmp_path, "api", 'FROM python:3.13-slim\nCMD ["python", "app.py"]\n')
+    entries, _ = build_plan(tmp_path)
+    (runtime,) = blockers(entries)
+    assert runtime["services"] == ["api/Dockerfile"]
+
+
+def test_a_huge_environment_value_is_read_in_linear_time(tmp_path):
+    # an unbounded URL scheme made a long run of letters quadratic: 200 kB took a minute
+    # (no clock here: the quadratic version takes hours on this one)
+    _service(tmp_path, "api", PY)
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  api:\n    build: ./api\n    environment:\n      BLOB: " + "a" * 1_000_000 + "\n"
+        "      DB: postgresql://u@db:5432/x\n  db:\n    image: postgres:16\n")
+    entries, warnings = build_plan(tmp_path)
+    assert warnings == [] and {e["service"][0]: e["dependents"] for e in entries} == {"api": 0, "db": 1}
+
+
+def test_a_ring_of_thousands_of_services_is_counted_without_listing_every_pair(tmp_path):
+    # 3,000 services, each depending on the next: 9 million (dependent, dependency) pairs,
+    # which sets of names took 1.6 GB to hold and 150 MB of JSON to print
+    count = 3000
+    lines = [f"  s{i}: {{image: 'redis:7', depends_on: [s{(i + 1) % count}]}}" for i in range(count)]
+    (tmp_path / "docker-compose.yml").write_text("services:\n" + "\n".join(lines) + "\n")
+    entries, _ = build_plan(tmp_path)
+    assert {e["dependents"] for e in entries} == {count - 1}
+    assert entries[0]["priority_reason"].endswith(f"and {count - 6} more)")
+
+
+def test_dependents_through_cycles_and_chains(tmp_path):
+    # a -> b -> c -> b (a cycle b, c), d -> a; e alone
+    (tmp_path / "docker-compose.yml").write_text(textwrap.dedent("""\
+        services:
+          a: {image: 'redis:7', depends_on: [b]}
+          b: {image: 'redis:7', depends_on: [c]}
+          c: {image: 'redis:7', depends_on: [b]}
+          d: {image: 'redis:7', depends_on: [a]}
+          e: {image: 'redis:7'}
+        """))
+    entries, _ = build_plan(tmp_path)
+    got = {e["service"][0]: (e["dependents"], e["_user_names"]) for e in entries}
+    assert got == {"a": (1, ["d"]), "b": (3, ["a", "c", "d"]), "c": (3, ["a", "b", "d"]), "d": (0, []), "e": (0, [])}
+
+
+def test_a_service_never_shares_a_wave_with_one_it_depends_on_through_another(tmp_path):
+    # mock (dev, P2) -> gateway (kept, in no wave) -> api (production, P1): api goes first, by
+    # priority, and mock may not join its wave although it names only the gateway
+    for name in ("api", "mock"):
+        _service(tmp_path, name, PY)
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  api: {build: ./api}\n  gateway: {image: 'nginx:1.27', depends_on: [api]}\n")
+    (tmp_path / "docker-compose.dev.yml").write_text(
+        "services:\n  mock: {build: ./mock, environment: {UPSTREAM: 'http://gateway:80'}}\n")
+    entries, _ = build_plan(tmp_path)
+    assert [[e["service"][0] for e in w] for w in waves(entries, 10)] == [["api"], ["mock"]]
+
+
+def test_a_priority_rule_with_an_unknown_key_is_a_config_error_naming_the_file(tmp_path, capsys):
+    _service(tmp_path, "api", PY)
+    (tmp_path / ".dockermig.yaml").write_text("priorities:\n  - {priority: P1, min_dependents: 2}\n")
+    assert main(["plan", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert ".dockermig.yaml:1: 'priorities' must be" in err and "min-dependents" in err and "Traceback" not in err

@@ -211,7 +211,8 @@ def test_the_demo_patterns_are_covered():
         "autogpt": "uvicorn-apt-curl", "crewai": "gunicorn-uvicorn-workers", "aider": "arg-python-version",
         "faiss-vector": "pinned-conflict", "hardware-optimizer": "explicit-root", "api-gateway-ui": "node-npm-ci",
         "flowise": "node-pm2-global", "document-processor": "debian-venv", "letta": "multistage-wheels",
-        "semgrep-agent": "alpine-apk",
+        "semgrep-agent": "alpine-apk", "backend": "requirements-mixed", "legacy-summarizer": "queue-worker",
+        "mock-llm": "queue-worker",
     }
     assert set(covered.values()) <= set(BY_NAME)
 

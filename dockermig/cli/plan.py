@@ -27,26 +27,33 @@ _strict = click.option("--strict", is_flag=True,
 @_path
 @click.option("--format", "output_format", type=click.Choice(("text", "markdown", "json")), default="text",
               show_default=True)
-@click.option("--waves", type=click.IntRange(min=1), metavar="N", help="Group the services to migrate into waves of N.")
+@click.option("--waves", type=click.IntRange(min=1), metavar="N",
+              help="At most N services per wave (default: 5).")
+@click.option("--waves-only", is_flag=True, help="Leave the matrix out: only wave 0 and the waves (text, markdown).")
 @_config
 @_strict
-def plan(path, output_format, waves, config, strict) -> int:
-    """The migration matrix: every service, ranked P0-P3.
+def plan(path, output_format, waves, waves_only, config, strict) -> int:
+    """The migration plan: every service ranked P0-P3, the blockers, the waves.
 
     Every Dockerfile and image-only compose service of the repository at PATH (default: .),
-    classified, categorised and ranked.
+    classified, categorised and ranked by what the compose files run and how many services
+    depend on it; wave 0 is the master changes that unblock services, then waves of
+    services to migrate, canaries first, each with the `verify` command of its services.
 
-    Text output fits the terminal ($COLUMNS, else 80 when not a terminal); markdown and json
-    keep every cell whole.
+    Text output fits the terminal ($COLUMNS, else 80 when not a terminal); markdown (for a
+    tracking issue) and json keep every cell whole.
     """
-    from dockermig.plan import render, waves as group
+    from dockermig.plan import DEFAULT_WAVE_SIZE, blockers, render, waves as group
 
     made = _build(path, config)
-    grouped = group(made.entries, waves) if waves else None
+    grouped = group(made.entries, waves or DEFAULT_WAVE_SIZE)
+    held = blockers(made.entries)
     if output_format == "text":
-        sys.stdout.write(render.plan_text(made.entries, grouped, width=_width()))
+        sys.stdout.write(render.plan_text(made.entries, grouped, held, width=_width(), matrix=not waves_only))
+    elif output_format == "markdown":
+        sys.stdout.write(render.plan_markdown(made.entries, grouped, held, matrix=not waves_only))
     else:
-        sys.stdout.write({"markdown": render.plan_markdown, "json": render.plan_json}[output_format](made.entries, grouped))
+        sys.stdout.write(render.plan_json(made.entries, grouped, held))
     return _exit(made, strict)
 
 

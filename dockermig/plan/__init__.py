@@ -11,8 +11,10 @@ from typing import Any, NamedTuple
 
 from dockermig.config import Config, Settings
 from dockermig.discover import discover, walk
+from dockermig.plan.graph import answers_to, dependency_edges, dependents, references
 from dockermig.policy.facts import FileFacts, Verdict
-from dockermig.report import display_path
+from dockermig.plan.order import DEFAULT_WAVE_SIZE, blockers, holds, waves
+from dockermig.report import display_path, plural
 from dockermig.syntax.query import parse_image_ref
 
 CLASSIFICATIONS = ("migrated", "keep-as-is", "migrate-python", "migrate-node", "needs-review", "master")
@@ -29,12 +31,15 @@ class PlanError(ValueError):
 
 
 class ComposeService:
-    def __init__(self, name: str, compose: Path, dockerfile: Path | None, image: str | None, dev: bool):
+    def __init__(self, name: str, compose: Path, dockerfile: Path | None, image: str | None, dev: bool,
+                 hosts: frozenset[str] = frozenset(), references: frozenset[str] = frozenset()):
         self.name = name
         self.compose = compose
         self.dockerfile = dockerfile  # resolved path of the Dockerfile it builds, if it builds
         self.image = image
         self.dev = dev
+        self.hosts = hosts or frozenset({name.lower()})  # the names other services reach it by
+        self.references = references  # the hosts it reaches (depends_on, links, env URLs...)
 
 
 def is_compose_name(name: str) -> bool:
@@ -71,7 +76,8 @@ def read_compose(path: Path) -> list[ComposeService]:
         profiles = {str(p).lower() for p in profiles} if isinstance(profiles, list) else set()
         dev = file_is_dev or bool(profiles & _DEV_WORDS)
         image = spec.get("image")
-        services.append(ComposeService(str(name), path, dockerfile, str(image) if image else None, dev))
+        services.append(ComposeService(str(name), path, dockerfile, str(image) if image else None, dev,
+                                       frozenset(answers_to(str(name), spec)), frozenset(references(spec))))
     return services
 
 
@@ -134,9 +140,32 @@ def build_plan(root: Path, settings: Settings | None = None) -> Plan:
     for service in services:
         if service.dockerfile is None and service.image:
             entries.append(_image_entry(root, service, config))
+    _link(entries, services)
     rank(entries, config, root)
-    entries.sort(key=lambda e: (e["priority"], e["path"] or "~", ",".join(e["service"]), e["compose_files"]))
+    # most depended-on first within a priority: what the matrix shows first matters most
+    entries.sort(key=lambda e: (e["priority"], -e["dependents"], e["path"] or "~", ",".join(e["service"]),
+                                e["compose_files"]))
     return Plan(entries, warnings)
+
+
+def _link(entries: list[dict[str, Any]], services: list[ComposeService]) -> None:
+    """Each entry's ``dependents`` (how many services depend on one of its services, directly
+    or through others) and ``depends_on`` (the services its own depend on directly); for the
+    waves and the reason, the masks of the services on either side (``_users``, ``_needs``)
+    and the first names of those that depend on it (``_user_names``)."""
+    edges = dependency_edges(services)
+    reach = dependents(edges)
+    for entry in entries:
+        own = reach.mask(entry["_nodes"])
+        users = 0
+        for node in entry["_nodes"]:
+            users |= reach.users.get(node, 0)
+        users &= ~own
+        needs = {target for node in entry["_nodes"] for target in edges.get(node, ())} - set(entry["_nodes"])
+        entry["dependents"] = users.bit_count()
+        entry["depends_on"] = sorted({name for _, name in needs})
+        entry["_own"], entry["_users"], entry["_needs"] = own, users, reach.mask(needs)
+        entry["_user_names"] = reach.names(users, 5)
 
 
 def _file_entry(root: Path, path: Path, facts: FileFacts, findings, used_by, config) -> dict[str, Any]:
@@ -150,8 +179,8 @@ def _file_entry(root: Path, path: Path, facts: FileFacts, findings, used_by, con
     names = [s.name for s in used_by]
     if classification == "master":
         category = "master"
-    elif runtime and runtime.keep:
-        category = runtime.keep.category
+    elif decision.kept is not None:
+        category = decision.kept.category
     else:
         category = _category(config, names, path.relative_to(root))
     reason = "; ".join(f"{f.code} {f.message}" for f in wrong) or _reason(facts, findings, classification)
@@ -167,6 +196,13 @@ def _file_entry(root: Path, path: Path, facts: FileFacts, findings, used_by, con
         "compose_files": sorted({_relative(s.compose, root) for s in used_by}),
         "non_root": _runs_non_root(facts),
         "compose": "dev" if used_by and all(s.dev for s in used_by) else ("production" if used_by else None),
+        "findings": len(findings),
+        "verify": None,
+        "wave": None,
+        "_file": path.resolve(),
+        "_nodes": [(s.compose, s.name) for s in used_by],
+        "_holds": holds(facts, findings),
+        "_port": _port(facts),
     }
 
 
@@ -198,6 +234,13 @@ def _image_entry(root: Path, service: ComposeService, config: Config) -> dict[st
         "compose_files": [_relative(service.compose, root)],
         "non_root": None,
         "compose": "dev" if service.dev else "production",
+        "findings": 0,
+        "verify": None,
+        "wave": None,
+        "_file": None,
+        "_nodes": [(service.compose, service.name)],
+        "_holds": [],
+        "_port": None,
     }
 
 
@@ -214,6 +257,23 @@ def _reason(facts: FileFacts, findings, classification: str) -> str:
         return base
     notes = [f"{f.code} {f.message}" for f in findings if f.code.startswith("DM4") and f.code != "DM401"]
     return "; ".join([base, *notes]) if notes else base
+
+
+def _port(facts: FileFacts) -> int | None:
+    """The port the service listens on, for its `verify` command: its first EXPOSE, else
+    the one the master's template sets."""
+    from dockermig.syntax.values import exposed_ports
+
+    runtime = facts.runtime
+    if runtime is None:
+        return None
+    for instruction in runtime.stage.lineage_instructions():
+        if instruction.keyword == "EXPOSE":
+            numbers = [p.number for p in exposed_ports(instruction, runtime.stage.variables(instruction)) if p.number]
+            if numbers:
+                return numbers[0]
+    target = facts.decision.target
+    return target.port if target is not None else None
 
 
 def _runs_non_root(facts: FileFacts) -> bool | None:
@@ -261,19 +321,24 @@ def _category(config: Config, names: list[str], path: Path | None) -> str:
 
 
 def rank(entries: list[dict[str, Any]], config: Config, root: Path) -> None:
+    """Each entry's ``priority`` and ``priority_reason``: the first rule that matches, with
+    the evidence (the compose files that run it, the services that depend on it)."""
     import pathspec
 
     rules = _rules(config)["priorities"]
     specs = [pathspec.GitIgnoreSpec.from_lines(rule.get("paths", [])) if rule.get("paths") else None for rule in rules]
     for entry in entries:
-        for rule, spec in zip(rules, specs):
-            if _matches(rule, spec, entry):
-                entry["priority"] = rule["priority"]
-                if entry["classification"] in ("migrate-python", "migrate-node", "needs-review") and rule.get("reason"):
-                    entry["reason"] = entry["reason"] or rule["reason"]
-                break
-        else:
-            entry["priority"] = "P2"
+        rule = next((r for r, spec in zip(rules, specs) if _matches(r, spec, entry)), {})
+        entry["priority"] = rule.get("priority", "P2")
+        entry["priority_reason"] = "; ".join(filter(None, [rule.get("reason"), _evidence(entry)]))
+
+
+def _evidence(entry: dict[str, Any]) -> str:
+    count, names = entry["dependents"], entry["_user_names"]
+    if not count:
+        return ""
+    shown = ", ".join(names) + (f" and {count - len(names)} more" if count > len(names) else "")
+    return f"{plural(count, 'service')} depend{'s' if count == 1 else ''} on it ({shown})"
 
 
 def _matches(rule: dict[str, Any], spec, entry: dict[str, Any]) -> bool:
@@ -284,16 +349,11 @@ def _matches(rule: dict[str, Any], spec, entry: dict[str, Any]) -> bool:
         checks.append(entry["classification"] in rule["classifications"])
     if "categories" in rule:
         checks.append(entry["category"] in rule["categories"])
-    if "compose" in rule:
-        checks.append(entry["compose"] == rule["compose"])
+    if "compose" in rule:  # production, dev, or none (no compose file runs it)
+        checks.append((entry["compose"] or "none") == rule["compose"])
+    if "min-dependents" in rule:
+        checks.append(entry["dependents"] >= int(rule["min-dependents"]))
     return all(checks)
-
-
-def waves(entries: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
-    """The services to migrate, in priority order, in batches of at most ``size``."""
-    todo = [e for e in entries if e["classification"] in ("migrate-python", "migrate-node")]
-    todo.sort(key=lambda e: (e["priority"], e["path"] or ""))
-    return [todo[i : i + size] for i in range(0, len(todo), size)]
 
 
 # -- status --------------------------------------------------------------------------------

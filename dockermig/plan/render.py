@@ -7,11 +7,12 @@ import json
 import textwrap
 from typing import Any
 
+from dockermig.plan import PRIORITIES, status
 from dockermig.report import plural, printable
 
 COLUMNS = (("priority", "PRIO"), ("classification", "CLASSIFICATION"), ("category", "CATEGORY"),
-           ("service", "SERVICE"), ("path", "DOCKERFILE"), ("compose_files", "COMPOSE FILE"), ("image", "IMAGE"),
-           ("target", "TARGET"))
+           ("service", "SERVICE"), ("dependents", "DEPS"), ("path", "DOCKERFILE"), ("compose_files", "COMPOSE FILE"),
+           ("image", "IMAGE"), ("target", "TARGET"))
 MIN_REASON_WIDTH = 40  # narrower than this, the reason would wrap into a column of fragments
 
 
@@ -22,9 +23,20 @@ def _cell(entry: dict[str, Any], key: str) -> str:
     return "-" if value is None else str(value)
 
 
-def plan_text(entries: list[dict[str, Any]], waves: list | None = None, width: int = 80) -> str:
+def plan_text(entries: list[dict[str, Any]], waves: list | None = None, blockers: list | None = None,
+              width: int = 80, matrix: bool = True) -> str:
     """The matrix, ``width`` columns wide at most: a table when every cell fits whole with
-    room for the reason, otherwise one short block per entry, wrapped. Nothing is cut."""
+    room for the reason, otherwise one short block per entry, wrapped. Nothing is cut.
+    Then wave 0 (the blockers) and the waves."""
+    lines = _matrix_text(entries, width) if matrix else []
+    if blockers:
+        lines += ["", *_blockers_text(blockers, width)]
+    if waves is not None:
+        lines += ["", *_waves_text(waves, width)]
+    return printable("\n".join(lines[1:] if lines[:1] == [""] else lines) + "\n")
+
+
+def _matrix_text(entries: list[dict[str, Any]], width: int) -> list[str]:
     rows = [[_cell(e, key) for key, _ in COLUMNS] for e in entries]
     widths = [max([len(title)] + [len(r[i]) for r in rows]) for i, (_, title) in enumerate(COLUMNS)]
     indent = sum(widths) + 2 * len(widths)
@@ -38,16 +50,15 @@ def plan_text(entries: list[dict[str, Any]], waves: list | None = None, width: i
         lines = []
         for entry in entries:
             lines += _block(entry, width)
-    if waves is not None:
-        lines += ["", *_waves_text(waves)]
-    return printable("\n".join(lines) + "\n")
+    return lines
 
 
 def _block(entry: dict[str, Any], width: int) -> list[str]:
     """Three short lines: who (priority, classification, service, category, compose files),
     what (Dockerfile, image, target), why (the reason)."""
     cells = {key: _cell(entry, key) for key, _ in COLUMNS}
-    about = "; ".join([entry["category"], *entry["compose_files"]])
+    users = [plural(entry["dependents"], "dependent")] if entry["dependents"] else []
+    about = "; ".join([entry["category"], *entry["compose_files"], *users])
     where = entry["path"] or "image-only service"
     moves = entry["target"] and entry["target"] != entry["image"]
     image = f"{cells['image']} -> {cells['target']}" if moves else cells["image"]
@@ -61,30 +72,84 @@ def _wrapped(text: str, width: int, first: str, rest: str) -> list[str]:
                          break_long_words=True, break_on_hyphens=False) or [first.rstrip()]
 
 
-def _waves_text(waves: list) -> list[str]:
+def _held(blocker: dict[str, Any]) -> str:
+    services = blocker["services"]
+    return f"unblocks {blocker['unblocks']} of {plural(len(services), 'service')} it holds back: {', '.join(services)}"
+
+
+def _blockers_text(blockers: list, width: int) -> list[str]:
+    held = len({path for b in blockers for path in b["services"]})
+    lines = [f"Wave 0: what holds {plural(held, 'service')} back, and the change that unblocks them "
+             f"({plural(len(blockers), 'cause')}):"]
+    for blocker in blockers:
+        where = f" (in {blocker['master_dockerfile']})" if blocker["master_dockerfile"] else ""
+        lines += _wrapped(f"{blocker['kind']}: {blocker['cause']}", width, "  ", "    ")
+        lines += _wrapped(f"-> {blocker['proposal']}{where}", width, "    ", "       ")
+        lines += _wrapped(_held(blocker), width, "    ", "      ")
+    return lines
+
+
+def _moves(entry: dict[str, Any]) -> str:
+    """Where a service of a wave moves, and how risky the move is."""
+    held = " (after wave 0)" if entry["_holds"] else ""
+    return (f"{entry['target']}{held}  ({plural(entry['dependents'], 'dependent')}, "
+            f"{plural(entry['findings'], 'finding')})")
+
+
+def _waves_text(waves: list, width: int) -> list[str]:
     lines = []
     for number, wave in enumerate(waves, 1):
         lines.append(f"Wave {number} ({plural(len(wave), 'service')}):")
-        lines += [f"  {e['priority']}  {e['path']}  ->  {e['target']}" for e in wave]
+        for entry in wave:
+            lines += _wrapped(f"{entry['priority']}  {entry['path']}  ->  {_moves(entry)}", width, "  ", "      ")
+            lines.append(f"      {entry['verify']}")  # whole, to paste: a wrapped command would not run
     return lines or ["Nothing left to migrate."]
 
 
-def plan_markdown(entries: list[dict[str, Any]], waves: list | None = None) -> str:
+def plan_markdown(entries: list[dict[str, Any]], waves: list | None = None, blockers: list | None = None,
+                  matrix: bool = True) -> str:
+    """For a tracking issue: the status figures, wave 0 and the waves as checklists, the
+    services that need a person, and the matrix by priority."""
+    figures = status(entries)
+    lines = ["## Migration plan", "", *(f"- {line}" for line in status_text(figures).splitlines() if line)]
+    if blockers:
+        lines += ["", "### Wave 0: blockers, and the change that unblocks them", ""]
+        for b in blockers:
+            where = f" (in `{b['master_dockerfile']}`)" if b["master_dockerfile"] else ""
+            services = ", ".join(f"`{path}`" for path in b["services"])
+            lines.append(f"- [ ] **{_md(b['proposal'])}**{where}. {_md(b['cause'])}. Unblocks {b['unblocks']} "
+                         f"of the {plural(len(b['services']), 'service')} it holds back: {services}")
+    for number, wave in enumerate(waves or [], 1):
+        lines += ["", f"### Wave {number} ({plural(len(wave), 'service')})", ""]
+        for entry in wave:
+            lines.append(f"- [ ] `{entry['path']}` → {_md(_moves(entry))}, {entry['priority']}  ")
+            lines.append(f"  `{entry['verify']}`")
+    review = [e for e in entries if e["classification"] == "needs-review" and e["wave"] is None]
+    if review:
+        lines += ["", f"### Needs a person ({len(review)})", ""]
+        lines += [f"- [ ] `{e['path'] or ','.join(e['service'])}`: {_md(e['reason'])}" for e in review]
     titles = [title.title() for _, title in COLUMNS] + ["Reason"]
-    lines = ["| " + " | ".join(titles) + " |", "|" + "---|" * len(titles)]
-    for entry in entries:
-        cells = [_cell(entry, key) for key, _ in COLUMNS] + [entry["reason"]]
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-    if waves is not None:
-        lines += ["", *("- " + line.strip() if line.startswith("  ") else f"\n**{line}**" for line in _waves_text(waves))]
+    for priority in PRIORITIES if matrix else ():
+        ranked = [e for e in entries if e["priority"] == priority]
+        if not ranked:
+            continue
+        lines += ["", f"### {priority} ({plural(len(ranked), 'service')})", "",
+                  "| " + " | ".join(titles) + " |", "|" + "---|" * len(titles)]
+        for entry in ranked:
+            cells = [_cell(entry, key) for key, _ in COLUMNS] + [entry["reason"]]
+            lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
     return printable("\n".join(lines) + "\n")
 
 
-def plan_json(entries: list[dict[str, Any]], waves: list | None = None) -> str:
-    public = [{k: v for k, v in e.items() if k not in ("non_root", "compose")} for e in entries]
-    if waves is None:
-        return json.dumps(public, indent=2) + "\n"
-    return json.dumps({"entries": public, "waves": [[e["path"] for e in w] for w in waves]}, indent=2) + "\n"
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def plan_json(entries: list[dict[str, Any]], waves: list | None = None, blockers: list | None = None) -> str:
+    public = [{k: v for k, v in e.items() if k not in ("non_root", "compose") and not k.startswith("_")}
+              for e in entries]
+    return json.dumps({"entries": public, "waves": [[e["path"] for e in w] for w in waves or []],
+                       "blockers": blockers or []}, indent=2) + "\n"
 
 
 def status_text(figures: dict[str, Any]) -> str:

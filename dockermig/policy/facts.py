@@ -97,7 +97,8 @@ class Decision(NamedTuple):
     would move onto once a person has looked (REVIEW). ``review_kind`` says why a person
     must look (arg, ambiguous, build-only, musl, windows, distroless, python2, downgrade...);
     on a master it marks a file that is on the wrong one (wrong-master, infrastructure) or
-    that does not build there (account, workdir).
+    that does not build there (account, workdir). ``kept`` is the catalogue entry of a KEEP:
+    the one its base matches, or the one whose program its CMD/ENTRYPOINT runs.
     """
 
     verdict: Verdict
@@ -105,6 +106,7 @@ class Decision(NamedTuple):
     language: str | None = None
     target: Master | None = None
     review_kind: str | None = None
+    kept: CatalogueEntry | None = None
 
     @property
     def classification(self) -> str:
@@ -310,7 +312,10 @@ def _decide(facts: FileFacts) -> Decision:
     if runtime.master is not None:
         return _on_master(facts, runtime.master)
     if runtime.keep is not None:
-        return Decision(Verdict.KEEP, f"{runtime.image.short} is kept as is ({runtime.keep.category})")
+        return Decision(Verdict.KEEP, f"{runtime.image.short} is kept as is ({runtime.keep.category})", kept=runtime.keep)
+    runs = _runs_kept_program(policy, runtime)
+    if runs is not None:
+        return runs
     language, why = _runtime_language(facts)
     image = runtime.image
     if image is None or not image.is_resolved:
@@ -341,6 +346,22 @@ def _decide(facts: FileFacts) -> Decision:
         kind, text = unsafe
         return Decision(Verdict.REVIEW, f"{language_name(language)} service ({why}) {text}", language, master, kind)
     return Decision(Verdict.MIGRATE, f"{language_name(language)} service ({why})", language, master)
+
+
+def _runs_kept_program(policy: Policy, runtime: StageFacts) -> Decision | None:
+    """Infrastructure built from a plain OS (or any non-language) image is known by what it
+    starts: ``FROM ubuntu`` + ``CMD ["ollama", "serve"]`` is the ollama service, kept as is.
+    A language image running such a program stays a review (DM103 says why): its runtime
+    may be what the service really is."""
+    if runtime.image_language is not None:
+        return None
+    entry, program = entry_of(runtime.stage)
+    kept = next((e for e in policy.catalogue if program in e.binaries), None) if program else None
+    if kept is None:
+        return None
+    return Decision(Verdict.KEEP, f"{entry.keyword} runs `{program}`, the service of {kept.pattern.text} "
+                    f"({kept.category}): kept as is although built FROM {runtime.image.short if runtime.image else runtime.stage.base}",
+                    kept=kept)
 
 
 def _runtime_language(facts: FileFacts) -> tuple[str | None, str]:
@@ -463,7 +484,7 @@ def _base_risk(policy: Policy, runtime: StageFacts) -> tuple[str, str] | None:
         return "musl", "is on Alpine/musl: its packages and wheels need a Debian mapping"
     if runtime.distroless:
         return "distroless", "is on a distroless image: the master adds a shell and a package manager"
-    listed = policy.review_base(image, lambda: _programs(runtime.stage))
+    listed = policy.review_base(image, lambda: programs_run(runtime.stage))
     if listed is not None:
         return listed.kind, f"is on {image.display}: {listed.reason}"
     others = sorted({install.manager for instruction in runtime.stage.lineage_instructions()
@@ -473,7 +494,7 @@ def _base_risk(policy: Policy, runtime: StageFacts) -> tuple[str, str] | None:
     return None
 
 
-def _programs(stage: Stage) -> set[str]:
+def programs_run(stage: Stage) -> set[str]:
     """Programs the stage's chain runs: in its RUNs, and what its image starts."""
     found = {unwrap(c).name for i in stage.lineage_instructions() if i.keyword == "RUN" for c in commands(i)}
     _, program = entry_of(stage)
@@ -487,6 +508,21 @@ def _version(tag: str | None) -> tuple[int, ...] | None:
     return tuple(int(g) for g in match.groups() if g is not None)
 
 
+def is_official(image: ImageRef | None) -> bool:
+    """A Docker Hub library image: only its tag is its runtime's version."""
+    return image is not None and image.registry == DOCKER_HUB and image.path.startswith("library/")
+
+
+def runtime_version(policy: Policy, image: ImageRef, language: str) -> tuple[int, ...] | None:
+    """The runtime version an image's tag names (``node:iron`` is 20); None for a floating
+    tag (``lts``) or one without a version."""
+    rules = policy.runtimes.get(language)
+    first = (image.tag or "latest").split("-")[0]
+    if rules is not None and first in rules.codenames:
+        first = rules.codenames[first]
+    return _version(first)
+
+
 def _runtime_risk(policy: Policy, runtime: StageFacts, master: Master) -> tuple[str, str] | None:
     """Python 2, an end-of-life runtime, or a newer one than the master's (a codename
     tag names its version; a floating tag like ``lts`` is newer than any pinned master)."""
@@ -494,19 +530,16 @@ def _runtime_risk(policy: Policy, runtime: StageFacts, master: Master) -> tuple[
     if runtime.image_language != master.language:
         return None
     rules = policy.runtimes.get(master.language)
-    first = (image.tag or "latest").split("-")[0]
-    if rules is not None and first in rules.floating:
+    if rules is not None and (image.tag or "latest").split("-")[0] in rules.floating:
         return "downgrade", (f"is on {image.display}, which follows the newest release: moving to "
                              f"{master.base} may downgrade it")
-    if rules is not None and first in rules.codenames:
-        first = rules.codenames[first]
-    have = _version(first)
+    have = runtime_version(policy, image, master.language)
     want = _version(parse_image_ref(master.base).tag) if master.base else None
     if have and want and have[0] == 2 and master.language == "python":
         return "python2", f"is Python 2; the master runs Python {'.'.join(map(str, want))}"
     eol = rules.end_of_life if rules is not None else None
     # only an official image's tag is its runtime's version (devcontainers/javascript-node:1-18 is not node 1)
-    official = image.registry == DOCKER_HUB and image.path.startswith("library/")
+    official = is_official(image)
     if have and eol and official and len(have) >= len(eol) and have[: len(eol)] <= eol:
         return "end-of-life", (f"is on {image.display}, an end-of-life {language_name(master.language)}: moving "
                                f"to {master.base} skips every release in between")
@@ -521,7 +554,7 @@ def _inherited_entry(runtime: StageFacts, master: Master) -> tuple[str, str] | N
     if entry_of(runtime.stage)[0] is not None:
         return None
     image = runtime.image
-    if image.registry == DOCKER_HUB and image.path.startswith("library/") and runtime.image_language == master.language:
+    if is_official(image) and runtime.image_language == master.language:
         return None  # python:3.11 starts python3, like the master built on python
     started = " ".join(master.cmd) if master.cmd else "its own CMD"
     return "inherited-cmd", (f"has no CMD or ENTRYPOINT of its own: it runs what {image.display} starts, "

@@ -1,0 +1,211 @@
+"""The order a migration lead would follow: first the master changes that unblock services
+(wave 0), then waves of services that lower the risk step by step.
+
+Blockers are the limits of a master, not of a service: a runtime older than the one a
+service runs (it would be downgraded), a package the master pins at a version the service
+does not accept (DM304), a vendor base that brings what the master lacks (a program such
+as uv, a browser's system libraries). What only the service can change (Alpine, Python 2,
+no CMD of its own) is a review, in no wave.
+
+Waves: within a priority, the services with the fewest dependents and the smallest change
+come first (canaries), the most depended-on last, and a service never shares a wave with
+one it depends on, directly or through others.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from dockermig.policy.facts import is_official, language_name, programs_run, runtime_version
+from dockermig.report import plural
+from dockermig.syntax.query import parse_image_ref
+
+if TYPE_CHECKING:
+    from dockermig.policy.facts import FileFacts
+    from dockermig.policy.masters import Master
+
+DEFAULT_WAVE_SIZE = 5  # a first wave is a handful of canaries, not a quarter of the fleet
+MIGRATE = ("migrate-python", "migrate-node")
+
+
+class Hold(NamedTuple):
+    """One master limitation that holds a service back."""
+
+    kind: str  # runtime, pin, vendor
+    master: Master
+    subject: str  # what the master would change: "node", "pip fastapi", the vendor base
+    wants: str  # what the service needs: "20", "==0.99.1", the base's reason
+    detail: Any = None  # runtime: the version tuple; vendor: the programs the master lacks
+
+
+def holds(facts: FileFacts, findings) -> list[Hold]:
+    """What of the master holds this Dockerfile's service back."""
+    decision = facts.decision
+    master, runtime = decision.target, facts.runtime
+    if master is None or runtime is None or decision.classification not in (*MIGRATE, "needs-review"):
+        return []
+    found = []
+    image = runtime.image
+    # only an official image's tag is its runtime's version (jupyter's 2025-01-06 is not Python 2025)
+    if decision.review_kind == "downgrade" and is_official(image):
+        version = runtime_version(facts.policy, image, master.language)
+        if version is not None:  # a floating tag (node:lts) needs the service pinned, not the master
+            found.append(Hold("runtime", master, master.language, ".".join(map(str, version)), version))
+    elif decision.review_kind == "vendor-runtime":
+        listed = facts.policy.review_base(runtime.image, lambda: programs_run(runtime.stage))
+        if listed is not None:
+            found.append(Hold("vendor", master, listed.pattern.text, listed.reason, tuple(sorted(listed.programs))))
+    if any(f.code == "DM304" for f in findings):
+        for package in facts.shipped:
+            if package.conflicts:
+                found.append(Hold("pin", master, f"{package.manager} {package.name}",
+                                  package.written.removeprefix(package.name), package.shipped_version))
+    return found
+
+
+# -- blockers ------------------------------------------------------------------------------
+
+
+def blockers(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Wave 0, one per cause: ``cause``, ``services`` (the Dockerfiles it holds back),
+    ``proposal``, ``master``, ``master_dockerfile`` (where the proposal changes the master,
+    when it does and the file is in the plan), ``unblocks`` (the services with no other
+    blocker), ``kind``."""
+    groups: dict[tuple, list[tuple[dict[str, Any], Hold]]] = defaultdict(list)
+    for entry in entries:
+        for hold in entry["_holds"]:
+            groups[_key(hold)].append((entry, hold))
+    found = []
+    for key, members in groups.items():
+        master = members[0][1].master
+        held = [entry for entry, _ in members]
+        unblocks = sum(1 for entry in held if all(_key(h) == key for h in entry["_holds"]))
+        cause, proposal, changes_master = _DESCRIBE[key[0]](master, [hold for _, hold in members], entries)
+        found.append({"kind": key[0], "cause": cause, "proposal": proposal, "master": master.image,
+                      "master_dockerfile": _master_entry(entries, master) if changes_master else None,
+                      "services": sorted({e["path"] for e in held if e["path"]}), "unblocks": unblocks})
+    found.sort(key=lambda b: (-len(b["services"]), b["kind"], b["cause"]))
+    return found
+
+
+def _key(hold: Hold) -> tuple:
+    return (hold.kind, hold.master.image) if hold.kind == "runtime" else (hold.kind, hold.master.image, hold.subject)
+
+
+# each gives (cause, proposal, whether the proposal changes the master)
+def _runtime(master: Master, held: list[Hold], entries: list[dict[str, Any]]) -> tuple[str, str, bool]:
+    newest = max(held, key=lambda h: h.detail)
+    versions = ", ".join(sorted({h.wants for h in held}, key=lambda v: tuple(map(int, v.split(".")))))
+    base = parse_image_ref(master.base) if master.base else None
+    tag = re.sub(r"^\d+(\.\d+)*", newest.wants, base.tag) if base is not None and base.tag else newest.wants
+    proposed = f"{base.short}:{tag}" if base is not None else f"{master.language}:{newest.wants}"
+    on_it = sum(1 for e in entries if e["classification"] == "migrated" and e["target"] == master.image)
+    cause = f"{language_name(master.language)} {versions} is newer than the master's {master.base}"
+    proposal = f"build {master.image} FROM {proposed} (now {master.base})"
+    if on_it:
+        proposal += f"; rebuild and verify the {plural(on_it, 'service')} already on it"
+    return cause, proposal, True
+
+
+def _pin(master: Master, held: list[Hold], entries: list[dict[str, Any]]) -> tuple[str, str, bool]:
+    manager, _, name = held[0].subject.partition(" ")
+    shipped = held[0].detail
+    wanted = sorted({h.wants for h in held})
+    cause = f"{master.image} ships {name} {shipped} ({manager}); the services pin {', '.join(wanted)}"
+    drop = "drop the services' pins (DM304, `dockermig fix --unsafe-fixes`)"
+    exact = sorted({w.lstrip("=@") for w in wanted if re.fullmatch(r"(==|=|@)?\d[\w.+-]*", w)})
+    if len(exact) > 1 or (exact and len(wanted) > 1):
+        return cause, f"align the services on one {name} version, or keep the master's {shipped} and {drop}", False
+    if exact:
+        newer = _newer(exact[0], shipped)
+        if newer is False:  # an old pin is the service's to drop, not a reason to age the master
+            return cause, f"keep the master's {shipped} and {drop}, once they are tested with it", False
+        if newer:
+            return cause, f"pin {name} {exact[0]} in {master.image} (now {shipped}), or {drop}", True
+        return cause, f"pin {name} {exact[0]} in {master.image}, or {drop}", True
+    return cause, f"choose a {name} version for {master.image} that satisfies {' and '.join(wanted)}, or {drop}", True
+
+
+def _newer(version: str, than: str | None) -> bool | None:
+    """Whether ``version`` is newer than ``than``; None when either is not a version."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(version) > Version(than or "")
+    except InvalidVersion:
+        return None
+
+
+def _vendor(master: Master, held: list[Hold], entries: list[dict[str, Any]]) -> tuple[str, str, bool]:
+    hold = held[0]
+    cause = f"on {hold.subject}: {hold.wants}"
+    if hold.detail:
+        return cause, f"add {', '.join(hold.detail)} to {master.image}", True
+    return cause, f"add what {hold.subject} brings to {master.image}, or keep these services on it (extend-keep-as-is)", True
+
+
+_DESCRIBE = {"runtime": _runtime, "pin": _pin, "vendor": _vendor}
+
+
+def _master_entry(entries: list[dict[str, Any]], master: Master) -> str | None:
+    """The master's own Dockerfile in the plan, where the change of wave 0 is made."""
+    wanted = master.dockerfile.resolve() if master.dockerfile is not None else None
+    for entry in entries:
+        if entry["classification"] == "master" and entry["path"] and (
+                (wanted is not None and entry["_file"] == wanted) or master.named_by(entry["_file"])):
+            return entry["path"]
+    return None
+
+
+# -- waves ---------------------------------------------------------------------------------
+
+
+def waves(entries: list[dict[str, Any]], size: int = DEFAULT_WAVE_SIZE) -> list[list[dict[str, Any]]]:
+    """Waves 1, 2, ... of at most ``size`` services, and each entry's ``wave``: 0 for a
+    master's Dockerfile that wave 0 changes, the wave of a service to migrate (or held back
+    by a blocker, which wave 0 lifts), None for the rest."""
+    changes = {b["master_dockerfile"] for b in blockers(entries)} - {None}
+    todo = []
+    for entry in entries:
+        entry["wave"] = 0 if entry["path"] is not None and entry["path"] in changes else None
+        entry["verify"] = None
+        if entry["path"] is not None and (entry["classification"] in MIGRATE
+                                          or entry["classification"] == "needs-review" and entry["_holds"]):
+            todo.append(entry)
+    todo.sort(key=lambda e: (e["priority"], e["dependents"], e["findings"], e["path"]))
+    grouped: list[list[dict[str, Any]]] = []
+    # per wave, masks of compose services: its entries' own, and those that depend on them
+    members: list[int] = []
+    users: list[int] = []
+    current = 0
+    for entry in todo:
+        # the waves only move forward, so the services that depend on this one (fewer
+        # dependents: sorted before it) are in this wave or an earlier one: never the same
+        wave = current
+        while wave < len(grouped) and (len(grouped[wave]) >= size or members[wave] & (entry["_users"] | entry["_needs"])
+                                       or users[wave] & entry["_own"]):
+            wave += 1
+        if wave == len(grouped):
+            grouped.append([])
+            members.append(0)
+            users.append(0)
+        grouped[wave].append(entry)
+        members[wave] |= entry["_own"]
+        users[wave] |= entry["_users"]
+        current = wave
+        entry["wave"] = wave + 1
+        entry["verify"] = verify_command(entry)
+    return grouped
+
+
+def verify_command(entry: dict[str, Any]) -> str:
+    """The A/B check of the service once `fix --backup` has migrated it: the old image
+    from the backup, the new one from the Dockerfile (paths from the plan's folder)."""
+    import shlex
+
+    path = entry["path"]
+    context = path.rpartition("/")[0] or "."
+    command = f"dockermig verify --build {shlex.quote(path + '.backup')} {shlex.quote(path)} --context {shlex.quote(context)}"
+    return command + (f" --port {entry['_port']}" if entry["_port"] else "")
