@@ -179,9 +179,9 @@ def test_the_action_uploads_sarif_even_when_the_lint_fails(demo, tmp_path):
 
 
 def test_the_action_passes_with_fail_on_and_with_a_baseline(demo, tmp_path):
-    # fail-on error: crewai fails on its DM101 (an error); tools has only a finding below that (DM104)
+    # fail-on error: crewai fails on its DM101 (an error); tools/health-checker has only a finding below that (DM104)
     assert Runner(demo, tmp_path / "a", {"paths": "agents/crewai", "fail-on": "error"}).run() == 1
-    assert Runner(demo, tmp_path / "b", {"paths": "tools", "fail-on": "error"}).run() == 0
+    assert Runner(demo, tmp_path / "b", {"paths": "tools/health-checker", "fail-on": "error"}).run() == 0
     subprocess.run([BIN / "dockermig", "lint", "--write-baseline", "baseline.json", "."], cwd=demo,
                    capture_output=True, check=True)
     runner = Runner(demo, tmp_path / "c", {"baseline": "baseline.json"})
@@ -241,7 +241,7 @@ def test_the_gitlab_template_writes_both_reports_and_fails_on_findings(demo, tmp
 
 
 def test_the_gitlab_template_takes_fail_on_and_a_baseline(demo, tmp_path):
-    assert run_gitlab_job(demo, tmp_path / "a", {"DOCKERMIG_PATHS": "tools", "DOCKERMIG_FAIL_ON": "error"})[0] == 0
+    assert run_gitlab_job(demo, tmp_path / "a", {"DOCKERMIG_PATHS": "tools/health-checker", "DOCKERMIG_FAIL_ON": "error"})[0] == 0
     subprocess.run([BIN / "dockermig", "lint", "--write-baseline", "baseline.json", "."], cwd=demo,
                    capture_output=True, check=True)
     code, output, _ = run_gitlab_job(demo, tmp_path / "b", {"DOCKERMIG_BASELINE": "baseline.json"})
