@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -293,10 +294,16 @@ def _runs_non_root(facts: FileFacts) -> bool | None:
 # -- categories and priorities -------------------------------------------------------------
 
 
-def _rules(config: Config) -> dict[str, Any]:
+@lru_cache(maxsize=1)
+def _priorities_pack() -> dict[str, Any]:
+    """rules/priorities.yaml, read once per process (it ships with dockermig)."""
     from dockermig.policy.loader import load_pack
 
-    packed = load_pack("priorities.yaml")
+    return load_pack("priorities.yaml")
+
+
+def _rules(config: Config) -> dict[str, Any]:
+    packed = _priorities_pack()
     return {
         "priorities": config.data.get("priorities", packed["priorities"]),
         "categories": {**packed["categories"], **config.data.get("categories", {})},
