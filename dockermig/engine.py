@@ -430,22 +430,17 @@ def fix_stdin(data: bytes, filename: Path | None, settings: Settings, *, level=N
 
 def _classify(result: FixResult) -> tuple[str, str]:
     """Where the file stands after fixing: the summary's categories, with a reason."""
-    from dockermig.policy.facts import Verdict
-
     problems = result.before.dockerfile.problems
     if problems:
         return "needs-review", f"does not parse ({problems[0].message}, line {problems[0].line}): left untouched"
-    before, after = result.before.facts, result.after.facts
-    verdict = before.verdict
-    reason = before.reasons[0] if before.reasons else ""
-    if verdict in (Verdict.MIGRATED, Verdict.MASTER_DEFINITION):
+    before, after = result.before.facts.decision, result.after.facts.decision
+    classification = before.classification
+    if classification in ("migrated", "master"):
         return "master", ""
-    if verdict is Verdict.KEEP:
-        return "keep-as-is", reason
-    if result.changed and after.verdict is Verdict.MIGRATED:
-        return "migrated", f"{before.runtime.image.display} -> {after.runtime.master.image}"
-    if verdict is Verdict.MIGRATE:
-        return "needs-review", f"{reason}; the migration has no safe fix (see DM101)"
-    if verdict is Verdict.EMPTY:
-        return "needs-review", "no FROM instruction"
-    return "needs-review", reason
+    if classification == "keep-as-is":
+        return "keep-as-is", before.reason
+    if result.changed and after.classification == "migrated":
+        return "migrated", f"{result.before.facts.runtime.image.display} -> {after.target.image}"
+    if classification.startswith("migrate-"):
+        return "needs-review", f"{before.reason}; the migration has no safe fix (see DM101)"
+    return "needs-review", before.reason

@@ -30,6 +30,7 @@ def master_files(master: Master) -> dict[Path, str]:
             apt=sorted(master.packages.get("apt", {}).items()),
             npm=sorted(master.packages.get("npm", {}).items()),
             pip=pip,
+            env=[(k, v) for k, v in master.env.items() if k != "SERVICE_PORT"],
             requirements_file=requirements,
             pip_command="pip install" if master.language == "python" else "pip3 install --break-system-packages",
         )

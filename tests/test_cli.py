@@ -16,7 +16,7 @@ from dockermig.discover import discover, is_dockerfile_name
 from conftest import DEMO
 
 SERVICE = "FROM python:3.11-slim\nRUN pip install fastapi\nCMD [\"python\", \"app.py\"]\n"
-CLEAN = "FROM sutazai-python-agent-master:latest\nCOPY . .\nCMD [\"python\", \"app.py\"]\n"
+CLEAN = "FROM sutazai-python-agent-master:latest\nCOPY . .\nHEALTHCHECK NONE\nCMD [\"python\", \"app.py\"]\n"
 
 
 def run(capsys, *args):

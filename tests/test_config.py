@@ -102,7 +102,7 @@ def test_extend_keep_as_is_and_replace_masters(tmp_path):
                                     "packages": {"pip": {"fastapi": "0.1.0"}}}]})
     findings = lint_text(PY_SERVICE, config=own)
     assert any("use acme/py-base:1" in f.message for f in findings)
-    assert codes(lint_text("FROM acme/py-base:1\nCMD [\"python\", \"x.py\"]\n", config=own)) == []
+    assert codes(lint_text("FROM acme/py-base:1\nHEALTHCHECK NONE\nCMD [\"python\", \"x.py\"]\n", config=own)) == []
 
 
 def test_master_manifest_read_from_its_own_dockerfile(tmp_path):
@@ -155,7 +155,7 @@ def test_check_config_command(tmp_path, capsys):
             colour: red
         """)
     assert main(["check-config", str(bad.parent)]) == 2
-    assert capsys.readouterr().err == f"error: {bad}:5: master acme/py:1: unknown key(s) colour (known: aliases, base, dockerfile, health_path, image, language, name, packages, port, replaces, uid, user, workdir)\n"
+    assert capsys.readouterr().err == f"error: {bad}:5: master acme/py:1: unknown key(s) colour (known: accounts, aliases, base, cmd, dockerfile, entrypoint, env, gid, health_path, home, image, language, name, packages, port, replaces, runtimes, uid, user, workdir, workdir_contents)\n"
     assert main(["check-config", "--config", str(tmp_path / "nope.yaml")]) == 2
     assert main(["check-config", str(tmp_path)]) == 0  # no config: defaults
     capsys.readouterr()

@@ -35,6 +35,22 @@ def test_rendered_masters_carry_exactly_the_manifests_the_rules_use(tmp_path):
             assert read.packages[table] == master.packages[table], (master.name, table)
 
 
+def test_the_master_model_read_from_a_rendered_master_is_the_packs(tmp_path):
+    """Users and ids, home, WORKDIR, ENV, port and health check: what the rules know of a
+    master is what its Dockerfile builds."""
+    from dockermig.policy.masters import master_from_dict
+
+    main(["init", str(tmp_path)])
+    for master in default_policy().masters:
+        short = master.name.removeprefix("sutazai-")
+        read = master_from_dict({"image": master.image, "dockerfile": f"docker/base/Dockerfile.{short}"}, tmp_path)
+        assert read.language == master.language and read.base == master.base
+        assert read.account == master.account == (master.user, master.uid, master.user, master.gid, master.home)
+        assert (read.workdir, read.workdir_contents) == (master.workdir, master.workdir_contents)
+        assert read.env == master.env and read.port == master.port
+        assert read.healthcheck == master.healthcheck
+
+
 def test_the_demo_masters_are_the_rendered_ones():
     for relative, content in init_files().items():
         if relative.name != ".dockermig.yaml":

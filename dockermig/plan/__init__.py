@@ -132,25 +132,13 @@ def build_plan(root: Path, settings: Settings | None = None) -> Plan:
 
 def _file_entry(root: Path, path: Path, facts: FileFacts, findings, used_by, config) -> dict[str, Any]:
     runtime = facts.runtime
-    verdict = facts.verdict
+    decision = facts.decision
     image = runtime.image.display if runtime and runtime.image else (runtime.stage.base if runtime else None)
-    language = facts.language or facts.review_language
-    target = None
-    if verdict is Verdict.MIGRATE:
-        classification = f"migrate-{facts.target.language}"
-        target = facts.target.image
-    elif verdict is Verdict.MIGRATED:
-        classification, target = "migrated", runtime.master.image
-    elif verdict is Verdict.MASTER_DEFINITION:
-        classification = "master"
-    elif verdict is Verdict.KEEP:
-        classification = "keep-as-is"
-    else:
-        classification = "needs-review"
-        master = facts.policy.master_for_language(language)
-        target = master.image if master else None
-    wrong = [f for f in findings if f.code in ("DM102", "DM105")]
-    if classification == "migrated" and wrong:  # on a master, but the wrong one, or it should not be
+    classification = decision.classification
+    target = decision.target.image if decision.target else None
+    # on a master, but the wrong one, or one it should not be on: the findings say why
+    wrong = [f for f in findings if f.code in ("DM102", "DM105")] if decision.verdict is Verdict.MIGRATED else []
+    if wrong:
         classification = "needs-review"
     names = [s.name for s in used_by]
     if classification == "master":
@@ -214,11 +202,9 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def _reason(facts: FileFacts, findings, classification: str) -> str:
+    base = facts.decision.reason
     if classification == "master":
-        return "the Dockerfile of a master image"
-    base = facts.reasons[0] if facts.reasons else ""
-    if classification == "migrated":
-        base = f"on {facts.runtime.master.image}"
+        return base
     notes = [f"{f.code} {f.message}" for f in findings if f.code.startswith("DM4") and f.code != "DM401"]
     return "; ".join([base, *notes]) if notes else base
 

@@ -1,5 +1,6 @@
 """Per-file, per-stage facts that the rules share: what each stage is built on, what
-language it runs, and the migration verdict for the image the file ships.
+language it runs, the migration decision for the image the file ships, and the analyses
+several rules ask for (packages the master ships, the Python app, the final user).
 
 Computed once per file, lazily, so a rule selection that needs none of it costs nothing.
 """
@@ -11,14 +12,20 @@ import os
 import re
 from functools import cached_property
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
+from dockermig.policy.accounts import Recreated, recreated_accounts
 from dockermig.policy.masters import CatalogueEntry, Master, Policy
+from dockermig.policy.workdir import into_filled_workdir
 from dockermig.syntax.nodes import Instruction
 from dockermig.syntax.parser import Dockerfile
-from dockermig.syntax.query import ImageRef, Stage
+from dockermig.syntax.query import ImageRef, Stage, parse_image_ref
 from dockermig.syntax.shell import commands, installs, manager_of, unwrap
 from dockermig.syntax.values import User, env_values, user_of
+
+if TYPE_CHECKING:
+    from dockermig.policy.pyapp import AppInfo
+    from dockermig.policy.shipped import ShippedPackage
 
 _PACKAGE_LANGUAGE = {
     re.compile(r"python3?(\.\d+)?(-pip|-dev|-venv)?$"): "python",
@@ -82,22 +89,51 @@ class StageFacts:
         return bool(self.image) and self.image.short.startswith(("gcr.io/distroless/", "cgr.dev/chainguard/"))
 
 
+class Decision(NamedTuple):
+    """What should happen to the image a file ships, decided once per file.
+
+    ``target`` is the master: the one the image is on (MIGRATED), moves onto (MIGRATE), or
+    would move onto once a person has looked (REVIEW). ``review_kind`` says why a person
+    must look (arg, ambiguous, build-only, musl, windows, distroless, python2, downgrade...);
+    on a master it marks a file that is on the wrong one (wrong-master, infrastructure).
+    """
+
+    verdict: Verdict
+    reason: str = ""
+    language: str | None = None
+    target: Master | None = None
+    review_kind: str | None = None
+
+    @property
+    def classification(self) -> str:
+        """The plan's column: migrated, keep-as-is, migrate-python, migrate-node,
+        needs-review or master."""
+        verdict = self.verdict
+        if verdict is Verdict.MIGRATE:
+            return f"migrate-{self.target.language}"
+        if verdict is Verdict.MIGRATED:
+            return "needs-review" if self.review_kind else "migrated"
+        if verdict is Verdict.MASTER_DEFINITION:
+            return "master"
+        if verdict is Verdict.KEEP:
+            return "keep-as-is"
+        return "needs-review"
+
+
 class FileFacts:
-    """The stages of one file and the verdict for the image it ships."""
+    """The stages of one file, the decision for the image it ships, and what several
+    rules ask about it (each computed on first use)."""
 
     def __init__(self, dockerfile: Dockerfile, path: Path | None, policy: Policy, stages: list[StageFacts]):
         self.dockerfile = dockerfile
         self.path = path
         self.policy = policy
         self.stages = stages
-        self.verdict = Verdict.EMPTY
-        self.language: str | None = None
-        self.target: Master | None = None
-        self.reasons: list[str] = []
-        self.review_language: str | None = None
-        # why a person must look: arg, ambiguous, build-only, musl, windows, distroless,
-        # python2 or downgrade
-        self.review_kind: str | None = None
+        self.decision = _decide(self) if stages else Decision(Verdict.EMPTY, "no FROM instruction")
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.decision.verdict
 
     @property
     def runtime(self) -> StageFacts | None:
@@ -109,8 +145,13 @@ class FileFacts:
         if facts.master is not None:
             return facts.master, True
         if facts is self.runtime and self.verdict is Verdict.MIGRATE:
-            return self.target, False
+            return self.decision.target, False
         return None, False
+
+    @property
+    def master(self) -> Master | None:
+        """The master the shipped image is on or about to move onto."""
+        return self.master_for(self.runtime)[0] if self.runtime else None
 
     @cached_property
     def final_user(self) -> tuple[Instruction | None, User | None]:
@@ -123,6 +164,27 @@ class FileFacts:
             if instruction is not None:
                 return instruction, user_of(instruction, stage.variables(instruction))
         return None, None
+
+    @cached_property
+    def shipped(self) -> list[ShippedPackage]:
+        """Packages the stages install that their master already ships, same environment."""
+        from dockermig.policy.shipped import find_shipped
+
+        return find_shipped(self)
+
+    @cached_property
+    def recreated(self) -> list[Recreated]:
+        """Users and groups the shipped stage's chain creates that its master (the one it is
+        on, moves onto, or would move onto after review) already has."""
+        master = self.decision.target
+        return recreated_accounts(self.runtime.stage, master) if master is not None else []
+
+    @cached_property
+    def app(self) -> AppInfo | None:
+        """The Python app the shipped image runs, read from the build context."""
+        from dockermig.policy.pyapp import app_info
+
+        return app_info(self)
 
 
 def analyse(dockerfile: Dockerfile, path: Path | None, policy: Policy) -> FileFacts:
@@ -145,10 +207,7 @@ def analyse(dockerfile: Dockerfile, path: Path | None, policy: Policy) -> FileFa
         facts.evidence.extend(_stage_evidence(stage, policy))
         stage_facts.append(facts)
         by_stage[stage.index] = facts
-    result = FileFacts(dockerfile, path, policy, stage_facts)
-    if stage_facts:
-        _decide(result)
-    return result
+    return FileFacts(dockerfile, path, policy, stage_facts)
 
 
 # -- evidence ---------------------------------------------------------------------------
@@ -240,65 +299,43 @@ def _context_evidence(path: Path | None, policy: Policy) -> list[Evidence]:
 # -- verdict ----------------------------------------------------------------------------
 
 
-def _decide(facts: FileFacts) -> None:
+def _decide(facts: FileFacts) -> Decision:
     runtime = facts.runtime
     assert runtime is not None
     policy = facts.policy
     if _is_master_definition(facts):
-        facts.verdict = Verdict.MASTER_DEFINITION
-        return
+        return Decision(Verdict.MASTER_DEFINITION, "the Dockerfile of a master image")
     if runtime.master is not None:
-        facts.verdict = Verdict.MIGRATED
-        facts.language = runtime.master.language
-        return
+        return Decision(Verdict.MIGRATED, f"on {runtime.master.image}", runtime.master.language, runtime.master)
     if runtime.keep is not None:
-        facts.verdict = Verdict.KEEP
-        facts.reasons.append(f"{runtime.image.short} is kept as is ({runtime.keep.category})")
-        return
+        return Decision(Verdict.KEEP, f"{runtime.image.short} is kept as is ({runtime.keep.category})")
     language, why = _runtime_language(facts)
-    facts.language = language
     image = runtime.image
     if image is None or not image.is_resolved:
-        facts.verdict = Verdict.REVIEW
         missing = ", ".join(sorted(image.unresolved)) if image else ""
-        facts.reasons.append(
-            f"the base image `{runtime.stage.base}` depends on build argument(s) {missing or 'without defaults'}"
-        )
-        facts.review_language = language
-        facts.review_kind = "arg"
-        return
+        return Decision(Verdict.REVIEW,
+                        f"the base image `{runtime.stage.base}` depends on build argument(s) {missing or 'without defaults'}",
+                        language, policy.master_for_language(language), "arg")
     if language is None and why:
-        facts.verdict = Verdict.REVIEW
-        facts.review_kind = "ambiguous"
-        facts.reasons.append(f"{why}: choose the master by hand")
-        return
+        return Decision(Verdict.REVIEW, f"{why}: choose the master by hand", None, None, "ambiguous")
     master = policy.master_for_language(language)
     if master is None:
-        facts.verdict = Verdict.OTHER
         if language:
-            facts.reasons.append(f"{language_name(language)} service ({why}); there is no {language_name(language)} master")
-        else:
-            build_only = _build_stage_languages(facts)
-            if build_only:
-                facts.verdict = Verdict.REVIEW
-                facts.review_kind = "build-only"
-                facts.review_language = build_only
-                facts.reasons.append(
-                    f"{language_name(build_only)} is used only in build stages; the runtime base {image.short} is neither a master nor kept as is"
-                )
-            else:
-                facts.reasons.append(f"no Python or Node.js evidence, and {image.short} is not in the keep-as-is catalogue")
-        return
-    unsafe = _unsafe_reason(runtime, master)
+            return Decision(Verdict.OTHER,
+                            f"{language_name(language)} service ({why}); there is no {language_name(language)} master",
+                            language)
+        build_only = _build_stage_languages(facts)
+        if build_only:
+            return Decision(Verdict.REVIEW,
+                            f"{language_name(build_only)} is used only in build stages; the runtime base "
+                            f"{image.short} is neither a master nor kept as is",
+                            build_only, policy.master_for_language(build_only), "build-only")
+        return Decision(Verdict.OTHER, f"no Python or Node.js evidence, and {image.short} is not in the keep-as-is catalogue")
+    unsafe = _unsafe_reason(runtime, master) or _account_conflict(runtime, master) or _filled_workdir(runtime, master)
     if unsafe:
-        facts.verdict = Verdict.REVIEW
-        facts.review_language = language
-        facts.review_kind, text = unsafe
-        facts.reasons.append(f"{language_name(language)} service ({why}) {text}")
-        return
-    facts.verdict = Verdict.MIGRATE
-    facts.target = master
-    facts.reasons.append(f"{language_name(language)} service ({why})")
+        kind, text = unsafe
+        return Decision(Verdict.REVIEW, f"{language_name(language)} service ({why}) {text}", language, master, kind)
+    return Decision(Verdict.MIGRATE, f"{language_name(language)} service ({why})", language, master)
 
 
 def _runtime_language(facts: FileFacts) -> tuple[str | None, str]:
@@ -355,8 +392,6 @@ def _unsafe_reason(runtime: StageFacts, master: Master) -> tuple[str, str] | Non
         return "distroless", "is on a distroless image: the master adds a shell and a package manager"
     if runtime.image_language != master.language:
         return None
-    from dockermig.syntax.query import parse_image_ref
-
     have = _version(image.tag)
     want = _version(parse_image_ref(master.base).tag) if master.base else None
     if have and want and have[0] == 2 and master.language == "python":
@@ -364,6 +399,18 @@ def _unsafe_reason(runtime: StageFacts, master: Master) -> tuple[str, str] | Non
     if have and want and have[: len(want)] > want:
         return "downgrade", f"is newer than the master's {master.base}: moving would downgrade it"
     return None
+
+
+def _account_conflict(runtime: StageFacts, master: Master) -> tuple[str, str] | None:
+    conflicts = [r.problem for r in recreated_accounts(runtime.stage, master) if not r.removable]
+    return ("account", f"{conflicts[0]}: the build would fail on the master") if conflicts else None
+
+
+def _filled_workdir(runtime: StageFacts, master: Master) -> tuple[str, str] | None:
+    into = into_filled_workdir(runtime.stage, master)
+    if not into:
+        return None
+    return "workdir", f"{into[0].what}, which {master.image} already fills: decide what the service keeps"
 
 
 def _is_master_definition(facts: FileFacts) -> bool:

@@ -69,30 +69,91 @@ def normalize_package(manager: str, name: str) -> str:
     return name.lower() if manager != "npm" else name
 
 
+class Account(NamedTuple):
+    """A user an image has, with its primary group."""
+
+    name: str
+    uid: int | None
+    group: str
+    gid: int | None
+    home: str | None
+
+
+class HealthCheck(NamedTuple):
+    """What an image's HEALTHCHECK probes: an HTTP path on a port, given as a number or
+    as the variable that holds it (``SERVICE_PORT``)."""
+
+    path: str | None
+    port: str
+
+
 class Master:
-    """An approved master image, with the manifest of what it ships."""
+    """An approved master image: what a service built on it gets without asking.
+
+    One model, whether it comes from the rule pack, the config, or the master's own
+    Dockerfile: its users and groups, WORKDIR and what is already in it, ENV, port and
+    health check, ENTRYPOINT/CMD, runtimes, and the packages of each environment (``apt``
+    the system's, ``pip`` the master's own Python site, ``npm`` the global node_modules).
+    Rules and fixes ask this, never the YAML.
+    """
 
     def __init__(self, name: str, image: str, language: str, base: str, *, user: str = "appuser",
-                 uid: int = 1001, workdir: str = "/app", port: int = 8080, health_path: str = "/health",
+                 uid: int = 1001, workdir: str = "/app", port: int = 8080, health_path: str | None = "/health",
                  packages: dict[str, dict[str, str | None]] | None = None, aliases: tuple[str, ...] = (),
-                 dockerfile: Path | None = None, replaces: dict[str, list[str]] | None = None):
+                 dockerfile: Path | None = None, replaces: dict[str, list[str]] | None = None,
+                 gid: int | None = None, home: str | None = None, accounts: tuple[Account, ...] = (),
+                 env: dict[str, str] | None = None, workdir_contents: tuple[str, ...] = (),
+                 entrypoint: tuple[str, ...] | None = None, cmd: tuple[str, ...] | None = None,
+                 runtimes: dict[str, str] | None = None):
         self.name = name
         self.image = image
         self.language = language
         self.base = base
         self.user = user
         self.uid = uid
+        self.gid = uid if gid is None else gid
+        self.home = home or f"/home/{user}"
         self.workdir = workdir
+        self.workdir_contents = workdir_contents  # paths the master already put in its WORKDIR
         self.port = port
         self.health_path = health_path
+        self.env = {**(env or {}), "SERVICE_PORT": str(port)}
+        self.entrypoint = entrypoint  # None: the base image's, which we do not know
+        self.cmd = cmd
         self.packages = packages or {}
         self.aliases = aliases
         self.dockerfile = dockerfile
+        # users the base image brings besides root and the Debian system users (node: node)
+        self.base_accounts = accounts
+        self._runtimes = runtimes or {}
         # packages of the language runtime that the master's own runtime makes redundant
         self.replaces = {m: frozenset(normalize_package(m, n) for n in names) for m, names in (replaces or {}).items()}
 
     def __repr__(self) -> str:
         return f"<Master {self.image} ({self.language})>"
+
+    @property
+    def account(self) -> Account:
+        """The non-root user the master ends as, with its group."""
+        return Account(self.user, self.uid, self.user, self.gid, self.home)
+
+    @property
+    def accounts(self) -> tuple[Account, ...]:
+        return (self.account, *self.base_accounts)
+
+    @property
+    def healthcheck(self) -> HealthCheck | None:
+        """The master template's probe: ``health_path`` on ``SERVICE_PORT``."""
+        return HealthCheck(self.health_path, "SERVICE_PORT") if self.health_path else None
+
+    @cached_property
+    def runtimes(self) -> dict[str, str]:
+        """Language -> version the master runs: its own language at its base's tag, and
+        any other runtime it declares (the Node master's Debian Python)."""
+        tag = parse_image_ref(self.base).tag if self.base else None
+        version = re.match(r"\d+(?:\.\d+)*", tag or "")
+        own = {self.language: version[0]} if version else {}
+        return {**own, **self._runtimes}
 
     @cached_property
     def patterns(self) -> tuple[ImagePattern, ...]:
@@ -220,7 +281,8 @@ def _replace_or_extend(config: dict[str, Any], key: str, builtin: list[Any]) -> 
     return base + list(config.get(f"extend-{key}", []))
 
 
-MASTER_KEYS = frozenset({"name", "image", "language", "base", "user", "uid", "workdir", "port", "health_path",
+MASTER_KEYS = frozenset({"name", "image", "language", "base", "user", "uid", "gid", "home", "accounts", "workdir",
+                         "workdir_contents", "port", "health_path", "env", "entrypoint", "cmd", "runtimes",
                          "packages", "aliases", "dockerfile", "replaces"})
 CATALOGUE_KEYS = frozenset({"image", "category", "tags", "user", "binaries", "packages"})
 
@@ -247,6 +309,8 @@ def catalogue_entry(raw: dict[str, Any]) -> CatalogueEntry:
 
 
 def master_from_dict(raw: dict[str, Any], root: Path | None) -> Master:
+    """A master from its pack or config entry; with ``dockerfile:``, what the entry does
+    not say is read from that Dockerfile (the entry wins where both say it)."""
     if not isinstance(raw, dict) or "image" not in raw:
         raise PolicyError(f"master entry {raw!r} needs at least 'image'")
     image = str(raw["image"])
@@ -256,20 +320,9 @@ def master_from_dict(raw: dict[str, Any], root: Path | None) -> Master:
         raise PolicyError(f"master {image}: unknown package table(s) {', '.join(unknown_tables)} (apt, pip, npm)",
                           unknown_tables[0])
     name = str(raw.get("name") or parse_image_ref(image).name)
-    fields: dict[str, Any] = {
-        "name": name,
-        "image": image,
-        "language": str(raw.get("language", "")),
-        "base": str(raw.get("base", "")),
-        "aliases": tuple(raw.get("aliases", ())),
-        "replaces": {m: list(v) for m, v in (raw.get("replaces") or {}).items()},
-    }
-    for key in ("user", "workdir", "health_path"):
-        if key in raw:
-            fields[key] = str(raw[key])
-    for key in ("uid", "port"):
-        if key in raw:
-            fields[key] = int(raw[key])
+    fields = _model_fields(raw, f"master {name}")
+    fields.update(name=name, image=image, aliases=tuple(raw.get("aliases", ())),
+                  replaces={m: list(v) for m, v in (raw.get("replaces") or {}).items()})
     packages = {m: dict(raw.get("packages", {}).get(m) or {}) for m in MANAGERS}
     if raw.get("dockerfile"):
         path = Path(raw["dockerfile"])
@@ -278,18 +331,57 @@ def master_from_dict(raw: dict[str, Any], root: Path | None) -> Master:
         from dockermig.policy.manifest import manifest_from_dockerfile
 
         read = manifest_from_dockerfile(path)
-        fields["dockerfile"] = path
-        fields["base"] = fields["base"] or read.base
-        if "user" not in raw and read.user:
-            fields["user"] = read.user
+        said = {k: v for k, v in fields.items() if k not in ("language", "base") or v}
+        fields = {**read.model, **said, "dockerfile": path}
         for manager in MANAGERS:
             packages[manager] = {**read.packages.get(manager, {}), **packages[manager]}
-        if not fields["language"]:
-            fields["language"] = read.language or ""
-    if not fields["language"]:
+    if not fields.get("language"):
         raise PolicyError(f"master {name}: 'language' is required (python or node)", image)
     fields["packages"] = packages
     return Master(**fields)
+
+
+def _model_fields(raw: dict[str, Any], what: str) -> dict[str, Any]:
+    """The model keys an entry sets, converted; a value of the wrong type is a PolicyError."""
+    fields: dict[str, Any] = {"language": str(raw.get("language", "")), "base": str(raw.get("base", ""))}
+
+    def convert(key: str, kind, value):
+        try:
+            return kind(value)
+        except (TypeError, ValueError):
+            raise PolicyError(f"{what}: {key!r} cannot be {value!r}", key) from None
+
+    for key in ("user", "workdir", "home"):
+        if key in raw:
+            fields[key] = convert(key, str, raw[key])
+    if "health_path" in raw:  # null: the master has no health check
+        fields["health_path"] = None if raw["health_path"] is None else convert("health_path", str, raw["health_path"])
+    for key in ("uid", "gid", "port"):
+        if key in raw:
+            fields[key] = convert(key, int, raw[key])
+    for key in ("env", "runtimes"):
+        if key in raw:
+            fields[key] = {str(k): str(v) for k, v in convert(key, dict, raw[key] or {}).items()}
+    for key in ("entrypoint", "cmd"):  # null: the base image's
+        if key in raw:
+            fields[key] = None if raw[key] is None else tuple(str(v) for v in convert(key, list, raw[key]))
+    if "workdir_contents" in raw:
+        fields["workdir_contents"] = tuple(str(v) for v in convert("workdir_contents", list, raw["workdir_contents"] or []))
+    if "accounts" in raw:
+        fields["accounts"] = tuple(_account(entry, what) for entry in convert("accounts", list, raw["accounts"] or []))
+    return fields
+
+
+def _account(entry: Any, what: str) -> Account:
+    if not isinstance(entry, dict) or "name" not in entry:
+        raise PolicyError(f"{what}: an account needs at least 'name' (got {entry!r})", "accounts")
+    name = str(entry["name"])
+    try:
+        uid = int(entry["uid"]) if entry.get("uid") is not None else None
+        gid = int(entry["gid"]) if entry.get("gid") is not None else uid
+    except (TypeError, ValueError):
+        raise PolicyError(f"{what}: account {name}: uid and gid must be numbers", "accounts") from None
+    return Account(name, uid, str(entry.get("group", name)), gid, str(entry.get("home") or f"/home/{name}"))
 
 
 @lru_cache(maxsize=8)

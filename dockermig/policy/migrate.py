@@ -5,7 +5,7 @@
    rewritten at the ARG's default when that ARG feeds nothing else; otherwise there is
    no fix and the finding asks for review.
 2. The installs: packages the master ships leave the RUNs of the shipped stage (for
-   each package table whose DM3xx rule is enabled), exactly as those rules' fixes do.
+   each package table the caller names), exactly as the DM3xx rules' fixes do.
 3. The user: the master runs as a non-root user, so the RUNs that ran as root before the
    file's first own ``USER`` get a ``USER root`` above them, and unless the file switches
    to a user of its own, it ends with ``USER <master user>`` before CMD/ENTRYPOINT, as
@@ -15,25 +15,34 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dockermig.fix.edits import NotSafe, insert_lines_after, insert_lines_before, keyword, remove_commands
 from dockermig.fix import Applicability, Edit, Fix
+from dockermig.policy.health import inherited_health_problems
 from dockermig.policy.masters import Master
-from dockermig.policy.shipped import RULE_OF_TABLE, deletes_whole, run_removal
+from dockermig.policy.ownership import ownership_edit, root_owned_paths
+from dockermig.policy.shipped import deletes_whole, run_removal
 from dockermig.syntax.nodes import Instruction
 from dockermig.syntax.query import arg_defaults, from_words
 from dockermig.syntax.shell import Command, commands, installs, manager_of, unwrap
 
+if TYPE_CHECKING:
+    from dockermig.policy.facts import FileFacts
+
 _WHOLE_VARIABLE = re.compile(r"^\$(?:\{(\w+)(?::?[-+][^}]*)?\}|(\w+))$")
 
 
-def migration_fix(ctx, master: Master, level: Applicability = Applicability.SAFE,
+def migration_fix(facts: FileFacts, master: Master, *, tables: frozenset[str] = frozenset(),
+                  templates: Path | None = None, level: Applicability = Applicability.SAFE,
                   run_edits=None, title: str | None = None, build_stages: bool = False) -> Fix | None:
-    """The migration as one fix. ``run_edits(instruction)`` gives the edits of each RUN
-    of the shipped stage (default: remove what the master ships); raising NotSafe there
-    leaves that RUN as it is, returning None gives up on the whole fix."""
-    facts = ctx.facts
-    dockerfile = ctx.dockerfile
+    """The migration as one fix. ``tables`` are the package tables (apt, pip, npm) whose
+    shipped packages leave the installs; ``templates`` a directory overriding the inserted
+    lines' templates. ``run_edits(instruction)`` gives the edits of each RUN of the
+    shipped stage instead (raising NotSafe there leaves that RUN as it is, returning None
+    gives up on the whole fix)."""
+    dockerfile = facts.dockerfile
     runtime = facts.runtime
     chain = runtime.stage.lineage()
     base_edit = _base_edit(dockerfile, chain[0].from_, master)
@@ -41,59 +50,81 @@ def migration_fix(ctx, master: Master, level: Applicability = Applicability.SAFE
         return None
     instructions = runtime.stage.lineage_instructions()
     if run_edits is None:
-        tables = {table for table, (code, name) in RULE_OF_TABLE.items() if ctx.config.is_enabled(code, name)}
 
         def run_edits(instruction):
-            return run_removal(ctx, instruction, level, tables) if tables else []
+            # the master's accounts always go: created again, they fail the build
+            return run_removal(facts, instruction, level, tables, accounts=True)
 
     removals: list[Edit] = []
     gone: set[Instruction] = set()
+    needed = {r.instruction for r in facts.recreated}
     for instruction in instructions:
         if instruction.keyword != "RUN":
             continue
         try:
             edits = run_edits(instruction)
         except NotSafe:
+            if instruction in needed:
+                return None  # the master's account would be created again: the build fails
             continue  # the findings about this RUN stay, for a person
         if edits is None:
             return None
         removals += edits
         if deletes_whole(instruction, edits):
             gone.add(instruction)
-    plan = _user_plan(ctx, instructions, gone)
-    build_edits = _build_stage_edits(ctx, chain) if build_stages else []
+    ownership = [found for found in root_owned_paths(facts) if found.instruction not in gone]
+    handovers = [ownership_edit(found) for found in ownership]
+    if None in handovers:
+        return None  # a path it cannot hand over to the master's user: a person decides
+    health = inherited_health_problems(facts)
+    plan = _user_plan(facts, instructions, gone)
+    build_edits = _build_stage_edits(facts, chain) if build_stages else []
+    notes = [f"chown {' '.join(p for f in ownership for p in f.paths)} to {ownership[0].owner}"] if ownership else []
+    if health:
+        notes.append(f"probe {health[0].path} instead of {master.health_path}" if health[0].path
+                     else "disable the master's health check (HEALTHCHECK NONE), which the service cannot pass")
 
     def build() -> list[Edit]:
-        from dockermig.policy.render import render_line
+        from dockermig.policy.render import render, render_line
 
-        override = ctx.config.templates_dir
         lower = keyword(dockerfile, "USER") == "user"
-        edits = [base_edit, *removals]
+        edits = [base_edit, *removals, *handovers]
+        inserted: dict[tuple[int, bool], tuple[Instruction, list[str]]] = {}
+
+        def insert(where: Instruction, before: bool, lines: list[str]) -> None:
+            inserted.setdefault((where.start, before), (where, []))[1].extend(lines)
+
         for stage_from, stage_master in build_edits:
             edits.append(_base_edit(dockerfile, stage_from, stage_master))
-            edits.append(insert_lines_after(dockerfile, stage_from, [
-                render_line("user.j2", override, lower=lower, user="root")]))
+            insert(stage_from, False, [render_line("user.j2", templates, lower=lower, user="root")])
+        if health:
+            problem = health[0]
+            insert(problem.anchor, problem.before, render(
+                "healthcheck.j2", templates, lower=keyword(dockerfile, "HEALTHCHECK") == "healthcheck",
+                path=problem.path, reason=problem.reason).splitlines())
         for where, before, user in plan:
-            line = render_line("user.j2", override, lower=lower, user=user or master.user)
-            edits.append(insert_lines_before(dockerfile, where, [line]) if before
-                         else insert_lines_after(dockerfile, where, [line]))
+            insert(where, before, [render_line("user.j2", templates, lower=lower, user=user or master.user)])
+        for (_, before), (where, lines) in inserted.items():
+            edits.append(insert_lines_before(dockerfile, where, lines) if before
+                         else insert_lines_after(dockerfile, where, lines))
         return edits
 
-    return Fix(title or f"Migrate onto {master.image}", applicability=level, build=build)
+    title = title or f"Migrate onto {master.image}"
+    return Fix("; ".join([title, *notes]), applicability=level, build=build)
 
 
-def _build_stage_edits(ctx, runtime_chain) -> list[tuple[Instruction, Master]]:
+def _build_stage_edits(facts: FileFacts, runtime_chain) -> list[tuple[Instruction, Master]]:
     """Build stages to move too (rule option ``build-stages``): those on a Python or Node
     image the master can stand in for. They build as root, so ``USER root`` follows."""
     moved = []
-    for facts in ctx.facts.stages:
-        stage = facts.stage
-        if stage in runtime_chain or stage.image is None or facts.master or facts.keep:
+    for stage_facts in facts.stages:
+        stage = stage_facts.stage
+        if stage in runtime_chain or stage.image is None or stage_facts.master or stage_facts.keep:
             continue
-        stage_master = ctx.facts.policy.master_for_language(facts.image_language)
-        if stage_master is None or facts.musl or facts.windows or facts.distroless:
+        stage_master = facts.policy.master_for_language(stage_facts.image_language)
+        if stage_master is None or stage_facts.musl or stage_facts.windows or stage_facts.distroless:
             continue
-        if _base_edit(ctx.dockerfile, stage.from_, stage_master) is not None:
+        if _base_edit(facts.dockerfile, stage.from_, stage_master) is not None:
             moved.append((stage.from_, stage_master))
     return moved
 
@@ -132,7 +163,7 @@ def _used_elsewhere(dockerfile, name: str, declaration: Instruction, from_: Inst
     )
 
 
-def _user_plan(ctx, instructions: list[Instruction], gone: set[Instruction]):
+def _user_plan(facts: FileFacts, instructions: list[Instruction], gone: set[Instruction]):
     """(anchor instruction, insert before?, user or None for the master's user) triples."""
     plan = []
     first_user = next((i for i in instructions if i.keyword == "USER"), None)
@@ -149,7 +180,7 @@ def _user_plan(ctx, instructions: list[Instruction], gone: set[Instruction]):
     elif instructions:
         plan.append((instructions[-1], False, None))
     else:
-        plan.append((ctx.facts.runtime.stage.from_, False, None))
+        plan.append((facts.runtime.stage.from_, False, None))
     return plan
 
 
@@ -159,35 +190,29 @@ def _user_plan(ctx, instructions: list[Instruction], gone: set[Instruction]):
 _APK_COMPANIONS = {("update",), ("upgrade",), ("cache", "clean")}
 
 
-def package_map(config) -> dict[str, str]:
-    """apk -> Debian package names: the rule pack, extended by the config."""
+def package_map(extra: dict[str, str]) -> dict[str, str]:
+    """apk -> Debian package names: the rule pack, extended by ``extra`` (the config's)."""
     from dockermig.policy.loader import load_pack
 
-    mapping = dict(load_pack("package-maps.yaml")["apk-to-debian"])
-    mapping.update(config.data.get("package-maps", {}).get("apk-to-debian", {}))
-    return mapping
+    return {**load_pack("package-maps.yaml")["apk-to-debian"], **extra}
 
 
-def unmapped_apk_packages(ctx) -> list[str]:
+def unmapped_apk_packages(facts: FileFacts, mapping: dict[str, str]) -> list[str]:
     """apk packages of the shipped stage with no known Debian name."""
-    mapping = package_map(ctx.config)
     missing = []
-    for instruction in ctx.facts.runtime.stage.lineage_instructions():
+    for instruction in facts.runtime.stage.lineage_instructions():
         for install in installs(instruction):
             if install.manager == "apk":
                 missing += [p.name for p in install.packages if p.name not in mapping and p.name not in missing]
     return missing
 
 
-
-def alpine_fix(ctx, master: Master) -> Fix | None:
+def alpine_fix(facts: FileFacts, master: Master, mapping: dict[str, str], templates: Path | None = None) -> Fix | None:
     """Move an Alpine service onto its master: the migration, with every ``apk add``
     turned into ``apt-get install`` of the mapped Debian names (those the master ships
     left out). Unsafe: names map, behaviour (musl vs glibc, versions) may not."""
-    mapping = package_map(ctx.config)
-    dockerfile = ctx.dockerfile
+    dockerfile = facts.dockerfile
     lower = keyword(dockerfile, "RUN") == "run"
-
     def apk_edits(instruction: Instruction):
         replaced: list[tuple[Command, list[str]]] = []
         doomed: set[Command] = set()
@@ -217,6 +242,7 @@ def alpine_fix(ctx, master: Master) -> Fix | None:
                 replaced.append((command, names))
             else:
                 doomed.add(command)
+        doomed |= {r.creation.command for r in facts.recreated if r.instruction is instruction and r.removable}
         if not replaced and not doomed:
             return []
         edits = remove_commands(dockerfile, instruction, doomed) if doomed else []
@@ -227,9 +253,9 @@ def alpine_fix(ctx, master: Master) -> Fix | None:
                 return None
             from dockermig.policy.render import render_line
 
-            line = render_line("apt-install.j2", ctx.config.templates_dir, lower=lower, packages=names)
+            line = render_line("apt-install.j2", templates, lower=lower, packages=names)
             edits.append(Edit(command.start, command.end, line))
         return edits
 
-    return migration_fix(ctx, master, Applicability.UNSAFE, run_edits=apk_edits,
+    return migration_fix(facts, master, templates=templates, level=Applicability.UNSAFE, run_edits=apk_edits,
                          title=f"Move from Alpine onto {master.image} (apk packages mapped to Debian)")

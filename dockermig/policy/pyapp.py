@@ -17,12 +17,15 @@ import os
 import posixpath
 from functools import lru_cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from dockermig.policy.facts import instruction_argv, unwrap_argv
 from dockermig.policy.manifest import copied_file
 from dockermig.syntax.nodes import Instruction
 from dockermig.syntax.query import Stage
+
+if TYPE_CHECKING:
+    from dockermig.policy.facts import FileFacts
 
 _SERVERS = {"uvicorn", "gunicorn", "hypercorn", "daphne", "granian"}
 _ROUTE_METHODS = {"get", "post", "put", "delete", "patch", "head", "options", "route", "api_route", "websocket"}
@@ -299,24 +302,18 @@ def _port_value(node, constants: dict) -> tuple[int, str | None] | None:
     return None
 
 
-def app_info(ctx) -> AppInfo | None:
+def app_info(facts: FileFacts) -> AppInfo | None:
     """The entry and what its source says, for the shipped stage of a Python service
-    (cached on the context: three rules ask)."""
-    if "_app_info" in ctx.__dict__:
-        return ctx.__dict__["_app_info"]
-    info = None
-    facts = ctx.facts
+    (``FileFacts.app`` caches it: three rules ask)."""
     runtime = facts.runtime
-    language = facts.language or facts.review_language
-    if runtime is not None and language == "python" and ctx.path is not None:
-        master, _ = facts.master_for(runtime)
-        workdir = master.workdir if master is not None else "/"
-        entry = entry_of(runtime.stage.lineage(), workdir)
-        if entry is not None:
-            source, covered = locate(entry, runtime.stage, ctx.path.parent, workdir)
-            if source is not None:
-                info = analyse_app(entry, source)
-            elif covered:
-                info = AppInfo(entry, None)
-    ctx.__dict__["_app_info"] = info
-    return info
+    if runtime is None or facts.decision.language != "python" or facts.path is None:
+        return None
+    master = facts.master
+    workdir = master.workdir if master is not None else "/"
+    entry = entry_of(runtime.stage.lineage(), workdir)
+    if entry is None:
+        return None
+    source, covered = locate(entry, runtime.stage, facts.path.parent, workdir)
+    if source is not None:
+        return analyse_app(entry, source)
+    return AppInfo(entry, None) if covered else None

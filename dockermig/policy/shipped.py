@@ -10,17 +10,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from fnmatch import fnmatchcase
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from dockermig.fix.edits import NotSafe, remove_commands, remove_words
 from dockermig.fix import Applicability, Edit, Fix
 from dockermig.policy.manifest import copied_file, parse_requirements
 from dockermig.policy.masters import Master
 from dockermig.syntax.nodes import Instruction
-from dockermig.syntax.shell import Command, Install, commands, installs, unwrap
+from dockermig.policy.environments import install_table
+from dockermig.syntax.shell import Command, Install, commands, installs, parsed_scripts, unwrap
 
-SYSTEM_MANAGERS = ("apt", "apk", "yum", "dnf")
-
+if TYPE_CHECKING:
+    from dockermig.policy.facts import FileFacts
 
 class ShippedPackage(NamedTuple):
     manager: str  # the manifest table: apt (any OS package manager), pip or npm
@@ -56,43 +57,40 @@ def _separator(installer: str, requested: str | None) -> str:
     return "@" if installer == "npm" else "="
 
 
-def shipped_packages(ctx) -> list[ShippedPackage]:
-    """Cached on the context: several rules read it."""
-    cached = ctx.__dict__.get("_shipped")
-    if cached is None:
-        cached = list(_find(ctx))
-        ctx.__dict__["_shipped"] = cached
-    return cached
+def find_shipped(facts: FileFacts) -> list[ShippedPackage]:
+    """Every package the stages install that their master ships (``FileFacts.shipped``
+    caches it: the DM3xx rules and the migration all ask)."""
+    return list(_find(facts))
 
 
-def _find(ctx) -> Iterator[ShippedPackage]:
-    facts = ctx.facts
-    context = ctx.path.parent if ctx.path is not None else None
+def _find(facts: FileFacts) -> Iterator[ShippedPackage]:
+    context = facts.path.parent if facts.path is not None else None
     for stage_facts in facts.stages:
         master, on_master = facts.master_for(stage_facts)
         if master is None:
             continue
-        for instruction in stage_facts.stage.instructions:
+        stage = stage_facts.stage
+        for instruction in stage.instructions:
             if instruction.keyword != "RUN":
                 continue
             for install in installs(instruction):
-                manager = family(install.manager)
-                if manager == "npm" and not install.is_global:
-                    continue  # project dependencies live in node_modules, not in the master
+                table = install_table(install, stage, instruction)
+                if table is None:
+                    continue  # a venv, --target, a local node_modules...: not the master's environment
                 for package in install.packages:
-                    shipped, version = master.ships(manager, package.name)
-                    if shipped:
+                    shipped, version = master.ships(table, package.name)
+                    if shipped and _same_package(package.extras, package.version):
                         yield ShippedPackage(
-                            manager, install.manager, package.name, package.version, master, on_master,
+                            table, install.manager, package.name, package.version, master, on_master,
                             version, instruction, package.word.start, package.word.end, install,
                         )
-                if manager != "pip" or context is None:
+                if table != "pip" or context is None:
                     continue
                 for word in install.requirement_files:
-                    source = copied_file(stage_facts.stage, word.value or "", context, instruction)
+                    source = copied_file(stage, word.value or "", context, instruction)
                     for requirement in parse_requirements(source) if source else []:
                         shipped, version = master.ships("pip", requirement.name)
-                        if shipped:
+                        if shipped and _same_package(requirement.extras, requirement.specifier):
                             path = requirement.path
                             shown = path.relative_to(context) if path.is_relative_to(context) else path
                             yield ShippedPackage(
@@ -101,9 +99,10 @@ def _find(ctx) -> Iterator[ShippedPackage]:
                             )
 
 
-def family(manager: str) -> str:
-    """The manifest table a package manager's packages are compared with."""
-    return "apt" if manager in SYSTEM_MANAGERS else manager
+def _same_package(extras: str | None, requested: str | None) -> bool:
+    """A pip requirement is the master's package only without extras (``uvicorn[standard]``
+    adds uvloop...) and not as a direct reference (``name @ git+https://...``)."""
+    return not extras and not (requested or "").startswith("@")
 
 
 # -- removal ----------------------------------------------------------------------------
@@ -132,11 +131,18 @@ def removable(package: ShippedPackage, level: Applicability) -> bool:
     return package.install is not None and (not package.conflicts or level <= Applicability.UNSAFE)
 
 
-def doomed_commands(ctx, instruction: Instruction, level: Applicability, managers: set[str]) -> set[Command]:
+def doomed_commands(facts: FileFacts, instruction: Instruction, level: Applicability, managers: set[str],
+                    accounts: bool = False) -> set[Command]:
     """The commands of a RUN that removal at ``level`` empties, for packages of these
-    manifest tables: installs left with no package, and then their companions."""
+    manifest tables: installs left with no package, then their companions, (with
+    ``accounts``) the creation of users and groups the master has as they are, then what
+    is left of the RUN when that is only context (``cd``, ``export``, ``set -e``).
+
+    An install that names no package (``pip install .``, ``npm ci``, ``-r file``) is
+    never emptied: it installs the project, whatever the master ships.
+    """
     by_install: dict[Command, list[ShippedPackage]] = {}
-    for package in shipped_packages(ctx):
+    for package in facts.shipped:
         if package.instruction is instruction and package.install is not None and package.manager in managers:
             by_install.setdefault(package.install.command, []).append(package)
     doomed: set[Command] = set()
@@ -144,12 +150,13 @@ def doomed_commands(ctx, instruction: Instruction, level: Applicability, manager
     for install in installs(instruction):
         listed = by_install.get(install.command, [])
         emptied = (
-            install.only_packages
+            listed
+            and install.only_packages
             and install.command.position >= 0
             and len(listed) == len(install.packages)
             and all(removable(p, level) for p in listed)
         )
-        if emptied and family(install.manager) in managers:
+        if emptied:
             doomed.add(install.command)
         else:
             remaining.add(install.manager)
@@ -157,7 +164,29 @@ def doomed_commands(ctx, instruction: Instruction, level: Applicability, manager
     for command in commands(instruction):
         if command.position >= 0 and _is_companion(command, emptied_managers):
             doomed.add(command)
-    return doomed
+    if accounts:
+        doomed |= {r.creation.command for r in facts.recreated if r.instruction is instruction and r.removable}
+    return doomed | _context_left(instruction, doomed) if doomed else doomed
+
+
+# Commands that only set up the ones after them in the same shell: alone, they do nothing.
+_CONTEXT = frozenset({"cd", "pushd", "popd", "export", "set", "source", ".", "umask", "true", ":", "shopt"})
+
+
+def _context_left(instruction: Instruction, doomed: set[Command]) -> set[Command]:
+    """The commands of each script that would be left with only context commands once
+    ``doomed`` goes, so that ``cd web && pip install x`` never becomes ``cd web``."""
+    by_span = {(c.start, c.end): c for c in commands(instruction) if c.position >= 0}
+    doomed_spans = {(c.start, c.end) for c in doomed}
+    left: set[Command] = set()
+    for script in parsed_scripts(instruction):
+        rest = [span for span in script.chain if span not in doomed_spans]
+        if len(rest) == len(script.chain):
+            continue  # nothing of this script goes
+        kept = [by_span.get(span) for span in rest]
+        if all(c is not None and unwrap(c).name in _CONTEXT for c in kept):
+            left.update(kept)
+    return left
 
 
 def _is_companion(command: Command, managers: set[str]) -> bool:
@@ -176,24 +205,20 @@ def _is_companion(command: Command, managers: set[str]) -> bool:
     return False
 
 
-# The rule that reports each manifest table's duplicates: the migration removes a
-# table's packages only when that rule is enabled.
-RULE_OF_TABLE = {"apt": ("DM301", "system-package-shipped"), "pip": ("DM302", "pip-package-shipped"),
-                 "npm": ("DM303", "npm-package-shipped")}
-
-
-def run_removal(ctx, instruction: Instruction, level: Applicability, managers: set[str]) -> list[Edit]:
+def run_removal(facts: FileFacts, instruction: Instruction, level: Applicability, managers: set[str],
+                accounts: bool = False) -> list[Edit]:
     """The edits that remove, from one RUN, every shipped package of these manifest
-    tables that ``level`` allows: whole commands (and the RUN) when they empty, tokens
-    otherwise. Raises NotSafe when that would cost a comment or the line structure."""
-    doomed = doomed_commands(ctx, instruction, level, managers)
+    tables that ``level`` allows (and, with ``accounts``, the master's accounts created
+    again): whole commands (and the RUN) when they empty, tokens otherwise. Raises
+    NotSafe when that would cost a comment or the line structure."""
+    doomed = doomed_commands(facts, instruction, level, managers, accounts)
     words = [
         (p.start, p.end)
-        for p in shipped_packages(ctx)
+        for p in facts.shipped
         if p.instruction is instruction and p.manager in managers and removable(p, level)
         and p.install.command not in doomed
     ]
-    dockerfile = ctx.dockerfile
+    dockerfile = facts.dockerfile
     edits = remove_commands(dockerfile, instruction, doomed) if doomed else []
     if words and not deletes_whole(instruction, edits):
         edits += remove_words(dockerfile, instruction, words)
@@ -204,14 +229,14 @@ def deletes_whole(instruction: Instruction, edits: list[Edit]) -> bool:
     return bool(edits) and edits[0].start == instruction.start and edits[-1].end == instruction.end
 
 
-def package_fix(ctx, package: ShippedPackage, level: Applicability) -> Fix | None:
+def package_fix(facts: FileFacts, package: ShippedPackage, level: Applicability) -> Fix | None:
     """Remove the packages of this one's manifest table that the master ships, from its
     RUN. Only on a master: a stage still moving onto one gets them removed by the
     migration itself (DM101's fix), in the same edit as its new FROM."""
     if not package.on_master or not removable(package, level):
         return None
     try:
-        edits = run_removal(ctx, package.instruction, level, {package.manager})
+        edits = run_removal(facts, package.instruction, level, {package.manager})
     except NotSafe:
         return None
     if not edits:
@@ -266,18 +291,12 @@ def _npm_conflict(requested: str, shipped: str) -> bool:
     return have[: len(want)] != want
 
 
-def report_duplicates(rule, ctx, manager: str):
-    """Findings (with their fixes) for one manifest table's packages the master ships."""
-    for package in shipped_packages(ctx):
-        if package.manager != manager or package.conflicts:
-            continue
-        version = f" {package.shipped_version}" if package.shipped_version else ""
-        origin = f" (from {package.origin})" if package.origin else ""
-        if package.master.is_replaced(manager, package.name):
-            message = (f"{package.name}{origin} is not needed on {package.describe_master()}: "
-                       f"the master's own {package.master.language} runtime replaces it")
-        else:
-            message = (f"{package.name}{origin} is already shipped by {package.describe_master()} "
-                       f"({manager}{version}): do not install it again")
-        yield rule.finding(ctx, (package.start, package.end), message,
-                           fix=package_fix(ctx, package, Applicability.SAFE))
+def duplicate_message(package: ShippedPackage) -> str:
+    """Why a shipped package need not be installed again."""
+    version = f" {package.shipped_version}" if package.shipped_version else ""
+    origin = f" (from {package.origin})" if package.origin else ""
+    if package.master.is_replaced(package.manager, package.name):
+        return (f"{package.name}{origin} is not needed on {package.describe_master()}: "
+                f"the master's own {package.master.language} runtime replaces it")
+    return (f"{package.name}{origin} is already shipped by {package.describe_master()} "
+            f"({package.manager}{version}): do not install it again")

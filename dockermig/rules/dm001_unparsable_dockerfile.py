@@ -1,6 +1,6 @@
 """DM001: the Dockerfile does not parse."""
 
-from dockermig.rule import Example, Rule, Severity
+from dockermig.rule import Example, LintContext, Rule, Severity
 
 
 class UnparsableDockerfile(Rule):
@@ -29,7 +29,7 @@ class UnparsableDockerfile(Rule):
         Example.invalid("FROM debian:bookworm\nRUN <<EOF\necho hi\n", message="unterminated heredoc EOF"),
     ]
 
-    def check(self, ctx):
+    def check(self, ctx: LintContext):
         df = ctx.dockerfile
         for problem in df.problems:
             start = df.line_starts[problem.line - 1]

@@ -1,7 +1,7 @@
 """DM002: a suppression comment names a rule that does not exist."""
 
 from dockermig.registry import rule_by_key
-from dockermig.rule import Example, Rule, Severity
+from dockermig.rule import Example, LintContext, Rule, Severity
 
 
 class InvalidSuppression(Rule):
@@ -31,7 +31,7 @@ class InvalidSuppression(Rule):
         Example.invalid("# dockermig: global ignore=DM999\nFROM debian:bookworm\n", message="unknown rule DM999"),
     ]
 
-    def check(self, ctx):
+    def check(self, ctx: LintContext):
         for pragma in ctx.pragmas:
             if pragma.hadolint:
                 continue

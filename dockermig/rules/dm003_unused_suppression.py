@@ -3,7 +3,7 @@
 from dockermig.fix.edits import delete_lines
 from dockermig.fix import Applicability, Edit, Fix
 from dockermig.registry import rule_by_key
-from dockermig.rule import Example, FixAvailability, Rule, Severity
+from dockermig.rule import Example, FixAvailability, LintContext, Rule, Severity
 
 
 class UnusedSuppression(Rule):
@@ -50,7 +50,7 @@ class UnusedSuppression(Rule):
         ),
     ]
 
-    def check(self, ctx):
+    def check(self, ctx: LintContext):
         for index, pragma in enumerate(ctx.pragmas):
             if pragma.hadolint:
                 continue

@@ -2,7 +2,7 @@
 
 from dockermig.policy.facts import Verdict
 from dockermig.policy.migrate import migration_fix
-from dockermig.rule import Example, FixAvailability, Rule, Severity
+from dockermig.rule import Example, FixAvailability, LintContext, Rule, Severity
 from dockermig.syntax.query import from_words
 
 
@@ -34,7 +34,15 @@ class NotOnMaster(Rule):
     the ARG feeds nothing else, and not fixed otherwise. Because the master runs as its
     non-root user, RUNs that ran as root get a `USER root` above them, and unless the file
     switches to its own user, `USER appuser` is added before CMD/ENTRYPOINT as in the
-    master template. Inserted lines come from the `user.j2` template.
+    master template. The migration models the master it moves onto, so the image keeps
+    building and the service keeps running: the master's user and group created again
+    (`groupadd appuser`, which fails on the master) are removed when they ask for the
+    same ids, and the service goes to review when they ask for others; directories the
+    service makes as root and will write as `appuser` get a `chown` in the RUN that makes
+    them, and copies into a `VOLUME` get `--chown`; a service the master's `/health`
+    probe cannot reach (no port) or that does not serve that path gets a health check of
+    its own, or `HEALTHCHECK NONE` with a comment that says why. The fix title lists
+    these. Inserted lines come from the `user.j2` and `healthcheck.j2` templates.
 
     ## Configuration
     - `build-stages` (bool, default false): move build stages on a Python or Node image
@@ -56,30 +64,35 @@ class NotOnMaster(Rule):
         Example.valid("FROM sutazai-python-agent-master:latest\nCOPY . /app\nCMD [\"python\", \"main.py\"]\n"),
         Example.valid("FROM postgres:16.4\nCOPY init.sql /docker-entrypoint-initdb.d/\n"),
         Example.invalid(
-            "FROM python:3.11-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n",
+            "FROM python:3.11-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nEXPOSE 8000\n"
+            "CMD [\"python\", \"app.py\"]\n",
             message="Python service (base image python:3.11-slim) is not on its master: use sutazai-python-agent-master:latest",
             line=1,
             fixed="FROM sutazai-python-agent-master:latest\nCOPY requirements.txt .\nUSER root\n"
-            "RUN pip install -r requirements.txt\nUSER appuser\nCMD [\"python\", \"app.py\"]\n",
+            "RUN pip install -r requirements.txt\nEXPOSE 8000\nUSER appuser\nCMD [\"python\", \"app.py\"]\n",
         ),
         Example.invalid(
             "FROM ubuntu:22.04\nRUN apt-get update && apt-get install -y nodejs npm\nCMD [\"node\", \"server.js\"]\n",
             message="Node.js service (CMD runs `node`)",
             # with DM301 enabled too, the RUN would go: the master's Node replaces nodejs and npm
+            # no port: the master's /health probe could not pass, so the service gets HEALTHCHECK NONE
             fixed="FROM sutazai-nodejs-agent-master:latest\nUSER root\nRUN apt-get update && apt-get install -y nodejs npm\n"
-            "USER appuser\nCMD [\"node\", \"server.js\"]\n",
+            "# dockermig: the master's health check probes /health on SERVICE_PORT (3000), but the service exposes no port\n"
+            "HEALTHCHECK NONE\nUSER appuser\nCMD [\"node\", \"server.js\"]\n",
         ),
         Example.invalid(
             "FROM golang:1.22 AS build\nRUN go build -o /out/app .\n"
-            "FROM node:18-slim\nCOPY --from=build /out/app /usr/local/bin/\nCMD [\"npm\", \"start\"]\n",
+            "FROM node:18-slim\nCOPY --from=build /out/app /usr/local/bin/\nEXPOSE 3000\nCMD [\"npm\", \"start\"]\n",
             message="use sutazai-nodejs-agent-master:latest",
             line=3,
             fixed="FROM golang:1.22 AS build\nRUN go build -o /out/app .\n"
-            "FROM sutazai-nodejs-agent-master:latest\nCOPY --from=build /out/app /usr/local/bin/\nUSER appuser\nCMD [\"npm\", \"start\"]\n",
+            "FROM sutazai-nodejs-agent-master:latest\nCOPY --from=build /out/app /usr/local/bin/\nEXPOSE 3000\nUSER appuser\n"
+            "CMD [\"npm\", \"start\"]\n",
         ),
         Example.invalid(
-            "ARG BASE_IMAGE=python:3.11-slim\nFROM ${BASE_IMAGE} AS app\nUSER app\nCMD [\"python\", \"-m\", \"app\"]\n",
-            fixed="ARG BASE_IMAGE=sutazai-python-agent-master:latest\nFROM ${BASE_IMAGE} AS app\nUSER app\nCMD [\"python\", \"-m\", \"app\"]\n",
+            "ARG BASE_IMAGE=python:3.11-slim\nFROM ${BASE_IMAGE} AS app\nEXPOSE 8000\nUSER app\nCMD [\"python\", \"-m\", \"app\"]\n",
+            fixed="ARG BASE_IMAGE=sutazai-python-agent-master:latest\nFROM ${BASE_IMAGE} AS app\nEXPOSE 8000\nUSER app\n"
+            "CMD [\"python\", \"-m\", \"app\"]\n",
         ),
         Example.invalid(
             "ARG BASE_IMAGE=python:3.11-slim\nFROM ${BASE_IMAGE}\nLABEL base=${BASE_IMAGE}\nCMD [\"python\", \"-m\", \"app\"]\n",
@@ -87,23 +100,39 @@ class NotOnMaster(Rule):
         ),
         Example.invalid(
             "FROM python:3.11 AS wheels\nRUN pip wheel -w /w requests\n"
-            "FROM python:3.11-slim\nCOPY --from=wheels /w /w\nCMD [\"python\", \"-m\", \"app\"]\n",
+            "FROM python:3.11-slim\nCOPY --from=wheels /w /w\nEXPOSE 8000\nCMD [\"python\", \"-m\", \"app\"]\n",
             config={"rules": {"DM101": {"build-stages": True}}},
             fixed="FROM sutazai-python-agent-master:latest AS wheels\nUSER root\nRUN pip wheel -w /w requests\n"
-            "FROM sutazai-python-agent-master:latest\nCOPY --from=wheels /w /w\nUSER appuser\nCMD [\"python\", \"-m\", \"app\"]\n",
+            "FROM sutazai-python-agent-master:latest\nCOPY --from=wheels /w /w\nEXPOSE 8000\nUSER appuser\n"
+            "CMD [\"python\", \"-m\", \"app\"]\n",
+        ),
+        Example.invalid(
+            "FROM python:3.11-slim\nRUN groupadd -r appuser && useradd -r -g appuser appuser \\\n"
+            "    && mkdir -p /logs /models\nCOPY . /app\nEXPOSE 8000\nUSER appuser\nCMD [\"python\", \"app.py\"]\n",
+            message="use sutazai-python-agent-master:latest",
+            # the master has appuser: creating it again fails the build; the service now
+            # runs as appuser, so the directories it writes become appuser's
+            fixed="FROM sutazai-python-agent-master:latest\nUSER root\n"
+            "RUN mkdir -p /logs /models && chown appuser:appuser /logs /models\nCOPY . /app\nEXPOSE 8000\nUSER appuser\n"
+            "CMD [\"python\", \"app.py\"]\n",
         ),
     ]
 
-    def check(self, ctx):
+    def check(self, ctx: LintContext):
         facts = ctx.facts
-        if facts.verdict is not Verdict.MIGRATE:
+        decision = facts.decision
+        if decision.verdict is not Verdict.MIGRATE:
             return
         runtime = facts.runtime
         image_word, _ = from_words(runtime.stage.from_)
-        where = image_word or runtime.stage.from_
-        yield self.finding(
-            ctx,
-            where,
-            f"{facts.reasons[0]} is not on its master: use {facts.target.image}",
-            fix=migration_fix(ctx, facts.target, build_stages=bool(self.settings["build-stages"])),
-        )
+        # the migration removes a table's packages only when the rule reporting them is on
+        tables = frozenset(table for table, (code, name) in _RULE_OF_TABLE.items()
+                           if ctx.config.is_enabled(code, name))
+        fix = migration_fix(facts, decision.target, tables=tables, templates=ctx.config.templates_dir,
+                            build_stages=bool(self.settings["build-stages"]))
+        yield self.finding(ctx, image_word or runtime.stage.from_,
+                           f"{decision.reason} is not on its master: use {decision.target.image}", fix=fix)
+
+
+_RULE_OF_TABLE = {"apt": ("DM301", "system-package-shipped"), "pip": ("DM302", "pip-package-shipped"),
+                  "npm": ("DM303", "npm-package-shipped")}

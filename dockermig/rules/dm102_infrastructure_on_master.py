@@ -1,7 +1,7 @@
 """DM102: a keep-as-is service was rebuilt on a master."""
 
 from dockermig.policy.facts import Verdict, entry_program
-from dockermig.rule import Example, Rule, Severity
+from dockermig.rule import Example, LintContext, Rule, Severity
 from dockermig.syntax.query import from_words
 from dockermig.syntax.shell import installs
 
@@ -38,7 +38,7 @@ class InfrastructureOnMaster(Rule):
         ),
     ]
 
-    def check(self, ctx):
+    def check(self, ctx: LintContext):
         facts = ctx.facts
         if facts.verdict is not Verdict.MIGRATED:
             return

@@ -1,8 +1,8 @@
 """DM103: a service that cannot be moved onto a master by machine."""
 
 from dockermig.policy.facts import Verdict
-from dockermig.policy.migrate import alpine_fix, unmapped_apk_packages
-from dockermig.rule import Example, FixAvailability, Rule, Severity
+from dockermig.policy.migrate import alpine_fix, package_map, unmapped_apk_packages
+from dockermig.rule import Example, FixAvailability, LintContext, Rule, Severity
 from dockermig.syntax.query import from_words
 
 
@@ -64,17 +64,18 @@ class NeedsReview(Rule):
         Example.invalid("FROM node:22-slim\nCMD [\"node\", \"index.js\"]\n", message="downgrade"),
     ]
 
-    def check(self, ctx):
+    def check(self, ctx: LintContext):
         facts = ctx.facts
-        if facts.verdict is not Verdict.REVIEW:
+        decision = facts.decision
+        if decision.verdict is not Verdict.REVIEW:
             return
         image_word, _ = from_words(facts.runtime.stage.from_)
-        message, fix = f"needs review: {facts.reasons[0]}", None
-        master = facts.policy.master_for_language(facts.review_language)
-        if facts.review_kind == "musl" and master is not None:
-            missing = unmapped_apk_packages(ctx)
+        message, fix = f"needs review: {decision.reason}", None
+        if decision.review_kind == "musl" and decision.target is not None:
+            mapping = package_map(ctx.config.data.get("package-maps", {}).get("apk-to-debian", {}))
+            missing = unmapped_apk_packages(facts, mapping)
             if missing:
                 message += f"; no Debian name known for {', '.join(missing)}"
             else:
-                fix = alpine_fix(ctx, master)
+                fix = alpine_fix(facts, decision.target, mapping, ctx.config.templates_dir)
         yield self.finding(ctx, image_word or facts.runtime.stage.from_, message, fix=fix)

@@ -1,7 +1,7 @@
 """DM104: the image is neither on a master, nor kept as is, nor Python/Node.js."""
 
 from dockermig.policy.facts import Verdict
-from dockermig.rule import Example, Rule, Severity
+from dockermig.rule import Example, LintContext, Rule, Severity
 from dockermig.syntax.query import from_words
 
 
@@ -35,9 +35,9 @@ class UnclassifiedBase(Rule):
         Example.invalid("FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y cowsay\n", message="no Python or Node.js evidence"),
     ]
 
-    def check(self, ctx):
+    def check(self, ctx: LintContext):
         facts = ctx.facts
         if facts.verdict is not Verdict.OTHER:
             return
         image_word, _ = from_words(facts.runtime.stage.from_)
-        yield self.finding(ctx, image_word or facts.runtime.stage.from_, f"not covered by the migration policy: {facts.reasons[0]}")
+        yield self.finding(ctx, image_word or facts.runtime.stage.from_, f"not covered by the migration policy: {facts.decision.reason}")

@@ -1,7 +1,7 @@
 """DM105: a service is on the master of another language."""
 
 from dockermig.policy.facts import Verdict, entry_program, language_name
-from dockermig.rule import Example, Rule, Severity
+from dockermig.rule import Example, LintContext, Rule, Severity
 from dockermig.syntax.query import from_words
 
 
@@ -33,7 +33,7 @@ class WrongMaster(Rule):
         ),
     ]
 
-    def check(self, ctx):
+    def check(self, ctx: LintContext):
         facts = ctx.facts
         if facts.verdict is not Verdict.MIGRATED:
             return

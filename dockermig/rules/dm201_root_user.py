@@ -2,7 +2,7 @@
 
 from dockermig.fix.edits import insert_lines_after, insert_lines_before, keyword
 from dockermig.fix import Applicability, Edit, Fix
-from dockermig.rule import Example, FixAvailability, Rule, Severity
+from dockermig.rule import Example, FixAvailability, LintContext, Rule, Severity
 
 
 class RootUser(Rule):
@@ -53,7 +53,7 @@ class RootUser(Rule):
         Example.invalid("FROM debian:bookworm\nARG RUN_AS=0\nUSER ${RUN_AS}:0\n", message="runs as root (USER ${RUN_AS}:0)"),
     ]
 
-    def check(self, ctx):
+    def check(self, ctx: LintContext):
         instruction, user = ctx.facts.final_user
         if instruction is not None and user is not None and user.is_root:
             yield self.finding(

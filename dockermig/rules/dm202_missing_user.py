@@ -1,7 +1,7 @@
 """DM202: no USER, and the base image runs as root."""
 
 from dockermig.policy.facts import Verdict
-from dockermig.rule import Example, Rule, Severity
+from dockermig.rule import Example, LintContext, Rule, Severity
 
 
 class MissingUser(Rule):
@@ -36,7 +36,7 @@ class MissingUser(Rule):
         Example.invalid("FROM python:3.11-slim\nCMD [\"python\", \"app.py\"]\n", message="runs as root", line=1),
     ]
 
-    def check(self, ctx):
+    def check(self, ctx: LintContext):
         facts = ctx.facts
         runtime = facts.runtime
         if runtime is None or facts.verdict in (Verdict.KEEP, Verdict.MASTER_DEFINITION):
@@ -52,7 +52,7 @@ class MissingUser(Rule):
             return  # scratch has no user database; distroless ``:nonroot`` tags run as 65532
         else:
             base_user = f"its base {runtime.image.display} runs as root"
-        hint = f"; the master template ends with USER {facts.target.user}" if facts.target else ""
+        hint = f"; the master template ends with USER {facts.master.user}" if facts.master else ""
         yield self.finding(
             ctx, runtime.stage.from_, f"no USER instruction: the image runs as root ({base_user}){hint}"
         )

@@ -1,7 +1,7 @@
 """DM301: an OS package that the master already ships is installed again."""
 
-from dockermig.policy.shipped import report_duplicates
-from dockermig.rule import Example, FixAvailability, Rule, Severity
+from dockermig.rule import Example, FixAvailability, LintContext, Rule, Severity
+from dockermig.rules import shipped_duplicates
 
 
 class SystemPackageShipped(Rule):
@@ -61,5 +61,5 @@ class SystemPackageShipped(Rule):
         ),
     ]
 
-    def check(self, ctx):
-        yield from report_duplicates(self, ctx, "apt")
+    def check(self, ctx: LintContext):
+        yield from shipped_duplicates(self, ctx, "apt")

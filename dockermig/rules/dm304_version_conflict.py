@@ -1,8 +1,8 @@
 """DM304: a package pin conflicts with the version the master ships."""
 
 from dockermig.fix import Applicability
-from dockermig.policy.shipped import package_fix, shipped_packages
-from dockermig.rule import Example, FixAvailability, Rule, Severity
+from dockermig.policy.shipped import package_fix
+from dockermig.rule import Example, FixAvailability, LintContext, Rule, Severity
 
 
 class VersionConflict(Rule):
@@ -55,8 +55,8 @@ class VersionConflict(Rule):
         ),
     ]
 
-    def check(self, ctx):
-        for package in shipped_packages(ctx):
+    def check(self, ctx: LintContext):
+        for package in ctx.facts.shipped:
             if package.conflicts:
                 origin = f" (from {package.origin})" if package.origin else ""
                 yield self.finding(
@@ -64,5 +64,5 @@ class VersionConflict(Rule):
                     (package.start, package.end),
                     f"{package.written}{origin} conflicts with {package.describe_master()}, "
                     f"which ships {package.name} {package.shipped_version}",
-                    fix=package_fix(ctx, package, Applicability.UNSAFE),
+                    fix=package_fix(ctx.facts, package, Applicability.UNSAFE),
                 )

@@ -2,7 +2,7 @@
 
 from dockermig.fix.edits import insert_lines_before, keyword
 from dockermig.fix import Applicability, Fix
-from dockermig.rule import Example, FixAvailability, Rule, Severity
+from dockermig.rule import Example, FixAvailability, LintContext, Rule, Severity
 from dockermig.syntax.values import env_values, exposed_ports
 
 
@@ -44,7 +44,7 @@ class ServicePortEnv(Rule):
         ),
     ]
 
-    def check(self, ctx):
+    def check(self, ctx: LintContext):
         facts = ctx.facts
         runtime = facts.runtime
         if runtime is None or facts.master_for(runtime)[0] is None:

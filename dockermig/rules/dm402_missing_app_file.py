@@ -1,7 +1,6 @@
 """DM402: CMD starts a Python file or module that is not in the build context."""
 
-from dockermig.policy.pyapp import app_info
-from dockermig.rule import Example, Rule, Severity
+from dockermig.rule import Example, LintContext, Rule, Severity
 
 
 class MissingAppFile(Rule):
@@ -35,8 +34,8 @@ class MissingAppFile(Rule):
                         files={"app.py": "print('hi')\n"}, message="CMD runs main.py, which is not in the build context"),
     ]
 
-    def check(self, ctx):
-        info = app_info(ctx)
+    def check(self, ctx: LintContext):
+        info = ctx.facts.app
         if info is None or info.source is not None:
             return
         entry = info.entry

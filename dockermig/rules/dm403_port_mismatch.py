@@ -1,7 +1,6 @@
 """DM403: EXPOSE or ENV SERVICE_PORT disagree with the port the app binds."""
 
-from dockermig.policy.pyapp import app_info
-from dockermig.rule import Example, Rule, Severity
+from dockermig.rule import Example, LintContext, Rule, Severity
 from dockermig.syntax.values import env_values, exposed_ports
 
 
@@ -43,8 +42,8 @@ class PortMismatch(Rule):
         ),
     ]
 
-    def check(self, ctx):
-        info = app_info(ctx)
+    def check(self, ctx: LintContext):
+        info = ctx.facts.app
         if info is None or not info.ports:
             return
         instructions = ctx.facts.runtime.stage.lineage_instructions()

@@ -1,7 +1,6 @@
 """DM405: the Python entry file could not be read."""
 
-from dockermig.policy.pyapp import app_info
-from dockermig.rule import Example, Rule, Severity
+from dockermig.rule import Example, LintContext, Rule, Severity
 
 
 class UnreadableApp(Rule):
@@ -32,7 +31,7 @@ class UnreadableApp(Rule):
                         files={"app.py": "print 'python 2'\n"}, message="could not read app.py"),
     ]
 
-    def check(self, ctx):
-        info = app_info(ctx)
+    def check(self, ctx: LintContext):
+        info = ctx.facts.app
         if info is not None and info.error:
             yield self.finding(ctx, info.entry.instruction, f"could not read {info.error}; DM403 and DM404 skipped it")

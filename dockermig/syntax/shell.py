@@ -17,7 +17,8 @@ from dockermig.syntax.lexer import dequote
 from dockermig.syntax.nodes import Instruction
 
 _INTERESTING = re.compile(
-    r"apt|apk|yum|dnf|pip|npm|yarn|pnpm|python|node|useradd|adduser|groupadd|chown|chmod|rm\b|uv\b"
+    r"apt|apk|yum|dnf|pip|npm|yarn|pnpm|python|node|useradd|adduser|groupadd|addgroup|chown|chmod|rm\b|uv\b"
+    r"|virtualenv|activate|mkdir|git\b"
 )
 _SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
 _WRAPPERS = frozenset({"sudo", "env", "command", "exec", "time", "nice", "nohup", "eatmydata"})
@@ -65,6 +66,7 @@ class Package(NamedTuple):
     # ``>1.2``, pip a specifier set (``==1.2``, ``>=1,<2``), npm a range (``5.3.0``, ``^5``).
     version: str | None
     word: ShellWord
+    extras: str | None = None  # pip ``name[extra,...]``: more than the package itself
 
 
 class Script(NamedTuple):
@@ -378,6 +380,14 @@ def _install_of(command: Command) -> Install | None:
             requirement_files.append(args[j + 1])
             j += 2
             continue
+        if manager == "pip" and value in ("-e", "--editable") and j + 1 < len(args):
+            operands.append(args[j + 1])  # an editable project: installed, but not a package name
+            j += 2
+            continue
+        if manager == "pip" and value.startswith("--editable="):
+            operands.append(ShellWord(word.text, value.partition("=")[2], word.start, word.end))
+            j += 1
+            continue
         if manager == "pip" and value.startswith(("--requirement=", "-r")):
             path = value.partition("=")[2] if value.startswith("--") else value[2:]
             requirement_files.append(ShellWord(word.text, path, word.start, word.end))
@@ -413,7 +423,7 @@ def _packages(manager: str, words: list[ShellWord]) -> list[Package]:
         if manager == "pip":
             match = _PIP_NAME.match(value)
             if match:
-                packages.append(Package(match[1], match[3].strip() or None, word))
+                packages.append(Package(match[1], match[3].strip() or None, word, match[2]))
         elif manager == "npm":
             at = value.find("@", 1)  # a scope starts with @
             if at == -1:

@@ -60,3 +60,17 @@ def exposed_ports(instruction: Instruction, variables: dict[str, str]) -> list[P
         low, _, _ = number.partition("-")
         ports.append(Port(int(low) if low.isdigit() else None, protocol.lower() or "tcp", value))
     return ports
+
+
+def probed_path(instruction: Instruction) -> str | None:
+    """The URL path a ``HEALTHCHECK CMD curl/wget http://...`` requests (None for
+    ``HEALTHCHECK NONE`` or a probe that is not an HTTP request)."""
+    from urllib.parse import urlparse
+
+    words = instruction.exec_form if instruction.exec_form is not None else instruction.words
+    for word in words:
+        for token in word.value.split():
+            token = token.strip("\"'")
+            if token.startswith(("http://", "https://")):
+                return urlparse(token.replace("${", "").replace("}", "")).path or "/"
+    return None
