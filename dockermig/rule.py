@@ -117,6 +117,7 @@ class Rule:
     options: ClassVar[dict[str, Any]] = {}
     aliases: ClassVar[tuple[str, ...]] = ()
     hadolint: ClassVar[tuple[str, ...]] = ()  # hadolint codes this rule corresponds to
+    buildkit: ClassVar[tuple[str, ...]] = ()  # BuildKit build-check names it corresponds to
     # runs after the suppressions are applied, and sees them (ctx.pragmas)
     after_suppressions: ClassVar[bool] = False
     examples: ClassVar[list[Example]] = []
