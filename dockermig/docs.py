@@ -20,6 +20,8 @@ def render_rule(rule: type[Rule], *, header: bool = True) -> str:
     lines += [f"# {rule.code} — {rule.name}", "", rule.summary(), ""]
     lines.append(f"- **Severity:** {rule.severity.label}")
     lines.append(f"- **Fix:** {_fix_text(rule)}")
+    if rule.opt_in:
+        lines.append("- **Off by default:** select it (`select`, `extend-select` or `--select`) to run it")
     if rule.tags:
         lines.append(f"- **Tags:** {', '.join(rule.tags)}")
     if rule.hadolint:

@@ -88,8 +88,11 @@ def _lint(tree: Dockerfile, path: Path | None, config: Config) -> tuple[list[Fin
 
 def _run(rules: list[Rule], ctx: _Context, config: Config) -> list[Finding]:
     overrides = config.severity
+    present = ctx.dockerfile.keywords
     findings: list[Finding] = []
     for rule in rules:
+        if rule.keywords and rule.keywords.isdisjoint(present):
+            continue  # per-keyword dispatch: the file has nothing this rule looks at
         for finding in rule.check(ctx):
             severity = overrides.get(finding.code) or overrides.get(finding.name)
             if severity is not None and severity != finding.severity:

@@ -118,6 +118,11 @@ class Rule:
     aliases: ClassVar[tuple[str, ...]] = ()
     hadolint: ClassVar[tuple[str, ...]] = ()  # hadolint codes this rule corresponds to
     buildkit: ClassVar[tuple[str, ...]] = ()  # BuildKit build-check names it corresponds to
+    # off unless selected by name (hadolint's rules of severity "ignore", e.g. DL3057)
+    opt_in: ClassVar[bool] = False
+    # the instruction keywords the rule looks at: the engine skips it for a file that has
+    # none of them (empty: the rule always runs)
+    keywords: ClassVar[frozenset[str]] = frozenset()
     # runs after the suppressions are applied, and sees them (ctx.pragmas)
     after_suppressions: ClassVar[bool] = False
     examples: ClassVar[list[Example]] = []

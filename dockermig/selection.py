@@ -26,7 +26,12 @@ class Selection(NamedTuple):
     extend_select: tuple[str, ...] = ()
 
 
-EVERY_RULE = Selection(select=("ALL",))
+# The defaults layer: every rule but the opt-in ones (``Rule.opt_in``, like hadolint's
+# rules of severity "ignore"), which run only when a selector names them (``ALL``
+# included: a tie between a select and an ignore goes to the ignore, but a later layer's
+# select starts afresh).
+OPT_IN = "<opt-in>"
+EVERY_RULE = Selection(select=("ALL",), ignore=(OPT_IN,))
 
 
 def specificity(selector: str, rule) -> int:
@@ -34,6 +39,8 @@ def specificity(selector: str, rule) -> int:
     of a code prefix, or EXACT."""
     if selector == "ALL":
         return 0
+    if selector == OPT_IN:
+        return 0 if rule.opt_in else -1
     upper = selector.upper()
     if upper == rule.code or selector == rule.name or selector in rule.aliases or upper in rule.hadolint:
         return EXACT

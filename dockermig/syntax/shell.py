@@ -75,6 +75,7 @@ class Script(NamedTuple):
     commands: tuple[Command, ...]
     chain: tuple[tuple[int, int], ...]  # source spans of the top-level chain's elements
     comments: tuple[tuple[int, int], ...]  # source spans of shell comments
+    pipes: tuple[tuple[int, int], ...] = ()  # source spans of pipelines (``a | b``)
 
 
 class Install(NamedTuple):
@@ -145,6 +146,19 @@ def parsed_scripts(instruction: Instruction) -> tuple[Script, ...]:
     return cached
 
 
+def all_scripts(instruction: Instruction) -> tuple[Script, ...]:
+    """The scripts of a RUN, parsed whatever programs they mention (cached on the
+    instruction): for rules about any command (``cd``, ``sudo``, pipes...)."""
+    cached = instruction.__dict__.get("_all_scripts")
+    if cached is None:
+        cached = tuple(
+            _place(_parse_script(text), to_source, index)
+            for index, (text, to_source) in enumerate(scripts(instruction))
+        )
+        instruction.__dict__["_all_scripts"] = cached
+    return cached
+
+
 def commands(instruction: Instruction) -> tuple[Command, ...]:
     """Every simple command a RUN executes, in source order."""
     return tuple(command for script in parsed_scripts(instruction) for command in script.commands)
@@ -209,11 +223,14 @@ def _parse_script(script: str) -> Script:
     positions = {(e.start_byte, e.end_byte): i for i, e in enumerate(chain) if e.type == "command"}
     found: list[Command] = []
     comments: list[tuple[int, int]] = []
+    pipes: list[tuple[int, int]] = []
     stack = [root]
     while stack:
         node = stack.pop()
         if node.type == "comment":
             comments.append((at(node.start_byte), at(node.end_byte)))
+        elif node.type == "pipeline":
+            pipes.append((at(node.start_byte), at(node.end_byte)))
         elif node.type == "command":
             words = []
             for child in node.children:
@@ -228,7 +245,8 @@ def _parse_script(script: str) -> Script:
                 found.append(Command(tuple(words), at(node.start_byte), at(node.end_byte), 0, position))
         stack.extend(reversed(node.named_children))
     found.sort(key=lambda c: c.start)
-    return Script(tuple(found), tuple((at(e.start_byte), at(e.end_byte)) for e in chain), tuple(sorted(comments)))
+    return Script(tuple(found), tuple((at(e.start_byte), at(e.end_byte)) for e in chain), tuple(sorted(comments)),
+                  tuple(sorted(pipes)))
 
 
 def _place(script: Script, to_source: Callable[[int], int], index: int) -> Script:
@@ -242,7 +260,8 @@ def _place(script: Script, to_source: Callable[[int], int], index: int) -> Scrip
     for command in script.commands:
         words = tuple(ShellWord(w.text, w.value, *span(w.start, w.end)) for w in command.words)
         commands.append(Command(words, *span(command.start, command.end), index, command.position))
-    return Script(tuple(commands), tuple(span(*e) for e in script.chain), tuple(span(*c) for c in script.comments))
+    return Script(tuple(commands), tuple(span(*e) for e in script.chain), tuple(span(*c) for c in script.comments),
+                  tuple(span(*p) for p in script.pipes))
 
 
 def _chain(node) -> list:

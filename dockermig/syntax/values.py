@@ -16,14 +16,19 @@ def env_values(instruction: Instruction) -> dict[str, str]:
     dockerfile-parse's ``extract_key_values`` implements Docker's quoting rules for
     these two forms, so we use it rather than a second implementation.
     """
+    return dict(env_pairs(instruction))
+
+
+def env_pairs(instruction: Instruction) -> list[tuple[str, str]]:
+    """The (key, value) pairs of ENV or LABEL in the order written, values unexpanded."""
     if not instruction.args or instruction.exec_form is not None:
-        return {}
+        return []
     from dockerfile_parse.util import extract_key_values
 
     try:
-        return dict(extract_key_values(False, {}, {}, instruction.args))
+        return list(extract_key_values(False, {}, {}, instruction.args))
     except (ValueError, IndexError):
-        return {}
+        return []
 
 
 class User(NamedTuple):

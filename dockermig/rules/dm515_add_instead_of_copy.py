@@ -1,0 +1,59 @@
+"""DM515: ADD where COPY does the same."""
+
+from dockermig.fix import Applicability, Edit, Fix
+from dockermig.fix.edits import same_case
+from dockermig.rule import Example, FixAvailability, LintContext, Rule, Severity
+from dockermig.rules._archives import REMOTE, is_archive
+
+# flags only ADD has: with one of them, ADD is chosen on purpose
+_ADD_ONLY_FLAGS = frozenset({"checksum", "keep-git-dir", "unpack"})
+
+
+class AddInsteadOfCopy(Rule):
+    """`ADD` of local files, where `COPY` does the same.
+
+    ## What it does
+    Reports an `ADD` whose sources are all local files or directories that are not
+    archives: no URL, no git repository, no tarball to unpack, no ADD-only flag. A
+    source given by a variable is not reported (it may be a URL).
+
+    ## Why is this bad?
+    `ADD` fetches URLs and unpacks archives, so a reader (and a reviewer) has to check
+    which one it does; `COPY` only copies. A `.zip` is not unpacked by `ADD`, so it is
+    treated as a plain file.
+
+    ## Fix safety
+    Safe: the keyword becomes `COPY` (in the case it is written in); for local files
+    that are not archives both copy the same bytes with the same flags.
+
+    ## References
+    - hadolint DL3020
+    """
+
+    code = "DM515"
+    name = "add-instead-of-copy"
+    severity = Severity.ERROR
+    tags = ("copy",)
+    fix_availability = FixAvailability.ALWAYS
+    hadolint = ("DL3020",)
+    keywords = frozenset({"ADD"})
+
+    examples = [
+        Example.valid("FROM debian:12\nADD https://example.com/tool.tar.gz /opt/\nADD rootfs.tar.xz /\n"),
+        Example.invalid("FROM debian:12\nADD --chown=app app.py requirements.txt /app/\n",
+                        fixed="FROM debian:12\nCOPY --chown=app app.py requirements.txt /app/\n"),
+        Example.invalid("from debian:12\nadd site.zip /srv/\n", fixed="from debian:12\ncopy site.zip /srv/\n"),
+    ]
+
+    def check(self, ctx: LintContext):
+        text = ctx.dockerfile.text
+        for instruction in ctx.dockerfile.instructions:
+            if instruction.keyword != "ADD" or any(f.name in _ADD_ONLY_FLAGS for f in instruction.flags):
+                continue
+            paths = instruction.exec_form or instruction.words
+            sources = [w.value for w in paths[:-1]]
+            if not sources or any(REMOTE.match(s) or is_archive(s) or "$" in s for s in sources):
+                continue
+            copy = same_case(text[slice(*instruction.keyword_span)], "COPY")
+            yield self.finding(ctx, instruction, "ADD of local files: use COPY",
+                               fix=Fix("Use COPY", [Edit(*instruction.keyword_span, copy)], Applicability.SAFE))

@@ -1,0 +1,176 @@
+"""The programs a Dockerfile's RUNs run, as argument vectors.
+
+Best-practice rules ask the same few questions of a command: which program, which
+subcommand, which flags, which operands. This module answers them once per file, with
+hadolint's reading of flags (``-abc`` is ``-a -b -c``, ``--name=value`` is ``--name``) so
+that dockermig and hadolint agree on what a command says, and with dockermig's own
+reading of the program (``sudo apt-get`` and ``/usr/bin/apt-get`` are apt-get, where
+hadolint sees ``sudo`` and ``/usr/bin/apt-get``).
+
+The scripts are those BuildKit hands to the shell: the RUN line, and heredoc bodies fed
+to a shell (``RUN <<EOF``, ``RUN bash <<EOF``). A heredoc fed to another program
+(``RUN python3 <<EOF``) or written to a file (``RUN cat <<EOF > /etc/x``) is data, not
+shell: hadolint has read such bodies as shell (hadolint/hadolint#1137).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
+
+from dockermig.syntax.nodes import Instruction
+from dockermig.syntax.parser import Dockerfile, onbuild_trigger
+from dockermig.syntax.shell import Command, ShellWord, all_scripts, unwrap
+
+
+# the keywords of the instructions that hold RUNs: rules about commands look at these
+RUN_KEYWORDS = frozenset({"RUN", "ONBUILD"})
+
+
+class Argv:
+    """One simple command, its wrappers (``sudo``, ``env``...) removed unless ``raw``."""
+
+    __slots__ = ("command", "name", "args", "_flags")
+
+    def __init__(self, command: Command, raw: bool = False):
+        if not raw:
+            command = unwrap(command)
+        self.command = command
+        self.name = command.name  # basename of the program, '' when not a literal
+        self.args = command.words[1:]
+        self._flags: frozenset[str] | None = None
+
+    def __repr__(self) -> str:
+        return f"<Argv {self.name} {[text(w) for w in self.args]}>"
+
+    @property
+    def flags(self) -> frozenset[str]:
+        """Flag names as hadolint reads them: ``-abc`` gives a, b and c; ``--x=1`` gives x."""
+        if self._flags is None:
+            found: set[str] = set()
+            for word in self.args:
+                value = text(word)
+                if value in ("-", "--") or not value.startswith("-"):
+                    continue
+                if value.startswith("--"):
+                    found.add(value[2:].partition("=")[0])
+                else:
+                    found.update(value[1:])
+            self._flags = frozenset(found)
+        return self._flags
+
+    def has_flag(self, *names: str) -> bool:
+        return not self.flags.isdisjoint(names)
+
+    def has_arg(self, *values: str) -> bool:
+        return any(text(w) in values for w in self.args)
+
+    def first(self, *values: str) -> ShellWord | None:
+        """The first argument that is one of ``values`` (a subcommand, usually)."""
+        return next((w for w in self.args if text(w) in values), None)
+
+    def operands(self, value_flags: Iterable[str] = (), after: ShellWord | None = None) -> list[ShellWord]:
+        """The arguments that are not flags, nor the value of a flag in ``value_flags``
+        (names without dashes: ``("t", "target-release")``), optionally only those
+        after the word ``after`` (a subcommand)."""
+        value_flags = frozenset(value_flags)
+        found: list[ShellWord] = []
+        skip_next = False
+        for word in self.args:
+            if after is not None:
+                if word is after:
+                    after = None
+                continue
+            value = text(word)
+            if skip_next:
+                skip_next = False
+                continue
+            if value.startswith("-") and value not in ("-", "--"):
+                if "=" not in value:
+                    name = value[2:] if value.startswith("--") else value[-1]
+                    skip_next = name in value_flags
+                continue
+            found.append(word)
+        return found
+
+
+def text(word: ShellWord) -> str:
+    """A word's value, or its raw text when it holds an expansion."""
+    return word.value if word.value is not None else word.text
+
+
+class Use(NamedTuple):
+    """A program run by a RUN: the RUN (or ONBUILD RUN trigger) and the command."""
+
+    instruction: Instruction
+    argv: Argv
+
+    @property
+    def span(self) -> tuple[int, int]:
+        command = self.argv.command
+        return command.start, command.end
+
+
+def runs(dockerfile: Dockerfile) -> tuple[Instruction, ...]:
+    """The RUN instructions and the RUNs that ONBUILD registers, in file order (cached)."""
+    cached = dockerfile.__dict__.get("_runs")
+    if cached is None:
+        dockerfile.stages  # sets each instruction's stage, which the triggers copy
+        found = []
+        for instruction in dockerfile.instructions:
+            if instruction.keyword == "RUN":
+                found.append(instruction)
+            elif instruction.keyword == "ONBUILD":
+                trigger = onbuild_trigger(instruction)
+                if trigger is not None and trigger.keyword == "RUN":
+                    found.append(trigger)
+        cached = dockerfile.__dict__["_runs"] = tuple(found)
+    return cached
+
+
+def programs(dockerfile: Dockerfile) -> dict[str, list[Use]]:
+    """Every simple command of every RUN, by program name (cached per file). A wrapped
+    command is listed under both names: ``sudo make`` under ``sudo`` and ``make``."""
+    cached = dockerfile.__dict__.get("_programs")
+    if cached is None:
+        cached = {}
+        for instruction in runs(dockerfile):
+            for script in all_scripts(instruction):
+                for command in script.commands:
+                    argv = Argv(command)
+                    cached.setdefault(argv.name, []).append(Use(instruction, argv))
+                    if command.name != argv.name:
+                        cached.setdefault(command.name, []).append(Use(instruction, Argv(command, raw=True)))
+        dockerfile.__dict__["_programs"] = cached
+    return cached
+
+
+def uses(dockerfile: Dockerfile, *names: str) -> Iterator[Use]:
+    """The commands that run one of the programs ``names``, in file order."""
+    table = programs(dockerfile)
+    found = [use for name in names for use in table.get(name, ())]
+    if len(names) > 1:
+        found.sort(key=lambda use: use.argv.command.start)
+    return iter(found)
+
+
+def lacking_flag(dockerfile: Dockerfile, programs_: tuple[str, ...], verbs: tuple[str, ...],
+                 flags: tuple[str, ...]) -> Iterator[tuple[Use, ShellWord]]:
+    """(use, subcommand word) for each ``program verb ...`` that has none of ``flags``."""
+    for use in uses(dockerfile, *programs_):
+        verb = use.argv.first(*verbs)
+        if verb is not None and not use.argv.has_flag(*flags):
+            yield use, verb
+
+
+def cache_mounted(instruction: Instruction, *directories: str) -> bool:
+    """Whether the RUN mounts a build cache on one of ``directories`` (or below it): what
+    such a cache holds never reaches the image, so it needs no cleaning."""
+    for flag in instruction.flags:
+        if flag.name != "mount" or not flag.value:
+            continue
+        options = dict(part.partition("=")[::2] for part in flag.value.split(","))
+        target = options.get("target") or options.get("dst") or options.get("destination") or ""
+        if options.get("type") == "cache" and any(target.rstrip("/").startswith(d) for d in directories):
+            return True
+    return False
