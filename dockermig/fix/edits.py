@@ -271,3 +271,8 @@ def same_case(written: str, word: str) -> str:
     if written[:1].isupper() and written[1:].islower():
         return word.capitalize()
     return word.upper()
+
+
+def insert_after(word, text: str) -> Edit:
+    """Insert `` text`` right after a word (a flag after a subcommand: ``install -y``)."""
+    return Edit(word.end, word.end, f" {text}")

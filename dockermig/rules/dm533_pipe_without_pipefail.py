@@ -1,0 +1,88 @@
+"""DM533: a RUN with a pipe, without pipefail."""
+
+import json
+
+from dockermig.rule import Example, LintContext, Rule, Severity
+from dockermig.syntax.commands import uses
+from dockermig.syntax.shell import all_scripts
+
+# shells whose -o pipefail hadolint and we accept in SHELL
+_PIPEFAIL_SHELLS = frozenset({"bash", "zsh", "ash", "ksh", "mksh"})
+# a SHELL that is not a POSIX shell: its scripts are not ours to judge
+_NON_POSIX = ("pwsh", "powershell", "cmd")
+
+
+class PipeWithoutPipefail(Rule):
+    """`RUN` with a pipe, without `pipefail`.
+
+    ## What it does
+    Reports a `RUN` whose script pipes one command into another (`curl ... | sh`) when
+    neither a `SHELL` with `-o pipefail` (in the stage or the stages it is built on) nor
+    a `set -o pipefail` earlier in the same script makes a failure of the first command
+    fail the step.
+
+    ## Why is this bad?
+    A pipeline's status is its last command's: `curl https://... | tar -x` succeeds when
+    the download fails, and the image is built without the files.
+
+    ## References
+    - hadolint DL4006. Deliberate differences: a `SHELL` set in a stage the current one
+      is built on counts (hadolint resets at every `FROM`), and so does `set -o pipefail`
+      in the script itself (hadolint asks for `SHELL` only).
+    """
+
+    code = "DM533"
+    name = "pipe-without-pipefail"
+    severity = Severity.WARNING
+    tags = ("shell",)
+    hadolint = ("DL4006",)
+    keywords = frozenset({"RUN"})
+
+    examples = [
+        Example.valid('FROM debian:12\nSHELL ["/bin/bash", "-o", "pipefail", "-c"]\nRUN curl -fsSL https://x | tar -x\n'),
+        Example.valid("FROM debian:12\nRUN set -eux -o pipefail; curl -fsSL https://x | tar -x\n"),
+        Example.valid('FROM debian:12 AS base\nSHELL ["/bin/bash", "-o", "pipefail", "-c"]\nFROM base\n'
+                      "RUN curl -fsSL https://x | tar -x\n"),
+        Example.invalid("FROM debian:12\nRUN curl -fsSL https://x | tar -x\n", message="pipefail"),
+    ]
+
+    def check(self, ctx: LintContext):
+        dockerfile = ctx.dockerfile
+        if "|" not in dockerfile.text:
+            return
+        pipefail_at = {use.argv.command.start for use in uses(dockerfile, "set") if _sets_pipefail(use.argv)}
+        for stage in dockerfile.stages:
+            guarded = False
+            for instruction in stage.lineage_instructions():
+                if instruction.keyword == "SHELL":
+                    guarded = _shell_guards(instruction)
+                elif instruction.keyword == "RUN" and not guarded and instruction.stage is stage:
+                    for script in all_scripts(instruction):
+                        if script.pipes and not any(start < script.pipes[0][0] for start in pipefail_at
+                                                    if _inside(start, script)):
+                            yield self.finding(ctx, instruction,
+                                               "pipe without pipefail: a failure before the last | is ignored")
+                            break
+
+
+def _sets_pipefail(argv) -> bool:
+    values = [w.value for w in argv.args]
+    return any(v == "pipefail" for v in values) and any(v and v.startswith("-") and "o" in v for v in values)
+
+
+def _inside(offset: int, script) -> bool:
+    return bool(script.commands) and script.commands[0].start <= offset <= script.commands[-1].end
+
+
+def _shell_guards(instruction) -> bool:
+    """Whether a SHELL sets pipefail, or is a shell whose scripts we do not judge."""
+    try:
+        argv = json.loads(instruction.args)
+    except ValueError:
+        return False
+    if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
+        return False
+    program = argv[0].rsplit("/", 1)[-1].lower()
+    if program.startswith(_NON_POSIX):
+        return True
+    return program in _PIPEFAIL_SHELLS and "pipefail" in argv and any(a.startswith("-") and "o" in a for a in argv)
