@@ -164,13 +164,14 @@ def lacking_flag(dockerfile: Dockerfile, programs_: tuple[str, ...], verbs: tupl
 
 
 def cache_mounted(instruction: Instruction, *directories: str) -> bool:
-    """Whether the RUN mounts a build cache on one of ``directories`` (or below it): what
-    such a cache holds never reaches the image, so it needs no cleaning."""
+    """Whether the RUN mounts a build cache on one of ``directories`` (or on a directory
+    above it): what such a cache holds never reaches the image, so it needs no cleaning."""
     for flag in instruction.flags:
         if flag.name != "mount" or not flag.value:
             continue
         options = dict(part.partition("=")[::2] for part in flag.value.split(","))
         target = options.get("target") or options.get("dst") or options.get("destination") or ""
-        if options.get("type") == "cache" and any(target.rstrip("/").startswith(d) for d in directories):
+        target = target.rstrip("/") + "/"
+        if options.get("type") == "cache" and any((d.rstrip("/") + "/").startswith(target) for d in directories):
             return True
     return False
