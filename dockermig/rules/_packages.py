@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from dockermig.fix import Applicability, Fix
 from dockermig.fix.edits import NotSafe, append_command, insert_after
 from dockermig.syntax.commands import Argv, Use, cache_mounted, lacking_flag, runs, uses
-from dockermig.syntax.shell import Install, installs
+from dockermig.syntax.shell import Install, Package, installs
 
 
 def missing_flag(rule, ctx, programs: tuple[str, ...], verbs: tuple[str, ...], flags: tuple[str, ...],
@@ -72,16 +72,16 @@ def rpm_pinned(package: str) -> bool:
     return bool(parts) and all(_VERSION_PART.match(p) for p in parts) and any(p[:1].isdigit() for p in parts)
 
 
-def unpinned(ctx, manager: str, pinned: Callable[[str], bool], skip: Callable[[Install], bool] | None = None):
-    """(install, unpinned package names) for each install command of ``manager`` that
-    names packages without a version, by ``pinned`` (the package word as written). A
-    word with an expansion (``$PACKAGES``) is not judged: its value is unknown
-    (hadolint reports it: hadolint/hadolint#928)."""
+def unpinned(ctx, manager: str, pinned: Callable[[Package], bool], skip: Callable[[Install], bool] | None = None):
+    """(install, unpinned package words) for each install command of ``manager`` that
+    names packages without a version, by ``pinned``. A word with an expansion
+    (``$PACKAGES``) is not judged: its value is unknown (hadolint reports it:
+    hadolint/hadolint#928)."""
     for run in runs(ctx.dockerfile):
         for install in installs(run):
             if install.manager != manager or (skip is not None and skip(install)):
                 continue
-            loose = [p.word.value for p in install.packages if not pinned(p.word.value)]
+            loose = [p.word.value for p in install.packages if not pinned(p)]
             if loose:
                 yield install, loose
 
@@ -90,3 +90,18 @@ def names(packages: list[str]) -> str:
     """The first few names for a message: ``curl, git and 3 more``."""
     shown = ", ".join(packages[:3])
     return shown if len(packages) <= 3 else f"{shown} and {len(packages) - 3} more"
+
+
+def unpinned_operands(ctx, programs: tuple[str, ...], verbs: tuple[str, ...], value_flags: tuple[str, ...],
+                      pinned: Callable[[Argv, str], bool]):
+    """(use, unpinned operands) for each ``program verb`` whose operands after the verb
+    (flag values aside) include one without a version, by ``pinned(argv, operand)``.
+    Operands with an expansion are not judged."""
+    for use in uses(ctx.dockerfile, *programs):
+        verb = use.argv.first(*verbs)
+        if verb is None:
+            continue
+        operands = use.argv.operands(value_flags, after=verb)
+        loose = [w.value for w in operands if w.value is not None and not pinned(use.argv, w.value)]
+        if loose:
+            yield use, loose

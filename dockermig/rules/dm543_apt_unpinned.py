@@ -46,7 +46,7 @@ class AptUnpinned(Rule):
     ]
 
     def check(self, ctx: LintContext):
-        for install, loose in unpinned(ctx, "apt", _pinned):
+        for install, loose in unpinned(ctx, "apt", lambda package: _pinned(package.word.value)):
             yield self.finding(ctx, install.command, f"apt packages without a version: {names(loose)} "
                                                      f"(pin them with name=version)")
 

@@ -43,7 +43,7 @@ class ApkUnpinned(Rule):
     ]
 
     def check(self, ctx: LintContext):
-        for install, loose in unpinned(ctx, "apk", _pinned):
+        for install, loose in unpinned(ctx, "apk", lambda package: _pinned(package.word.value)):
             yield self.finding(ctx, install.command, f"apk packages without a version: {names(loose)} "
                                                      f"(pin them with name=version)")
 
