@@ -3,18 +3,26 @@ the master references the policy approves."""
 
 from __future__ import annotations
 
+import re
+
 from dockermig.fix import Applicability, Edit, Fix
 from dockermig.syntax.nodes import Instruction
 from dockermig.syntax.query import ImageRef, Stage, from_words, parse_image_ref
 
 
+# a repository path as the distribution spec writes it (a template's ``{{ var }}`` is not one)
+_REPOSITORY = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")
+
+
 def based_stages(dockerfile) -> list[tuple[Stage, ImageRef]]:
-    """(stage, image) of each FROM that names an image whose reference is known: not an
-    earlier stage, not an ``ARG`` without a value (nothing can be said of those)."""
+    """(stage, image) of each FROM that names an image literally: not an earlier stage,
+    not ``scratch``, and not a variable, whose value the build passes (``--build-arg``
+    overrides the ``ARG``'s default, so the default is one value among others)."""
     return [
         (stage, stage.image)
         for stage in dockerfile.stages
-        if stage.image is not None and stage.image.is_resolved and not stage.image.is_scratch
+        if stage.image is not None and "$" not in stage.base and not stage.image.is_scratch
+        and _REPOSITORY.match(stage.image.path)
     ]
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 
 from dockermig.fix import Applicability, Fix
 from dockermig.fix.edits import NotSafe, append_command, insert_after
-from dockermig.syntax.commands import Argv, Use, cache_mounted, lacking_flag, runs, uses
+from dockermig.syntax.commands import Argv, Use, cache_mounted, lacking_flag, once_per_run, runs, uses
 from dockermig.syntax.shell import Install, Package, installs
 
 
@@ -18,9 +18,11 @@ def missing_flag(rule, ctx, programs: tuple[str, ...], verbs: tuple[str, ...], f
     """A finding for each ``program verb`` that has none of ``flags`` (nor passes
     ``accept``, nor runs with a build cache mounted on one of ``cache``), with the fix
     that adds ``insert`` after the verb."""
-    for use, verb in lacking_flag(ctx.dockerfile, programs, verbs, flags):
-        if (accept is not None and accept(use.argv)) or (cache and cache_mounted(use.instruction, *cache)):
-            continue
+    lacking = (
+        (use, verb) for use, verb in lacking_flag(ctx.dockerfile, programs, verbs, flags)
+        if not (accept is not None and accept(use.argv)) and not (cache and cache_mounted(use.instruction, *cache))
+    )
+    for use, verb in once_per_run(lacking, lambda pair: pair[0].instruction):
         yield rule.finding(ctx, use.span, message,
                            fix=Fix(f"Add {insert}", [insert_after(verb, insert)], applicability))
 
@@ -84,6 +86,7 @@ def unpinned(ctx, manager: str, pinned: Callable[[Package], bool], skip: Callabl
             loose = [p.word.value for p in install.packages if not pinned(p)]
             if loose:
                 yield install, loose
+                break  # once per RUN
 
 
 def names(packages: list[str]) -> str:
@@ -97,6 +100,7 @@ def unpinned_operands(ctx, programs: tuple[str, ...], verbs: tuple[str, ...], va
     """(use, unpinned operands) for each ``program verb`` whose operands after the verb
     (flag values aside) include one without a version, by ``pinned(argv, operand)``.
     Operands with an expansion are not judged."""
+    found = []
     for use in uses(ctx.dockerfile, *programs):
         verb = use.argv.first(*verbs)
         if verb is None:
@@ -104,4 +108,5 @@ def unpinned_operands(ctx, programs: tuple[str, ...], verbs: tuple[str, ...], va
         operands = use.argv.operands(value_flags, after=verb)
         loose = [w.value for w in operands if w.value is not None and not pinned(use.argv, w.value)]
         if loose:
-            yield use, loose
+            found.append((use, loose))
+    return once_per_run(found, lambda pair: pair[0].instruction)

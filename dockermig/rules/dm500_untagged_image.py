@@ -9,8 +9,8 @@ class UntaggedImage(Rule):
 
     ## What it does
     Reports a `FROM` whose image has neither a tag nor a digest (`FROM python`). An
-    earlier stage (`FROM builder`), `scratch`, and an image given by an `ARG` without a
-    known value are not reported; an `ARG` with a default is expanded first.
+    earlier stage (`FROM builder`), `scratch`, and an image given by a variable (`FROM
+    $BASE`: the build passes its value) are not reported.
 
     ## Why is this bad?
     An untagged image is `latest`, which moves: the same Dockerfile builds on a new
@@ -42,7 +42,7 @@ class UntaggedImage(Rule):
         Example.valid("FROM python:3.12-slim\n"),
         Example.valid("FROM python:3.12-slim AS build\nFROM build\n"),
         Example.valid("FROM scratch\nCOPY app /\n"),
-        Example.valid("ARG BASE=python:3.12-slim\nFROM $BASE\n"),
+        Example.valid("ARG BASE=python\nFROM $BASE\n"),
         Example.invalid("FROM python\n", message="python has no tag", fixed=None),
         Example.invalid(
             "FROM python AS app\n",

@@ -1,15 +1,15 @@
 """DM501: a base image tagged latest."""
 
 from dockermig.rule import Example, FixAvailability, LintContext, Rule, Severity
-from dockermig.rules._images import approved_master_reference, based_stages, pin_fix
+from dockermig.rules._images import approved_master_reference, pin_fix
 
 
 class LatestTag(Rule):
     """Base image tagged `latest`.
 
     ## What it does
-    Reports a `FROM` whose image is tagged `latest` (a digest next to it pins it, and is
-    not reported). The reference the policy approves for a master is not reported
+    Reports a `FROM` whose image is tagged `latest` as written (a digest next to it
+    pins it, and is not reported). The reference the policy approves for a master is not reported
     while the config itself names the master `:latest`: the migration writes that
     reference, and pinning it is the config's job (`image:` of the master, a tag or a
     digest), after which it is held to the same standard as any other.
@@ -60,8 +60,10 @@ class LatestTag(Rule):
     ]
 
     def check(self, ctx: LintContext):
-        for stage, image in based_stages(ctx.dockerfile):
-            if image.tag != "latest" or image.digest is not None or approved_master_reference(ctx, image):
+        for stage in ctx.dockerfile.stages:
+            image = stage.image
+            # the tag written as latest: the repository may be a variable, the tag is not
+            if image is None or not stage.base.endswith(":latest") or approved_master_reference(ctx, image):
                 continue
             yield self.finding(ctx, stage.from_, f"{image.display} moves with every push: pin a release tag",
                                fix=pin_fix(stage.from_, image, self.settings["pins"]))

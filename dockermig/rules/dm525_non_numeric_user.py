@@ -10,8 +10,9 @@ class NonNumericUser(Rule):
 
     ## What it does
     Reports the last `USER` of the shipped image when it names the user (`USER app`)
-    instead of giving its uid (`USER 1001`), once `ARG`/`ENV` variables are expanded.
-    `root` is left to DM201; a name whose value is unknown is not reported.
+    instead of giving its uid (`USER 1001`). `root` is left to DM201, and a user given
+    by a variable is not reported: the build passes its value (as hadolint decided in
+    hadolint/hadolint#1226).
 
     ## Why is this bad?
     Kubernetes' `runAsNonRoot` and other host-side policies can only verify a numeric
@@ -50,7 +51,9 @@ class NonNumericUser(Rule):
 
     def check(self, ctx: LintContext):
         instruction, user = ctx.facts.final_user
-        if instruction is None or user is None or not user.resolved or user.user.isdigit() or user.is_root:
+        if instruction is None or user is None or user.user.isdigit() or user.is_root:
+            return
+        if "$" in instruction.args:  # the build passes the value (hadolint/hadolint#1226)
             return
         uid = _known_uid(ctx, instruction, user.user)
         fix = None

@@ -88,9 +88,12 @@ class LabelSchema(Rule):
         for instruction in ctx.dockerfile.instructions:
             if instruction.keyword != "LABEL":
                 continue
-            for key, value in env_pairs(instruction):
-                if not _KEY.match(key) or key.startswith(_RESERVED_NAMESPACES) or ".." in key or "--" in key:
-                    yield self._finding(ctx, instruction, f"label key {key} breaks the key conventions", Severity.INFO)
+            pairs = env_pairs(instruction)
+            bad_keys = [key for key, _ in pairs if not _valid_key(key)]
+            if bad_keys:
+                yield self._finding(ctx, instruction, f"label key {bad_keys[0]} breaks the key conventions "
+                                                      f"(lower case, digits, . and -)", Severity.INFO)
+            for key, value in pairs:
                 if key in schema:
                     kind = _TYPES.get(str(schema[key]))
                     if kind is not None and "$" not in value and not kind[1](value):
@@ -107,3 +110,7 @@ class LabelSchema(Rule):
     def _finding(self, ctx, where, message, severity=Severity.WARNING):
         finding = self.finding(ctx, where, message)
         return finding if severity is self.severity else finding._replace(severity=severity)
+
+
+def _valid_key(key: str) -> bool:
+    return bool(_KEY.match(key)) and not key.startswith(_RESERVED_NAMESPACES) and ".." not in key and "--" not in key

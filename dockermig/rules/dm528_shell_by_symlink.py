@@ -1,7 +1,7 @@
 """DM528: /bin/sh replaced with a symlink instead of SHELL."""
 
 from dockermig.rule import Example, LintContext, Rule, Severity
-from dockermig.syntax.commands import RUN_KEYWORDS, uses
+from dockermig.syntax.commands import RUN_KEYWORDS, once_per_run, uses
 
 
 class ShellBySymlink(Rule):
@@ -32,6 +32,6 @@ class ShellBySymlink(Rule):
     ]
 
     def check(self, ctx: LintContext):
-        for use in uses(ctx.dockerfile, "ln"):
-            if use.argv.has_arg("/bin/sh"):
-                yield self.finding(ctx, use.span, "relinking /bin/sh changes every script's shell: use SHELL")
+        relinks = (use for use in uses(ctx.dockerfile, "ln") if use.argv.has_arg("/bin/sh"))
+        for use in once_per_run(relinks):
+            yield self.finding(ctx, use.span, "relinking /bin/sh changes every script's shell: use SHELL")

@@ -5,7 +5,7 @@ import posixpath
 from dockermig.fix import Applicability, Edit, Fix
 from dockermig.fix.edits import insert_lines_after, newline, same_case
 from dockermig.rule import Example, FixAvailability, LintContext, Rule, Severity
-from dockermig.syntax.commands import RUN_KEYWORDS, text, uses
+from dockermig.syntax.commands import RUN_KEYWORDS, once_per_run, text, uses
 from dockermig.syntax.shell import all_scripts
 
 
@@ -56,7 +56,7 @@ class CdInsteadOfWorkdir(Rule):
     ]
 
     def check(self, ctx: LintContext):
-        for use in uses(ctx.dockerfile, "cd"):
+        for use in once_per_run(uses(ctx.dockerfile, "cd")):
             yield self.finding(ctx, use.span, "cd in RUN: use WORKDIR to change directory",
                                fix=_fix(ctx, use))
 

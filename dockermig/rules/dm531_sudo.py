@@ -1,7 +1,7 @@
 """DM531: sudo in a RUN."""
 
 from dockermig.rule import Example, LintContext, Rule, Severity
-from dockermig.syntax.commands import RUN_KEYWORDS, uses
+from dockermig.syntax.commands import RUN_KEYWORDS, once_per_run, uses
 
 
 class Sudo(Rule):
@@ -32,5 +32,5 @@ class Sudo(Rule):
     ]
 
     def check(self, ctx: LintContext):
-        for use in uses(ctx.dockerfile, "sudo"):
+        for use in once_per_run(uses(ctx.dockerfile, "sudo")):
             yield self.finding(ctx, use.span, "sudo in RUN: switch with USER root instead")

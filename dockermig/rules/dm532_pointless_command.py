@@ -1,7 +1,7 @@
 """DM532: a RUN command that makes no sense in an image build."""
 
 from dockermig.rule import Example, LintContext, Rule, Severity
-from dockermig.syntax.commands import RUN_KEYWORDS, uses
+from dockermig.syntax.commands import RUN_KEYWORDS, once_per_run, uses
 
 # interactive, or about a running system the build does not have
 _POINTLESS = ("free", "kill", "mount", "ps", "service", "shutdown", "ssh", "top", "vim")
@@ -35,5 +35,5 @@ class PointlessCommand(Rule):
     ]
 
     def check(self, ctx: LintContext):
-        for use in uses(ctx.dockerfile, *_POINTLESS):
+        for use in once_per_run(uses(ctx.dockerfile, *_POINTLESS)):
             yield self.finding(ctx, use.span, f"{use.argv.name} makes no sense in an image build")

@@ -11,8 +11,8 @@ class ConsecutiveRun(Rule):
 
     ## What it does
     Reports a `RUN` that directly follows another `RUN` (comments and blank lines
-    between them aside) with the same flags, when neither runs more than two commands:
-    `RUN`s already made of longer chains are separate on purpose.
+    between them aside) with the same flags, when each runs a single command: `RUN`s
+    already made of chains are separate on purpose.
 
     ## Why is this bad?
     Each `RUN` is a layer: files a later one deletes stay in the earlier one, and every
@@ -55,7 +55,7 @@ class ConsecutiveRun(Rule):
                 between.append(node)
                 continue
             if node.keyword == "RUN" and previous is not None and _flags(node) == _flags(previous) \
-                    and _count(node) <= 2 and _count(previous) <= 2:
+                    and _count(node) <= 1 and _count(previous) <= 1:
                 yield self.finding(ctx, node, f"RUN follows the RUN on line {previous.start_line}: "
                                               f"consider one RUN", fix=_merge(ctx, previous, node, between))
             previous = node if node.keyword == "RUN" else None
@@ -67,7 +67,9 @@ def _flags(instruction: Instruction) -> list[tuple[str, str | None]]:
 
 
 def _count(instruction: Instruction) -> int:
-    return sum(len(script.commands) for script in all_scripts(instruction))
+    """Commands the RUN runs; ``export A=1 && make`` is two, though ``export`` is a
+    declaration to the shell parser, not a command."""
+    return sum(max(len(script.commands), len(script.chain)) for script in all_scripts(instruction))
 
 
 def _merge(ctx, first: Instruction, second: Instruction, between: list) -> Fix | None:

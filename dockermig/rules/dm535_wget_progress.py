@@ -3,7 +3,7 @@
 from dockermig.fix import Applicability, Fix
 from dockermig.fix.edits import insert_after
 from dockermig.rule import Example, FixAvailability, LintContext, Rule, Severity
-from dockermig.syntax.commands import RUN_KEYWORDS, uses
+from dockermig.syntax.commands import RUN_KEYWORDS, once_per_run, uses
 
 
 class WgetProgress(Rule):
@@ -45,17 +45,19 @@ class WgetProgress(Rule):
     ]
 
     def check(self, ctx: LintContext):
-        for use in uses(ctx.dockerfile, "wget"):
+        for use in once_per_run(u for u in uses(ctx.dockerfile, "wget") if not _quiet(u.argv)):
             argv = use.argv
-            if argv.has_flag("progress", "q", "quiet", "o", "output-file", "a", "append-output", "no-verbose") \
-                    or argv.has_arg("-nv"):
-                continue
             fix = None
             if not _busybox(use.instruction.stage):
                 fix = Fix("Add --progress=dot:giga", [insert_after(argv.command.words[0], "--progress=dot:giga")],
                           Applicability.UNSAFE)
             yield self.finding(ctx, use.span, "wget without --progress or -q: its progress bar floods the build log",
                                fix=fix)
+
+
+def _quiet(argv) -> bool:
+    return argv.has_flag("progress", "q", "quiet", "o", "output-file", "a", "append-output", "no-verbose") \
+        or argv.has_arg("-nv")
 
 
 def _busybox(stage) -> bool:

@@ -3,7 +3,7 @@
 from dockermig.fix import Applicability, Fix
 from dockermig.fix.edits import insert_after
 from dockermig.rule import Example, FixAvailability, LintContext, Rule, Severity
-from dockermig.syntax.commands import RUN_KEYWORDS, text, uses
+from dockermig.syntax.commands import RUN_KEYWORDS, once_per_run, text, uses
 
 
 class UseraddWithoutNoLogInit(Rule):
@@ -40,10 +40,10 @@ class UseraddWithoutNoLogInit(Rule):
     ]
 
     def check(self, ctx: LintContext):
-        for use in uses(ctx.dockerfile, "useradd"):
+        big = (u for u in uses(ctx.dockerfile, "useradd")
+               if not u.argv.has_flag("l", "no-log-init") and _uid(u.argv).isdigit() and len(_uid(u.argv)) > 5)
+        for use in once_per_run(big):
             argv = use.argv
-            if argv.has_flag("l", "no-log-init") or len(_uid(argv)) <= 5:
-                continue
             yield self.finding(ctx, use.span, "useradd of a high uid without -l writes huge lastlog/faillog files",
                                fix=Fix("Add -l", [insert_after(argv.command.words[0], "-l")], Applicability.SAFE))
 

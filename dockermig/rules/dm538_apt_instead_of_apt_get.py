@@ -2,7 +2,7 @@
 
 from dockermig.fix import Applicability, Edit, Fix
 from dockermig.rule import Example, FixAvailability, LintContext, Rule, Severity
-from dockermig.syntax.commands import RUN_KEYWORDS, uses
+from dockermig.syntax.commands import RUN_KEYWORDS, once_per_run, uses
 
 # subcommands apt-get has with the same meaning (apt's upgrade also installs new
 # packages, apt-get's does not; list, search and show have no apt-get form)
@@ -45,7 +45,7 @@ class AptInsteadOfAptGet(Rule):
     ]
 
     def check(self, ctx: LintContext):
-        for use in uses(ctx.dockerfile, "apt"):
+        for use in once_per_run(uses(ctx.dockerfile, "apt")):
             argv = use.argv
             program = argv.command.words[0]
             fix = None

@@ -50,6 +50,8 @@ class AptWithoutYes(Rule):
 
 
 def _answers_yes(argv) -> bool:
+    if argv.has_flag("s", "simulate", "dry-run", "just-print", "no-act", "recon", "print-uris"):
+        return True  # a simulation changes nothing, so asks nothing
     values = [text(w) for w in argv.args]
     quiet = sum(v.count("q") for v in values if v.startswith("-") and not v.startswith("--"))
     quiet += values.count("--quiet")

@@ -15,7 +15,8 @@ class AptListsNotDeleted(Rule):
     ## What it does
     Reports a `RUN` of the shipped image (its stage or the stages it is built on) that
     runs `apt-get update` (or `apt`, `aptitude`) and does not delete
-    `/var/lib/apt/lists` after it, unless it mounts a build cache there. Build stages
+    `/var/lib/apt/lists` after it (`rm -rf /var/lib/apt/lists/*` or `apt-get
+    dist-clean`), unless it mounts a build cache there. Build stages
     the image only copies files from are not reported: their lists never ship.
 
     ## Why is this bad?
@@ -66,10 +67,9 @@ class AptListsNotDeleted(Rule):
                 updates[id(use.instruction)] = use
         if not updates:
             return
-        for use in uses(dockerfile, "rm"):
+        for use in uses(dockerfile, "rm", *APT):
             update = updates.get(id(use.instruction))
-            if update is not None and use.argv.command.start > update.argv.command.start \
-                    and any(text(w).startswith(_LISTS) for w in use.argv.operands()):
+            if update is not None and use.argv.command.start > update.argv.command.start and _cleans(use.argv):
                 del updates[id(use.instruction)]
         for update in updates.values():
             if cache_mounted(update.instruction, _LISTS):
@@ -77,6 +77,13 @@ class AptListsNotDeleted(Rule):
             fix = None if _installs_later_without_update(dockerfile, update) else \
                 cleanup_fix(dockerfile, update, _CLEANUP)
             yield self.finding(ctx, update.span, "apt lists stay in the image: end the RUN with " + _CLEANUP, fix=fix)
+
+
+def _cleans(argv) -> bool:
+    """``rm -rf /var/lib/apt/lists/*``, or apt's own ``dist-clean`` (apt 2.7+)."""
+    if argv.name == "rm":
+        return any(text(w).startswith(_LISTS) for w in argv.operands())
+    return argv.has_arg("dist-clean")
 
 
 def _installs_later_without_update(dockerfile, update: Use) -> bool:

@@ -4,7 +4,7 @@ from dockermig.fix import Applicability, Fix
 from dockermig.fix.edits import insert_after
 from dockermig.rule import Example, FixAvailability, LintContext, Rule, Severity
 from dockermig.rules._rpm import ZYPPER
-from dockermig.syntax.commands import RUN_KEYWORDS, uses
+from dockermig.syntax.commands import RUN_KEYWORDS, once_per_run, uses
 
 _PROMPTING = ("install", "in", "remove", "rm", "source-install", "si", "patch", "update", "up")
 
@@ -43,10 +43,10 @@ class ZypperNonInteractive(Rule):
     ]
 
     def check(self, ctx: LintContext):
-        for use in uses(ctx.dockerfile, *ZYPPER):
+        prompting = (u for u in uses(ctx.dockerfile, *ZYPPER) if u.argv.first(*_PROMPTING) is not None
+                     and not u.argv.has_flag("y", "no-confirm", "n", "non-interactive"))
+        for use in once_per_run(prompting):
             argv = use.argv
-            if argv.first(*_PROMPTING) is None or argv.has_flag("y", "no-confirm", "n", "non-interactive"):
-                continue
             yield self.finding(ctx, use.span, "zypper would ask for confirmation: add --non-interactive",
                                fix=Fix("Add --non-interactive", [insert_after(argv.command.words[0], "--non-interactive")],
                                        Applicability.SAFE))

@@ -2,7 +2,7 @@
 
 from dockermig.rule import Example, LintContext, Rule, Severity
 from dockermig.rules._rpm import ZYPPER
-from dockermig.syntax.commands import RUN_KEYWORDS, uses
+from dockermig.syntax.commands import RUN_KEYWORDS, once_per_run, uses
 
 
 class ZypperDistUpgrade(Rule):
@@ -32,6 +32,5 @@ class ZypperDistUpgrade(Rule):
     ]
 
     def check(self, ctx: LintContext):
-        for use in uses(ctx.dockerfile, *ZYPPER):
-            if use.argv.has_arg("dist-upgrade", "dup"):
-                yield self.finding(ctx, use.span, "zypper dist-upgrade in a build: use a newer base image")
+        for use in once_per_run(u for u in uses(ctx.dockerfile, *ZYPPER) if u.argv.has_arg("dist-upgrade", "dup")):
+            yield self.finding(ctx, use.span, "zypper dist-upgrade in a build: use a newer base image")

@@ -68,6 +68,7 @@ class PipWithoutNoCacheDir(Rule):
                 yield self.finding(ctx, install.command, "pip keeps its download cache in the image: add --no-cache-dir",
                                    fix=Fix("Add --no-cache-dir", [insert_after(verb, "--no-cache-dir")],
                                            Applicability.SAFE))
+                break  # once per RUN
 
 
 def _is_uv(command) -> bool:

@@ -7,16 +7,20 @@ from dockermig.syntax.commands import RUN_KEYWORDS, text, uses
 # go build flags that take the next word as their value (go writes them with one dash)
 _VALUE_FLAGS = frozenset({"ldflags", "gcflags", "asmflags", "tags", "o", "mod", "modfile", "p", "pkgdir",
                           "toolexec", "overlay", "exec", "C", "pgo", "covermode", "coverpkg"})
-_NOT_MODULES = frozenset({"all", "std", "cmd"})
+# patterns that name the main module's own packages or its go.mod's tools (Go 1.24)
+_NOT_MODULES = frozenset({"all", "std", "cmd", "tool"})
+# a query that moves: not a version
+_MOVING = frozenset({"latest", "upgrade", "patch", "master", "main"})
 
 
 class GoUnpinned(Rule):
     """`go install` of a module without a version.
 
     ## What it does
-    Reports `go install`, `go get` and `go run` of a remote module without `@version`.
-    Local packages (`.`, `./cmd/...`, paths) are built from the context and are not
-    reported, nor are flag values or, for `go run`, the program's own arguments.
+    Reports `go install`, `go get` and `go run` of a remote module without `@version`
+    (or with `@latest`, which moves). Local packages (`.`, `./cmd/...`, paths) and the
+    module's own tools (`go install tool`) are built from the context and go.mod, and
+    are not reported, nor are flag values or, for `go run`, the program's own arguments.
 
     ## Why is this bad?
     Without a version go fetches the newest one: builds of one commit differ, and a
@@ -38,6 +42,7 @@ class GoUnpinned(Rule):
         Example.valid("FROM golang:1.22\nRUN go install golang.org/x/tools/gopls@v0.16.1 && go install ./cmd/...\n"),
         Example.invalid("FROM golang:1.22\nRUN go install -ldflags '-s -w' github.com/go-delve/delve/cmd/dlv\n",
                         message="github.com/go-delve/delve/cmd/dlv"),
+        Example.invalid("FROM golang:1.22\nRUN go install github.com/google/go-licenses@latest\n", message="@latest"),
         # hadolint/hadolint#1134: what follows the module of go run is the program's
         Example.valid("FROM golang:1.22\nRUN go run github.com/GoogleCloudPlatform/artifact-registry-go-tools/cmd/"
                       "auth@v0.1.0 add-locations --locations=europe-west4\n"),
@@ -51,8 +56,8 @@ class GoUnpinned(Rule):
             modules = _operands(args[1:])
             if args[0] == "run":
                 modules = modules[:1]
-            loose = [m for m in modules if "@" not in m and not m.startswith((".", "/", "$")) and m not in _NOT_MODULES
-                     and not m.endswith(".go")]
+            loose = [m for m in modules if (m.partition("@")[2] or "latest") in _MOVING and not m.startswith((".", "/", "$"))
+                     and m not in _NOT_MODULES and not m.endswith(".go")]
             if loose:
                 yield self.finding(ctx, use.span, f"go modules without a version: {names(loose)} "
                                                   f"(pin them with module@version)")

@@ -112,20 +112,32 @@ class Use(NamedTuple):
 
 
 def runs(dockerfile: Dockerfile) -> tuple[Instruction, ...]:
-    """The RUN instructions and the RUNs that ONBUILD registers, in file order (cached)."""
+    """The RUN instructions and the RUNs that ONBUILD registers, in file order (cached).
+    A RUN under a ``SHELL`` that is not a POSIX shell (PowerShell, cmd) is left out: its
+    script is not shell, and no rule here knows what it means."""
     cached = dockerfile.__dict__.get("_runs")
     if cached is None:
-        dockerfile.stages  # sets each instruction's stage, which the triggers copy
         found = []
-        for instruction in dockerfile.instructions:
-            if instruction.keyword == "RUN":
-                found.append(instruction)
-            elif instruction.keyword == "ONBUILD":
-                trigger = onbuild_trigger(instruction)
-                if trigger is not None and trigger.keyword == "RUN":
-                    found.append(trigger)
+        for stage in dockerfile.stages:  # building them sets each instruction's stage
+            posix = True
+            for instruction in stage.lineage_instructions():
+                if instruction.keyword == "SHELL":
+                    posix = _is_posix_shell(instruction)
+                elif posix and instruction.stage is stage:
+                    if instruction.keyword == "RUN":
+                        found.append(instruction)
+                    elif instruction.keyword == "ONBUILD":
+                        trigger = onbuild_trigger(instruction)
+                        if trigger is not None and trigger.keyword == "RUN":
+                            found.append(trigger)
         cached = dockerfile.__dict__["_runs"] = tuple(found)
     return cached
+
+
+def _is_posix_shell(instruction: Instruction) -> bool:
+    words = instruction.exec_form
+    program = words[0].value.replace("\\", "/").rsplit("/", 1)[-1].lower() if words else ""
+    return not program.startswith(("pwsh", "powershell", "cmd"))
 
 
 def programs(dockerfile: Dockerfile) -> dict[str, list[Use]]:
@@ -152,6 +164,17 @@ def uses(dockerfile: Dockerfile, *names: str) -> Iterator[Use]:
     if len(names) > 1:
         found.sort(key=lambda use: use.argv.command.start)
     return iter(found)
+
+
+def once_per_run(items: Iterable, instruction_of=lambda item: item.instruction) -> Iterator:
+    """The first of ``items`` in each RUN: a rule reports a RUN once, as hadolint does,
+    at its first offending command (a fix pass later, the next one if any)."""
+    seen: set[int] = set()
+    for item in items:
+        key = id(instruction_of(item))
+        if key not in seen:
+            seen.add(key)
+            yield item
 
 
 def lacking_flag(dockerfile: Dockerfile, programs_: tuple[str, ...], verbs: tuple[str, ...],

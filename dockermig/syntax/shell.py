@@ -297,7 +297,8 @@ _VALUE_OPTIONS = {
         "--global-option", "--install-option", "--report", "--python", "--exists-action",
         "--root-user-action", "-p",
     },
-    "npm": {"--prefix", "--registry", "--cache", "-w", "--workspace", "--omit", "--include", "--tag", "--loglevel"},
+    "npm": {"--prefix", "--registry", "--cache", "-w", "--workspace", "--omit", "--include", "--tag", "--loglevel",
+            "--filter", "-F"},
 }
 _INSTALL_VERBS = {
     "apt": ("install",),
