@@ -5,7 +5,7 @@ import re
 from dockermig.rule import Example, LintContext, Rule, Severity
 from dockermig.syntax.parser import onbuild_trigger
 from dockermig.syntax.query import arg_defaults
-from dockermig.syntax.values import env_pairs
+from dockermig.syntax.values import env_keys
 
 _SECRET_WORDS = frozenset({"password", "passwd", "pword", "passphrase", "secret", "secrets", "token",
                            "apikey", "credential", "credentials"})
@@ -14,6 +14,8 @@ _SECRET_PAIRS = frozenset({("api", "key"), ("access", "key"), ("secret", "key"),
                            ("client", "key"), ("application", "key"), ("auth", "token")})
 # a name for where the secret is, not the secret: POSTGRES_PASSWORD_FILE, TOKEN_PATH
 _LOCATION_WORDS = frozenset({"file", "path", "dir", "url", "endpoint", "public"})
+# a cheap first look: an instruction that mentions none of these names no secret
+_MENTIONS = re.compile(r"(?i)pass|pword|secret|token|key|cred")
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 
@@ -55,11 +57,13 @@ class SecretInArgOrEnv(Rule):
 
     def check(self, ctx: LintContext):
         for instruction in ctx.dockerfile.instructions:
+            if instruction.keyword not in ("ARG", "ENV", "ONBUILD") or not _MENTIONS.search(instruction.args):
+                continue
             instruction = onbuild_trigger(instruction) or instruction
             if instruction.keyword == "ARG":
                 names = list(arg_defaults(instruction))
             elif instruction.keyword == "ENV":
-                names = [name for name, _ in env_pairs(instruction)]
+                names = env_keys(instruction)
             else:
                 continue
             for name in names:

@@ -4,7 +4,7 @@ import re
 from urllib.parse import urlsplit
 
 from dockermig.rule import Example, LintContext, Rule, Severity
-from dockermig.syntax.values import env_pairs
+from dockermig.syntax.values import env_keys, env_pairs
 
 _KEY = re.compile(r"^[a-z](?:[a-z0-9.-]*[a-z0-9])?$")
 _RESERVED_NAMESPACES = ("com.docker.", "io.docker.", "org.dockerproject.")
@@ -88,12 +88,14 @@ class LabelSchema(Rule):
         for instruction in ctx.dockerfile.instructions:
             if instruction.keyword != "LABEL":
                 continue
-            pairs = env_pairs(instruction)
-            bad_keys = [key for key, _ in pairs if not _valid_key(key)]
+            keys = env_keys(instruction)
+            bad_keys = [key for key in keys if not _valid_key(key)]
             if bad_keys:
                 yield self._finding(ctx, instruction, f"label key {bad_keys[0]} breaks the key conventions "
                                                       f"(lower case, digits, . and -)", Severity.INFO)
-            for key, value in pairs:
+            if not schema:
+                continue
+            for key, value in env_pairs(instruction):
                 if key in schema:
                     kind = _TYPES.get(str(schema[key]))
                     if kind is not None and "$" not in value and not kind[1](value):
@@ -102,7 +104,7 @@ class LabelSchema(Rule):
                     yield self._finding(ctx, instruction, f"label {key} is not in the label schema", Severity.INFO)
         if schema and ctx.dockerfile.stages:
             final = ctx.dockerfile.stages[-1]
-            present = {key for stage in final.ancestry() for i in stage.all("LABEL") for key, _ in env_pairs(i)}
+            present = {key for stage in final.ancestry() for i in stage.all("LABEL") for key in env_keys(i)}
             for key in schema:
                 if key not in present:
                     yield self._finding(ctx, final.from_, f"label {key} is missing", Severity.INFO)

@@ -3,8 +3,7 @@
 import json
 
 from dockermig.rule import Example, LintContext, Rule, Severity
-from dockermig.syntax.commands import uses
-from dockermig.syntax.shell import all_scripts
+from dockermig.syntax.shell import relative_scripts
 
 # shells whose -o pipefail hadolint and we accept in SHELL
 _PIPEFAIL_SHELLS = frozenset({"bash", "zsh", "ash", "ksh", "mksh"})
@@ -44,34 +43,37 @@ class PipeWithoutPipefail(Rule):
         Example.valid('FROM debian:12 AS base\nSHELL ["/bin/bash", "-o", "pipefail", "-c"]\nFROM base\n'
                       "RUN curl -fsSL https://x | tar -x\n"),
         Example.invalid("FROM debian:12\nRUN curl -fsSL https://x | tar -x\n", message="pipefail"),
+        Example.invalid("FROM debian:12\nRUN <<EOF\nset -e\ncurl -fsSL https://x | tar -x\nEOF\n"),
     ]
 
     def check(self, ctx: LintContext):
         dockerfile = ctx.dockerfile
         if "|" not in dockerfile.text:
             return
-        pipefail_at = {use.argv.command.start for use in uses(dockerfile, "set") if _sets_pipefail(use.argv)}
         for stage in dockerfile.stages:
             guarded = False
             for instruction in stage.lineage_instructions():
                 if instruction.keyword == "SHELL":
                     guarded = _shell_guards(instruction)
                 elif instruction.keyword == "RUN" and not guarded and instruction.stage is stage:
-                    for script in all_scripts(instruction):
-                        if script.pipes and not any(start < script.pipes[0][0] for start in pipefail_at
-                                                    if _inside(start, script)):
-                            yield self.finding(ctx, instruction,
-                                               "pipe without pipefail: a failure before the last | is ignored")
-                            break
+                    if "|" in str(instruction) and any(_unguarded_pipe(script) for script, _ in relative_scripts(instruction)):
+                        yield self.finding(ctx, instruction,
+                                           "pipe without pipefail: a failure before the last | is ignored")
 
 
-def _sets_pipefail(argv) -> bool:
-    values = [w.value for w in argv.args]
-    return any(v == "pipefail" for v in values) and any(v and v.startswith("-") and "o" in v for v in values)
+def _unguarded_pipe(script) -> bool:
+    """A pipeline with no ``set -o pipefail`` before it in the script."""
+    if not script.pipes:
+        return False
+    first_pipe = script.pipes[0][0]
+    return not any(command.start < first_pipe and _sets_pipefail(command) for command in script.commands)
 
 
-def _inside(offset: int, script) -> bool:
-    return bool(script.commands) and script.commands[0].start <= offset <= script.commands[-1].end
+def _sets_pipefail(command) -> bool:
+    if command.name != "set":
+        return False
+    values = [w.value for w in command.words[1:]]
+    return "pipefail" in values and any(v and v.startswith("-") and "o" in v for v in values)
 
 
 def _shell_guards(instruction) -> bool:

@@ -3,7 +3,7 @@
 from dockermig.fix import Applicability, Edit, Fix
 from dockermig.rule import Example, FixAvailability, LintContext, Rule, Severity
 from dockermig.syntax.nodes import Comment, Instruction
-from dockermig.syntax.shell import all_scripts
+from dockermig.syntax.shell import relative_scripts
 
 
 class ConsecutiveRun(Rule):
@@ -69,7 +69,7 @@ def _flags(instruction: Instruction) -> list[tuple[str, str | None]]:
 def _count(instruction: Instruction) -> int:
     """Commands the RUN runs; ``export A=1 && make`` is two, though ``export`` is a
     declaration to the shell parser, not a command."""
-    return sum(max(len(script.commands), len(script.chain)) for script in all_scripts(instruction))
+    return sum(max(len(script.commands), len(script.chain)) for script, _ in relative_scripts(instruction))
 
 
 def _merge(ctx, first: Instruction, second: Instruction, between: list) -> Fix | None:
@@ -77,8 +77,8 @@ def _merge(ctx, first: Instruction, second: Instruction, between: list) -> Fix |
         return None
     if first.exec_form is not None or second.exec_form is not None or not second.args:
         return None
-    scripts = all_scripts(first)
-    if not scripts or scripts[0].comments or first.comments:
+    scripts = relative_scripts(first)
+    if not scripts or scripts[0][0].comments or first.comments:
         return None
     start = first.instruction_line_end
     end = second.source_offset(second.args_offset)

@@ -71,11 +71,11 @@ class AptListsNotDeleted(Rule):
             update = updates.get(id(use.instruction))
             if update is not None and use.argv.command.start > update.argv.command.start and _cleans(use.argv):
                 del updates[id(use.instruction)]
+        relied_on_after = _lists_relied_on_after(dockerfile)
         for update in updates.values():
             if cache_mounted(update.instruction, _LISTS):
                 continue
-            fix = None if _installs_later_without_update(dockerfile, update) else \
-                cleanup_fix(dockerfile, update, _CLEANUP)
+            fix = None if relied_on_after(update.instruction) else cleanup_fix(dockerfile, update, _CLEANUP)
             yield self.finding(ctx, update.span, "apt lists stay in the image: end the RUN with " + _CLEANUP, fix=fix)
 
 
@@ -86,12 +86,17 @@ def _cleans(argv) -> bool:
     return argv.has_arg("dist-clean")
 
 
-def _installs_later_without_update(dockerfile, update: Use) -> bool:
-    """Whether a later RUN of the image relies on these lists: installs, no update."""
-    final = dockerfile.stages[-1]
-    later = [i for i in final.lineage_instructions() if i.start > update.instruction.start and i.keyword == "RUN"]
-    for run in later:
-        argvs = [u.argv for u in uses(dockerfile, *APT) if u.instruction is run]
-        if any(a.has_arg("install", "build-dep") for a in argvs) and not any(a.has_arg("update") for a in argvs):
-            return True
-    return False
+def _lists_relied_on_after(dockerfile):
+    """A test: does a RUN of the image after this one rely on the lists (install without
+    its own update)? One pass over the image's RUNs, whatever their number."""
+    apt_argvs: dict[int, list] = {}
+    for use in uses(dockerfile, *APT):
+        apt_argvs.setdefault(id(use.instruction), []).append(use.argv)
+    image_runs = [i for i in dockerfile.stages[-1].lineage_instructions() if i.keyword == "RUN"]
+    relies_from: list[bool] = [False] * (len(image_runs) + 1)  # any RUN at index >= i relies
+    for index in range(len(image_runs) - 1, -1, -1):
+        argvs = apt_argvs.get(id(image_runs[index]), ())
+        relies = any(a.has_arg("install", "build-dep") for a in argvs) and not any(a.has_arg("update") for a in argvs)
+        relies_from[index] = relies or relies_from[index + 1]
+    position = {id(run): index for index, run in enumerate(image_runs)}
+    return lambda run: relies_from[position[id(run)] + 1] if id(run) in position else False

@@ -16,11 +16,9 @@ shell: hadolint has read such bodies as shell (hadolint/hadolint#1137).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import NamedTuple
-
 from dockermig.syntax.nodes import Instruction
 from dockermig.syntax.parser import Dockerfile, onbuild_trigger
-from dockermig.syntax.shell import Command, ShellWord, all_scripts, unwrap
+from dockermig.syntax.shell import Command, ShellWord, place_command, program_name, relative_scripts, unwrap
 
 
 # the keywords of the instructions that hold RUNs: rules about commands look at these
@@ -99,11 +97,26 @@ def text(word: ShellWord) -> str:
     return word.value if word.value is not None else word.text
 
 
-class Use(NamedTuple):
-    """A program run by a RUN: the RUN (or ONBUILD RUN trigger) and the command."""
+class Use:
+    """A program run by a RUN: the RUN (or ONBUILD RUN trigger) and the command, whose
+    words are moved to source offsets on first use (most commands never are)."""
 
-    instruction: Instruction
-    argv: Argv
+    __slots__ = ("instruction", "order", "_command", "_to_source", "_script", "_raw", "_argv")
+
+    def __init__(self, instruction: Instruction, command: Command, to_source, script: int, raw: bool = False):
+        self.instruction = instruction
+        self.order = (instruction.start, script, command.start)  # file order
+        self._command, self._to_source, self._script, self._raw = command, to_source, script, raw
+        self._argv: Argv | None = None
+
+    def __repr__(self) -> str:
+        return f"<Use {self.argv!r} line {self.instruction.start_line}>"
+
+    @property
+    def argv(self) -> Argv:
+        if self._argv is None:
+            self._argv = Argv(place_command(self._command, self._to_source, self._script), raw=self._raw)
+        return self._argv
 
     @property
     def span(self) -> tuple[int, int]:
@@ -147,12 +160,12 @@ def programs(dockerfile: Dockerfile) -> dict[str, list[Use]]:
     if cached is None:
         cached = {}
         for instruction in runs(dockerfile):
-            for script in all_scripts(instruction):
+            for index, (script, to_source) in enumerate(relative_scripts(instruction)):
                 for command in script.commands:
-                    argv = Argv(command)
-                    cached.setdefault(argv.name, []).append(Use(instruction, argv))
-                    if command.name != argv.name:
-                        cached.setdefault(command.name, []).append(Use(instruction, Argv(command, raw=True)))
+                    name = program_name(command)
+                    cached.setdefault(name, []).append(Use(instruction, command, to_source, index))
+                    if command.name != name:
+                        cached.setdefault(command.name, []).append(Use(instruction, command, to_source, index, True))
         dockerfile.__dict__["_programs"] = cached
     return cached
 
@@ -162,7 +175,7 @@ def uses(dockerfile: Dockerfile, *names: str) -> Iterator[Use]:
     table = programs(dockerfile)
     found = [use for name in names for use in table.get(name, ())]
     if len(names) > 1:
-        found.sort(key=lambda use: use.argv.command.start)
+        found.sort(key=lambda use: use.order)
     return iter(found)
 
 

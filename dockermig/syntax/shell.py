@@ -256,12 +256,39 @@ def _place(script: Script, to_source: Callable[[int], int], index: int) -> Scrip
     def span(start: int, end: int) -> tuple[int, int]:
         return to_source(start), (to_source(end - 1) + 1 if end > start else to_source(start))
 
-    commands = []
-    for command in script.commands:
-        words = tuple(ShellWord(w.text, w.value, *span(w.start, w.end)) for w in command.words)
-        commands.append(Command(words, *span(command.start, command.end), index, command.position))
+    commands = [place_command(command, to_source, index) for command in script.commands]
     return Script(tuple(commands), tuple(span(*e) for e in script.chain), tuple(span(*c) for c in script.comments),
                   tuple(span(*p) for p in script.pipes))
+
+
+def place_command(command: Command, to_source: Callable[[int], int], index: int) -> Command:
+    """One command of a script parsed with relative offsets, moved to the source."""
+
+    def span(start: int, end: int) -> tuple[int, int]:
+        return to_source(start), (to_source(end - 1) + 1 if end > start else to_source(start))
+
+    words = tuple(ShellWord(w.text, w.value, *span(w.start, w.end)) for w in command.words)
+    return Command(words, *span(command.start, command.end), index, command.position)
+
+
+def relative_scripts(instruction: Instruction) -> tuple[tuple[Script, Callable[[int], int]], ...]:
+    """The scripts of a RUN, parsed, with offsets relative to each script and the mapper
+    to the source (cached on the instruction). Cheaper than :func:`all_scripts` when only
+    some commands need source offsets (:func:`place_command` moves those)."""
+    cached = instruction.__dict__.get("_relative_scripts")
+    if cached is None:
+        cached = tuple((_parse_script(text), to_source) for text, to_source in scripts(instruction))
+        instruction.__dict__["_relative_scripts"] = cached
+    return cached
+
+
+def program_name(command: Command) -> str:
+    """The program a command runs, wrappers (``sudo``, ``env``...) removed: cheap when
+    there is none to remove, which is nearly always."""
+    first = command.words[0].value if command.words else None
+    if first is not None and first.rsplit("/", 1)[-1] not in _WRAPPERS:
+        return first.rsplit("/", 1)[-1]
+    return unwrap(command).name
 
 
 def _chain(node) -> list:
