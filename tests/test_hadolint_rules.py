@@ -112,7 +112,8 @@ def test_a_powershell_run_is_not_read_as_shell():
 @pytest.mark.parametrize(
     "text, command, expected",
     [
-        ("RUN apt-get update && apt-get install -y a\n", "rm -x", "RUN apt-get update && apt-get install -y a && rm -x\n"),
+        ("RUN apt-get update && apt-get install -y a\n", "rm -x",
+         "RUN apt-get update && apt-get install -y a && rm -x\n"),
         ("RUN apt-get update \\\n    && apt-get install -y a\n", "rm -x",
          "RUN apt-get update \\\n    && apt-get install -y a \\\n    && rm -x\n"),
         ("RUN apt-get update && \\\n  apt-get install -y a\n", "rm -x",

@@ -42,7 +42,8 @@ class RelativeWorkdir(Rule):
     examples = [
         Example.valid("FROM debian:12\nWORKDIR /app\nWORKDIR $HOME/src\n"),
         Example.invalid("FROM debian:12\nWORKDIR app\n", fixed=None),
-        Example.invalid("FROM debian:12\nWORKDIR /srv\nWORKDIR app\n", fixed="FROM debian:12\nWORKDIR /srv\nWORKDIR /srv/app\n"),
+        Example.invalid("FROM debian:12\nWORKDIR /srv\nWORKDIR app\n",
+                        fixed="FROM debian:12\nWORKDIR /srv\nWORKDIR /srv/app\n"),
     ]
 
     def check(self, ctx: LintContext):

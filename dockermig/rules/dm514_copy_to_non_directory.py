@@ -52,7 +52,8 @@ class CopyToNonDirectory(Rule):
             if destination.value.endswith("/") or "$" in destination.value:
                 continue
             # insert before a closing quote: "/my data" -> "/my data/"
-            at = destination.end - 1 if destination.text[-1:] in "\"'" and len(destination.text) > 1 else destination.end
+            quoted = destination.text[-1:] in "\"'" and len(destination.text) > 1
+            at = destination.end - 1 if quoted else destination.end
             yield self.finding(ctx, instruction,
                                f"{len(paths) - 1} sources need a directory: end {destination.value} with /",
                                fix=Fix("Add a trailing /", [Edit(at, at, "/")], Applicability.SAFE))

@@ -3,7 +3,7 @@
 from dockermig.fix import Applicability, Edit, Fix
 from dockermig.fix.edits import same_case
 from dockermig.rule import Example, FixAvailability, LintContext, Rule, Severity
-from dockermig.rules._archives import REMOTE, is_archive
+from dockermig.rules._archives import REMOTE, archive_by_content, is_archive
 from dockermig.syntax.lexer import expand
 
 # flags only ADD has: with one of them, ADD is chosen on purpose
@@ -22,7 +22,8 @@ class AddInsteadOfCopy(Rule):
     ## Why is this bad?
     `ADD` fetches URLs and unpacks archives, so a reader (and a reviewer) has to check
     which one it does; `COPY` only copies. A `.zip` is not unpacked by `ADD`, so it is
-    treated as a plain file.
+    treated as a plain file. ADD recognises an archive by its content: a source in the
+    build context that is a tarball, whatever its name, is not reported.
 
     ## Fix safety
     Safe: the keyword becomes `COPY` (in the case it is written in); for local files
@@ -46,7 +47,10 @@ class AddInsteadOfCopy(Rule):
                         fixed="FROM debian:12\nCOPY --chown=app app.py requirements.txt /app/\n"),
         Example.invalid("from debian:12\nadd site.zip /srv/\n", fixed="from debian:12\ncopy site.zip /srv/\n"),
         Example.valid("FROM debian:12\nARG SRC\nADD $SRC /opt/\n"),
-        Example.invalid("FROM debian:12\nENV PKG=tool/\nADD $PKG /opt/\n", fixed="FROM debian:12\nENV PKG=tool/\nCOPY $PKG /opt/\n"),
+        # a tarball by its content, whatever its name: ADD unpacks it
+        Example.valid("FROM scratch\nADD rootfs /\n", files={"rootfs": "rootfs/" + "\0" * 250 + "ustar\0"}),
+        Example.invalid("FROM debian:12\nENV PKG=tool/\nADD $PKG /opt/\n",
+                        fixed="FROM debian:12\nENV PKG=tool/\nCOPY $PKG /opt/\n"),
     ]
 
     def check(self, ctx: LintContext):
@@ -63,7 +67,9 @@ class AddInsteadOfCopy(Rule):
                     if any(missing for _, missing in sources):
                         continue
                     sources = [s for s, _ in sources]
-                if sources and not any(REMOTE.match(s) or is_archive(s) for s in sources):
+                context = ctx.path.parent if ctx.path is not None else None
+                if sources and not any(REMOTE.match(s) or is_archive(s) or archive_by_content(context, s)
+                                       for s in sources):
                     yield self._finding(ctx, text, instruction)
 
     def _finding(self, ctx, text, instruction):

@@ -2,7 +2,7 @@
 
 from dockermig.rule import Example, LintContext, Rule, Severity
 from dockermig.rules._archives import basename, is_archive
-from dockermig.syntax.commands import RUN_KEYWORDS, Argv, text, uses
+from dockermig.syntax.commands import Argv, text, uses
 
 _UNPACKERS = ("tar", "unzip", "gunzip", "bunzip2", "unlzma", "unxz", "zcat", "gzcat", "uncompress")
 

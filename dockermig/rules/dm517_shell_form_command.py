@@ -67,7 +67,8 @@ class ShellFormCommand(Rule):
             if not instruction.heredocs and all(_plain(w.text) for w in words) and words[0].value not in _SHELL_WORDS \
                     and "=" not in words[0].value:
                 array = json.dumps([w.value for w in words], ensure_ascii=False)
-                fix = Fix("Use the JSON (exec) form", [Edit(words[0].start, words[-1].end, array)], Applicability.UNSAFE)
+                fix = Fix("Use the JSON (exec) form", [Edit(words[0].start, words[-1].end, array)],
+                          Applicability.UNSAFE)
             yield self.finding(ctx, instruction,
                                f"{instruction.keyword} in shell form: a shell becomes PID 1 and swallows signals",
                                fix=fix)

@@ -1,6 +1,7 @@
 """DM525: the image's final USER is a name, not a uid."""
 
 from dockermig.fix import Applicability, Edit, Fix
+from dockermig.policy.facts import Verdict
 from dockermig.rule import Example, FixAvailability, LintContext, Rule, Severity
 from dockermig.syntax.accounts import account_creations
 
@@ -12,7 +13,8 @@ class NonNumericUser(Rule):
     Reports the last `USER` of the shipped image when it names the user (`USER app`)
     instead of giving its uid (`USER 1001`). `root` is left to DM201, and a user given
     by a variable is not reported: the build passes its value (as hadolint decided in
-    hadolint/hadolint#1226).
+    hadolint/hadolint#1226). A master's own Dockerfile is not reported: it is a base, and
+    its user's name is what the services built on it refer to.
 
     ## Why is this bad?
     Kubernetes' `runAsNonRoot` and other host-side policies can only verify a numeric
@@ -50,7 +52,10 @@ class NonNumericUser(Rule):
     ]
 
     def check(self, ctx: LintContext):
-        instruction, user = ctx.facts.final_user
+        facts = ctx.facts
+        if facts.verdict is Verdict.MASTER_DEFINITION:
+            return  # a master is a base: the services built on it end with the USER checked here
+        instruction, user = facts.final_user
         if instruction is None or user is None or user.user.isdigit() or user.is_root:
             return
         if "$" in instruction.args:  # the build passes the value (hadolint/hadolint#1226)
@@ -71,8 +76,8 @@ def _known_uid(ctx, instruction, name: str) -> str | None:
     stage = instruction.stage
     for run in [i for i in stage.lineage_instructions() if i.keyword == "RUN"]:
         for creation in account_creations(run):
-            if creation.kind == "user" and creation.name == name and creation.id and creation.id.isdigit():
-                return creation.id
+            if creation.kind == "user" and creation.name == name:
+                return creation.id if creation.id and creation.id.isdigit() else None
     master, on_it = ctx.facts.master_for(ctx.facts.runtime)
     if master is not None and on_it and master.user == name:
         return str(master.uid)

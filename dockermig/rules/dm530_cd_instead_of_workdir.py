@@ -98,7 +98,8 @@ def _directory_before(ctx, run) -> str | None:
     for instruction in reversed(instructions[: instructions.index(run)]):
         if instruction.keyword == "WORKDIR" and instruction.words:
             word = instruction.words[0]
-            return word.value if word.text == word.value and word.value.startswith("/") and "$" not in word.value else None
+            plain = word.text == word.value and "$" not in word.value
+            return word.value if plain and word.value.startswith("/") else None
     root = stage.root_image
     if root is not None and root.is_scratch:
         return "/"

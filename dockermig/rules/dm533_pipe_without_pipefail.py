@@ -38,7 +38,8 @@ class PipeWithoutPipefail(Rule):
     keywords = frozenset({"RUN"})
 
     examples = [
-        Example.valid('FROM debian:12\nSHELL ["/bin/bash", "-o", "pipefail", "-c"]\nRUN curl -fsSL https://x | tar -x\n'),
+        Example.valid('FROM debian:12\nSHELL ["/bin/bash", "-o", "pipefail", "-c"]\n'
+                      "RUN curl -fsSL https://x | tar -x\n"),
         Example.valid("FROM debian:12\nRUN set -eux -o pipefail; curl -fsSL https://x | tar -x\n"),
         Example.valid('FROM debian:12 AS base\nSHELL ["/bin/bash", "-o", "pipefail", "-c"]\nFROM base\n'
                       "RUN curl -fsSL https://x | tar -x\n"),
@@ -56,7 +57,8 @@ class PipeWithoutPipefail(Rule):
                 if instruction.keyword == "SHELL":
                     guarded = _shell_guards(instruction)
                 elif instruction.keyword == "RUN" and not guarded and instruction.stage is stage:
-                    if "|" in str(instruction) and any(_unguarded_pipe(script) for script, _ in relative_scripts(instruction)):
+                    scripts = relative_scripts(instruction) if "|" in str(instruction) else ()
+                    if any(_unguarded_pipe(script) for script, _ in scripts):
                         yield self.finding(ctx, instruction,
                                            "pipe without pipefail: a failure before the last | is ignored")
 

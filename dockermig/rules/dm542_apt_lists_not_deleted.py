@@ -26,8 +26,8 @@ class AptListsNotDeleted(Rule):
 
     ## Fix safety
     Safe: `&& rm -rf /var/lib/apt/lists/*` ends the `RUN`. Not offered when a later
-    `RUN` of the image installs from these lists without its own `apt-get update`, nor
-    for a heredoc script.
+    `RUN` of the stage, or of any stage built on it, installs from these lists without
+    its own `apt-get update`, nor for a heredoc script.
 
     ## References
     - hadolint DL3009. Deliberate differences: an `rm -rf` of another path, or one
@@ -54,6 +54,8 @@ class AptListsNotDeleted(Rule):
                   "    && rm -rf /var/lib/apt/lists/*\n",
         ),
         Example.invalid("FROM debian:12\nRUN apt-get update\nRUN apt-get install -y curl\n", line=2, fixed=None),
+        Example.invalid("FROM debian:12 AS base\nRUN apt-get update && apt-get install -y curl\n"
+                        "FROM base AS test\nRUN apt-get install -y make\nFROM base\n", line=2, fixed=None),
     ]
 
     def check(self, ctx: LintContext):
@@ -87,16 +89,17 @@ def _cleans(argv) -> bool:
 
 
 def _lists_relied_on_after(dockerfile):
-    """A test: does a RUN of the image after this one rely on the lists (install without
-    its own update)? One pass over the image's RUNs, whatever their number."""
-    apt_argvs: dict[int, list] = {}
+    """A test: does a later RUN of this stage, or of a stage built on it, rely on the
+    lists (install without its own update)? Those RUNs are few: one pass finds them."""
+    apt_argvs: dict[int, tuple] = {}
     for use in uses(dockerfile, *APT):
-        apt_argvs.setdefault(id(use.instruction), []).append(use.argv)
-    image_runs = [i for i in dockerfile.stages[-1].lineage_instructions() if i.keyword == "RUN"]
-    relies_from: list[bool] = [False] * (len(image_runs) + 1)  # any RUN at index >= i relies
-    for index in range(len(image_runs) - 1, -1, -1):
-        argvs = apt_argvs.get(id(image_runs[index]), ())
-        relies = any(a.has_arg("install", "build-dep") for a in argvs) and not any(a.has_arg("update") for a in argvs)
-        relies_from[index] = relies or relies_from[index + 1]
-    position = {id(run): index for index, run in enumerate(image_runs)}
-    return lambda run: relies_from[position[id(run)] + 1] if id(run) in position else False
+        run, argv = use.instruction, use.argv
+        apt_argvs.setdefault(id(run), (run, []))[1].append(argv)
+    relying = [run for run, argvs in apt_argvs.values()
+               if any(a.has_arg("install", "build-dep") for a in argvs) and not any(a.has_arg("update") for a in argvs)]
+
+    def relied_on_after(run) -> bool:
+        return any(later.start > run.start and later.stage is not None and run.stage in later.stage.ancestry()
+                   for later in relying)
+
+    return relied_on_after

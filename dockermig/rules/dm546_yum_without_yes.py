@@ -33,7 +33,8 @@ class YumWithoutYes(Rule):
 
     examples = [
         Example.valid("FROM centos:7\nRUN yum install -y httpd-2.4.6 && yum clean all\n"),
-        Example.invalid("FROM centos:7\nRUN yum install httpd-2.4.6\n", fixed="FROM centos:7\nRUN yum install -y httpd-2.4.6\n"),
+        Example.invalid("FROM centos:7\nRUN yum install httpd-2.4.6\n",
+                        fixed="FROM centos:7\nRUN yum install -y httpd-2.4.6\n"),
     ]
 
     def check(self, ctx: LintContext):

@@ -31,7 +31,8 @@ class YumUnpinned(Rule):
     keywords = RUN_KEYWORDS
 
     examples = [
-        Example.valid("FROM centos:7\nRUN yum install -y httpd-2.4.6 ./local.rpm && yum module install -y nodejs:20\n"),
+        Example.valid("FROM centos:7\nRUN yum install -y httpd-2.4.6 ./local.rpm "
+                      "&& yum module install -y nodejs:20\n"),
         Example.invalid("FROM centos:7\nRUN yum install -y python3-pip\n", message="python3-pip"),
     ]
 

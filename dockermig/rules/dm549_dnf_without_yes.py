@@ -33,7 +33,8 @@ class DnfWithoutYes(Rule):
 
     examples = [
         Example.valid("FROM fedora:40\nRUN dnf install -y httpd-2.4.6 && dnf clean all\n"),
-        Example.invalid("FROM fedora:40\nRUN dnf install httpd-2.4.6\n", fixed="FROM fedora:40\nRUN dnf install -y httpd-2.4.6\n"),
+        Example.invalid("FROM fedora:40\nRUN dnf install httpd-2.4.6\n",
+                        fixed="FROM fedora:40\nRUN dnf install -y httpd-2.4.6\n"),
     ]
 
     def check(self, ctx: LintContext):

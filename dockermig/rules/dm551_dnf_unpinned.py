@@ -31,7 +31,8 @@ class DnfUnpinned(Rule):
     keywords = RUN_KEYWORDS
 
     examples = [
-        Example.valid("FROM fedora:40\nRUN dnf install -y httpd-2.4.6 ./local.rpm && dnf module install -y nodejs:20\n"),
+        Example.valid("FROM fedora:40\nRUN dnf install -y httpd-2.4.6 ./local.rpm "
+                      "&& dnf module install -y nodejs:20\n"),
         Example.invalid("FROM fedora:40\nRUN dnf install -y python3-pip\n", message="python3-pip"),
     ]
 

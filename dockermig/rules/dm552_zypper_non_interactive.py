@@ -48,5 +48,5 @@ class ZypperNonInteractive(Rule):
         for use in once_per_run(prompting):
             argv = use.argv
             yield self.finding(ctx, use.span, "zypper would ask for confirmation: add --non-interactive",
-                               fix=Fix("Add --non-interactive", [insert_after(argv.command.words[0], "--non-interactive")],
-                                       Applicability.SAFE))
+                               fix=Fix("Add --non-interactive",
+                                       [insert_after(argv.command.words[0], "--non-interactive")], Applicability.SAFE))

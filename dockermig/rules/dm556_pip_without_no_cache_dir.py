@@ -65,7 +65,8 @@ class PipWithoutNoCacheDir(Rule):
                 if (stage is not None and disabled[stage.index]) or _inline_disabled(run.args):
                     continue
                 verb = next(w for w in install.command.words if w.value == "install")
-                yield self.finding(ctx, install.command, "pip keeps its download cache in the image: add --no-cache-dir",
+                yield self.finding(ctx, install.command,
+                                   "pip keeps its download cache in the image: add --no-cache-dir",
                                    fix=Fix("Add --no-cache-dir", [insert_after(verb, "--no-cache-dir")],
                                            Applicability.SAFE))
                 break  # once per RUN

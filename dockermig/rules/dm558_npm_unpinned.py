@@ -35,7 +35,8 @@ class NpmUnpinned(Rule):
 
     examples = [
         Example.valid("FROM node:18-slim\nRUN npm ci && npm install -g pm2@5.4.3 @angular/cli@18.2.0\n"),
-        Example.invalid("FROM node:18-slim\nRUN npm install -g pm2 typescript@latest\n", message="pm2, typescript@latest"),
+        Example.invalid("FROM node:18-slim\nRUN npm install -g pm2 typescript@latest\n",
+                        message="pm2, typescript@latest"),
     ]
 
     def check(self, ctx: LintContext):

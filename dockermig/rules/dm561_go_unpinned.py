@@ -56,11 +56,15 @@ class GoUnpinned(Rule):
             modules = _operands(args[1:])
             if args[0] == "run":
                 modules = modules[:1]
-            loose = [m for m in modules if (m.partition("@")[2] or "latest") in _MOVING and not m.startswith((".", "/", "$"))
-                     and m not in _NOT_MODULES and not m.endswith(".go")]
+            loose = [m for m in modules if _remote(m) and (m.partition("@")[2] or "latest") in _MOVING]
             if loose:
                 yield self.finding(ctx, use.span, f"go modules without a version: {names(loose)} "
                                                   f"(pin them with module@version)")
+
+
+def _remote(module: str) -> bool:
+    """A module fetched from the network, not the context's own packages or tools."""
+    return not module.startswith((".", "/", "$")) and module not in _NOT_MODULES and not module.endswith(".go")
 
 
 def _operands(args: list[str]) -> list[str]:
