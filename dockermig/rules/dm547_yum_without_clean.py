@@ -2,8 +2,8 @@
 
 from dockermig.rule import Example, FixAvailability, LintContext, Rule, Severity
 from dockermig.rules._packages import missing_cleanup
-from dockermig.rules._rpm import YUM
-from dockermig.syntax.commands import RUN_KEYWORDS, text
+from dockermig.rules._rpm import YUM, clean_all, cleans, installs
+from dockermig.syntax.commands import RUN_KEYWORDS
 
 
 class YumWithoutClean(Rule):
@@ -41,14 +41,6 @@ class YumWithoutClean(Rule):
     ]
 
     def check(self, ctx: LintContext):
-        return missing_cleanup(
-            self, ctx, YUM,
-            installs=lambda argv: argv.has_arg("install", "groupinstall", "localinstall"),
-            cleans=lambda argv: (argv.name != "rm" and argv.has_arg("clean") and argv.has_arg("all"))
-            or (argv.name == "rm" and any(text(w).startswith(("/var/cache/yum", "/var/cache/dnf"))
-                                          for w in argv.operands())),
-            cleanup=lambda install: f"{install.argv.name} clean all",
-            cache=("/var/cache/yum",),
-            message="yum caches stay in the image: end the RUN with yum clean all",
-            cleanup_programs=("rm",),
-        )
+        return missing_cleanup(self, ctx, YUM, installs, cleans, clean_all, cache=("/var/cache/yum",),
+                               message="yum caches stay in the image: end the RUN with yum clean all",
+                               cleanup_programs=("rm",))
