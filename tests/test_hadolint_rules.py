@@ -150,3 +150,19 @@ def test_unsafe_fixes_need_the_unsafe_level():
     config = Config(data={"select": ["DM541"]})
     assert fix_text(text, config=config).text == text
     assert "--no-install-recommends" in fix_text(text, config=config, level=Applicability.UNSAFE).text
+
+
+# Where hadolint's DL3002 is wrong, DM201/DM202 are right (the issues are hadolint's).
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # no USER at all on a base that runs as root: the image runs as root (#328, #989)
+        ("FROM python:3.12-slim\nCMD [\"python\"]\n", {"DM202"}),
+        # a build stage's root USER never runs in production (#405, #1068, #184)
+        ("FROM golang:1.22 AS build\nUSER root\nRUN go build\nFROM debian:12\nUSER 1001\n", set()),
+        # the user an ARG gives, expanded (hadolint cannot see it is root)
+        ("FROM debian:12\nARG RUN_AS=0\nUSER ${RUN_AS}\n", {"DM201"}),
+    ],
+)
+def test_root_detection_where_hadolint_is_wrong(text, expected):
+    assert set(_codes(text, ["DM201", "DM202"])) == expected

@@ -29,6 +29,11 @@ class Sudo(Rule):
     examples = [
         Example.valid("FROM debian:12\nUSER root\nRUN apt-get update\nUSER app\n"),
         Example.invalid("FROM debian:12\nRUN sudo apt-get update\n", message="sudo"),
+        # a heredoc fed to another program is its input, not shell (hadolint/hadolint#1137)
+        Example.valid('FROM python:3.12-slim\nRUN python3 <<EOF\nimport os\nos.system("sudo true")\nEOF\n'),
+        # a heredoc script is shell, and an instruction may follow its terminator directly
+        # (hadolint cannot parse that: hadolint/hadolint#960)
+        Example.invalid("FROM debian:12\nRUN <<EOF\nsudo apt-get update\nEOF\nCMD [\"bash\"]\n", line=3),
     ]
 
     def check(self, ctx: LintContext):
