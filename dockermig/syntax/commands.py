@@ -28,7 +28,7 @@ RUN_KEYWORDS = frozenset({"RUN", "ONBUILD"})
 class Argv:
     """One simple command, its wrappers (``sudo``, ``env``...) removed unless ``raw``."""
 
-    __slots__ = ("command", "name", "args", "_flags")
+    __slots__ = ("command", "name", "args", "values", "_value_set", "_flags")
 
     def __init__(self, command: Command, raw: bool = False):
         if not raw:
@@ -36,18 +36,19 @@ class Argv:
         self.command = command
         self.name = command.name  # basename of the program, '' when not a literal
         self.args = command.words[1:]
+        self.values = [text(w) for w in self.args]  # what each argument says (raw text for expansions)
+        self._value_set = frozenset(self.values)
         self._flags: frozenset[str] | None = None
 
     def __repr__(self) -> str:
-        return f"<Argv {self.name} {[text(w) for w in self.args]}>"
+        return f"<Argv {self.name} {self.values}>"
 
     @property
     def flags(self) -> frozenset[str]:
         """Flag names as hadolint reads them: ``-abc`` gives a, b and c; ``--x=1`` gives x."""
         if self._flags is None:
             found: set[str] = set()
-            for word in self.args:
-                value = text(word)
+            for value in self.values:
                 if value in ("-", "--") or not value.startswith("-"):
                     continue
                 if value.startswith("--"):
@@ -61,11 +62,13 @@ class Argv:
         return not self.flags.isdisjoint(names)
 
     def has_arg(self, *values: str) -> bool:
-        return any(text(w) in values for w in self.args)
+        return not self._value_set.isdisjoint(values)
 
     def first(self, *values: str) -> ShellWord | None:
         """The first argument that is one of ``values`` (a subcommand, usually)."""
-        return next((w for w in self.args if text(w) in values), None)
+        if self._value_set.isdisjoint(values):
+            return None
+        return next(w for w, value in zip(self.args, self.values) if value in values)
 
     def operands(self, value_flags: Iterable[str] = (), after: ShellWord | None = None) -> list[ShellWord]:
         """The arguments that are not flags, nor the value of a flag in ``value_flags``
@@ -74,12 +77,11 @@ class Argv:
         value_flags = frozenset(value_flags)
         found: list[ShellWord] = []
         skip_next = False
-        for word in self.args:
+        for word, value in zip(self.args, self.values):
             if after is not None:
                 if word is after:
                     after = None
                 continue
-            value = text(word)
             if skip_next:
                 skip_next = False
                 continue
@@ -115,7 +117,8 @@ class Use:
     @property
     def argv(self) -> Argv:
         if self._argv is None:
-            self._argv = Argv(place_command(self._command, self._to_source, self._script), raw=self._raw)
+            placed = place_command(self.instruction, self._command, self._to_source, self._script)
+            self._argv = Argv(placed, raw=self._raw)
         return self._argv
 
     @property
@@ -131,18 +134,20 @@ def runs(dockerfile: Dockerfile) -> tuple[Instruction, ...]:
     cached = dockerfile.__dict__.get("_runs")
     if cached is None:
         found = []
+        posix_after: dict[int, bool] = {}  # stage index -> POSIX shell at its end (a child inherits it)
         for stage in dockerfile.stages:  # building them sets each instruction's stage
-            posix = True
-            for instruction in stage.lineage_instructions():
+            posix = posix_after[stage.parent.index] if stage.parent is not None else True
+            for instruction in stage.instructions:
                 if instruction.keyword == "SHELL":
                     posix = _is_posix_shell(instruction)
-                elif posix and instruction.stage is stage:
+                elif posix:
                     if instruction.keyword == "RUN":
                         found.append(instruction)
                     elif instruction.keyword == "ONBUILD":
                         trigger = onbuild_trigger(instruction)
                         if trigger is not None and trigger.keyword == "RUN":
                             found.append(trigger)
+            posix_after[stage.index] = posix
         cached = dockerfile.__dict__["_runs"] = tuple(found)
     return cached
 

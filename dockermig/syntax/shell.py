@@ -138,7 +138,7 @@ def parsed_scripts(instruction: Instruction) -> tuple[Script, ...]:
     cached = instruction.__dict__.get("_scripts")
     if cached is None:
         cached = tuple(
-            _place(_parse_script(text), to_source, index)
+            _place(instruction, _parse_script(text), to_source, index)
             for index, (text, to_source) in enumerate(scripts(instruction))
             if _INTERESTING.search(text)
         )
@@ -152,7 +152,7 @@ def all_scripts(instruction: Instruction) -> tuple[Script, ...]:
     cached = instruction.__dict__.get("_all_scripts")
     if cached is None:
         cached = tuple(
-            _place(_parse_script(text), to_source, index)
+            _place(instruction, _parse_script(text), to_source, index)
             for index, (text, to_source) in enumerate(scripts(instruction))
         )
         instruction.__dict__["_all_scripts"] = cached
@@ -249,26 +249,32 @@ def _parse_script(script: str) -> Script:
                   tuple(sorted(pipes)))
 
 
-def _place(script: Script, to_source: Callable[[int], int], index: int) -> Script:
+def _place(instruction: Instruction, script: Script, to_source: Callable[[int], int], index: int) -> Script:
     """A parsed script's relative offsets moved to the Dockerfile source. An end maps
     through its last character, so a span never swallows a continuation after it."""
 
     def span(start: int, end: int) -> tuple[int, int]:
         return to_source(start), (to_source(end - 1) + 1 if end > start else to_source(start))
 
-    commands = [place_command(command, to_source, index) for command in script.commands]
+    commands = [place_command(instruction, command, to_source, index) for command in script.commands]
     return Script(tuple(commands), tuple(span(*e) for e in script.chain), tuple(span(*c) for c in script.comments),
                   tuple(span(*p) for p in script.pipes))
 
 
-def place_command(command: Command, to_source: Callable[[int], int], index: int) -> Command:
-    """One command of a script parsed with relative offsets, moved to the source."""
+def place_command(instruction: Instruction, command: Command, to_source: Callable[[int], int], index: int) -> Command:
+    """One command of the RUN's script ``index``, parsed with relative offsets, moved to
+    the source (once per command: cached on the instruction, whichever analysis asks)."""
+    placed = instruction.__dict__.setdefault("_placed", {})
+    key = (index, command.start)
+    found = placed.get(key)
+    if found is None:
 
-    def span(start: int, end: int) -> tuple[int, int]:
-        return to_source(start), (to_source(end - 1) + 1 if end > start else to_source(start))
+        def span(start: int, end: int) -> tuple[int, int]:
+            return to_source(start), (to_source(end - 1) + 1 if end > start else to_source(start))
 
-    words = tuple(ShellWord(w.text, w.value, *span(w.start, w.end)) for w in command.words)
-    return Command(words, *span(command.start, command.end), index, command.position)
+        words = tuple(ShellWord(w.text, w.value, *span(w.start, w.end)) for w in command.words)
+        found = placed[key] = Command(words, *span(command.start, command.end), index, command.position)
+    return found
 
 
 def relative_scripts(instruction: Instruction) -> tuple[tuple[Script, Callable[[int], int]], ...]:
