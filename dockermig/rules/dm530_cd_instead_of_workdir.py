@@ -53,6 +53,8 @@ class CdInsteadOfWorkdir(Rule):
         ),
         Example.invalid("FROM debian:12\nRUN make -C /src && cd / && rm -rf /src\n", fixed=None,
                         applicability="unsafe"),
+        Example.invalid("FROM debian:12\nWORKDIR /app\nONBUILD RUN cd /src && make\n", fixed=None,
+                        applicability="unsafe"),
     ]
 
     def check(self, ctx: LintContext):
@@ -63,8 +65,8 @@ class CdInsteadOfWorkdir(Rule):
 
 def _fix(ctx, use) -> Fix | None:
     run, command = use.instruction, use.argv.command
-    if run.keyword != "RUN" or run.stage is None or command.script != 0 or command.position != 0:
-        return None
+    if run.stage is None or run not in run.stage.instructions or command.script != 0 or command.position != 0:
+        return None  # an ONBUILD RUN's WORKDIR would be the child image's: not ours to write
     chain = all_scripts(run)[0].chain
     operands = use.argv.args
     if len(chain) < 2 or len(operands) != 1:
