@@ -106,3 +106,64 @@ def parse_platform(value: str) -> Platform | None:
         return None
     os_name, arch = parts[0], parts[1]
     return Platform(os_name, _ARCHITECTURES.get(arch, arch))
+
+
+class VariableRef(NamedTuple):
+    """A variable a word looks up: ``$NAME`` or ``${NAME...}``, offsets in the word."""
+
+    name: str
+    start: int
+    end: int
+    fallback: bool  # ``${NAME:-x}``, ``${NAME+x}``, ``${NAME:?msg}``...: the unset case is handled
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def variable_refs(word: str, escape: str = "\\") -> list[VariableRef]:
+    """The variables BuildKit's shell lexer looks up in ``word`` (as written): not inside
+    single quotes, not after the escape character."""
+    found: list[VariableRef] = []
+    i, n = 0, len(word)
+    in_double = False
+    while i < n:
+        ch = word[i]
+        if ch == escape:
+            i += 2
+            continue
+        if ch == "'" and not in_double:
+            close = word.find("'", i + 1)
+            i = n if close == -1 else close + 1
+            continue
+        if ch == '"':
+            in_double = not in_double
+        elif ch == "$":
+            ref = _reference_at(word, i)
+            if ref is not None:
+                found.append(ref)
+                # a default value may look up variables of its own: scan inside it too
+                if word.startswith("${", i):
+                    inner = word[i + 2 + len(ref.name) : ref.end - 1]
+                    offset = i + 2 + len(ref.name)
+                    # looked up only when the outer one is unset: it shares its fallback
+                    found.extend(r._replace(start=r.start + offset, end=r.end + offset, fallback=r.fallback or ref.fallback)
+                                 for r in variable_refs(inner, escape))
+                i = ref.end
+                continue
+        i += 1
+    return found
+
+
+def _reference_at(word: str, i: int) -> VariableRef | None:
+    if word.startswith("{", i + 1):
+        name = _NAME.match(word, i + 2)
+        if name is None:
+            return None
+        depth, j = 1, name.end()
+        while j < len(word) and depth:
+            depth += {"{": 1, "}": -1}.get(word[j], 0)
+            j += 1
+        modifier = word[name.end()] if name.end() < len(word) else "}"
+        return VariableRef(name[0], i, j, modifier in ":-+?")
+    name = _NAME.match(word, i + 1)
+    return VariableRef(name[0], i, name.end(), False) if name else None

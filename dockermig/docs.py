@@ -24,6 +24,8 @@ def render_rule(rule: type[Rule], *, header: bool = True) -> str:
         lines.append(f"- **Tags:** {', '.join(rule.tags)}")
     if rule.hadolint:
         lines.append(f"- **hadolint:** {', '.join(rule.hadolint)} (its `# hadolint ignore=` pragmas apply)")
+    if rule.buildkit:
+        lines.append(f"- **BuildKit check:** {', '.join(rule.buildkit)} (`# check=skip=` applies)")
     lines.append("")
     for title, body in rule.sections().items():
         lines += [f"## {title}", "", body, ""]
