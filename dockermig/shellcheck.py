@@ -7,7 +7,8 @@ the body a shell reads in ``RUN bash <<EOF``. In which dialect: ``/bin/sh`` unle
 shell ShellCheck does not know (PowerShell, cmd, zsh, fish) turns it off for those RUNs,
 and a heredoc body's own ``#!`` line decides for that body. With which variables
 defined: the ``ARG`` and ``ENV`` names of the stage so far (and of the stage it is built
-``FROM``), plus the proxy variables every build has, as hadolint does. Excluded, as in
+``FROM``), plus the proxy variables every build has, as hadolint does. A stage on a
+Windows image (``servercore``, ``nanoserver``...) runs ``cmd``: not checked. Excluded, as in
 hadolint: SC1090 and SC1091 (sourced files cannot be followed) and SC2187 (ash).
 
 One ``shellcheck`` process per file checks all of its scripts, and results are cached by
@@ -112,6 +113,8 @@ def dockerfile_scripts(dockerfile: Dockerfile) -> list[Script]:
             names = set(names)
         else:
             shell, names = default_shell, set(DEFAULT_VARIABLES)
+            if _is_windows(stage.image):
+                shell = "cmd"  # a Windows image runs RUN with cmd (or its own SHELL), never sh
         stage_pragmas = [(o, s) for o, s in pragmas if o > stage.from_.start]
         for instruction in stage.instructions:
             while stage_pragmas and stage_pragmas[0][0] < instruction.start:
@@ -125,6 +128,14 @@ def dockerfile_scripts(dockerfile: Dockerfile) -> list[Script]:
                 found.extend(_run_scripts(instruction, shell, tuple(sorted(names))))
         states[stage.index] = (shell, names)
     return found
+
+
+def _is_windows(image) -> bool:
+    """Whether a base image is a Windows one, by the names Windows images go by."""
+    if image is None:
+        return False
+    names = f"{image.path} {image.tag or ''}".lower()
+    return any(word in names for word in ("windows", "nanoserver", "servercore", "ltsc20"))
 
 
 def _defined_by(instruction: Instruction) -> set[str]:

@@ -46,6 +46,7 @@ def test_defined_variables_follow_args_envs_and_stages():
     'FROM mcr.microsoft.com/powershell\nSHELL ["pwsh", "-Command"]\nRUN echo `pwd`\n',
     "FROM debian:bookworm\n# hadolint shell=powershell\nRUN echo `pwd`\n",
     "# escape=`\nFROM mcr.microsoft.com/windows/servercore\nRUN echo `pwd`\n",
+    "FROM mcr.microsoft.com/windows/nanoserver:1809\nRUN echo `pwd`\n",  # cmd, not sh
     "FROM python:3.12\nRUN <<EOF\n#!/usr/bin/env python3\nprint(`1`)\nEOF\n",
     'FROM debian:bookworm\nRUN ["sh", "-c", "ls `pwd`"]\n',
 ])
