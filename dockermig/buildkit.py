@@ -167,3 +167,18 @@ def _reference_at(word: str, i: int) -> VariableRef | None:
         return VariableRef(name[0], i, j, modifier in ":-+?")
     name = _NAME.match(word, i + 1)
     return VariableRef(name[0], i, name.end(), False) if name else None
+
+
+def defined_names(instruction) -> set[str]:
+    """The variables an ``ARG`` or ``ENV`` defines: ``ARG A=1 B``, ``ENV A=1 B=2`` and
+    the legacy ``ENV A value`` (parseNameVal: no ``=`` in the first word)."""
+    keyword, args = instruction.keyword, instruction.args
+    if keyword not in ("ARG", "ENV") or not args:
+        return set()
+    if any(c in args for c in "\"'" + instruction.escape):
+        words = [word.value for word in instruction.words]  # quotes: the lexer decides
+    else:
+        words = args.split()  # the common case, without the cost of word offsets
+    if keyword == "ENV" and "=" not in words[0]:
+        return {words[0]}
+    return {word.partition("=")[0] for word in words if keyword == "ARG" or "=" in word}

@@ -98,6 +98,7 @@ def missing_note(results: Iterable) -> str | None:
 
 def dockerfile_scripts(dockerfile: Dockerfile) -> list[Script]:
     """Every script ShellCheck should read, in source order."""
+    from dockermig.buildkit import defined_names
     from dockermig.pragmas import shell_pragmas
 
     if dockerfile.escape != "\\":
@@ -121,7 +122,7 @@ def dockerfile_scripts(dockerfile: Dockerfile) -> list[Script]:
                 shell = stage_pragmas.pop(0)[1]
             keyword = instruction.keyword
             if keyword == "ARG" or keyword == "ENV":
-                names |= _defined_by(instruction)
+                names |= {name for name in defined_names(instruction) if name.isidentifier() and name.isascii()}
             elif keyword == "SHELL" and instruction.exec_form:
                 shell = instruction.exec_form[0].value
             elif keyword == "RUN":
@@ -136,14 +137,6 @@ def _is_windows(image) -> bool:
         return False
     names = f"{image.path} {image.tag or ''}".lower()
     return any(word in names for word in ("windows", "nanoserver", "servercore", "ltsc20"))
-
-
-def _defined_by(instruction: Instruction) -> set[str]:
-    from dockermig.syntax.query import arg_defaults
-    from dockermig.syntax.values import env_values
-
-    names = arg_defaults(instruction) if instruction.keyword == "ARG" else env_values(instruction)
-    return {name for name in names if name.isidentifier() and name.isascii()}
 
 
 def _dialect(shell: str) -> str | None:

@@ -1,10 +1,8 @@
 """DM606: an instruction uses a variable that is not defined where it is used."""
 
-from dockermig.buildkit import NON_ENV_ARGS, variable_refs
+from dockermig.buildkit import NON_ENV_ARGS, defined_names, variable_refs
 from dockermig.rule import Example, LintContext, Rule, Severity
 from dockermig.rules import closest_name, global_arg_names
-from dockermig.syntax.query import arg_defaults
-from dockermig.syntax.values import env_values
 
 # instructions whose arguments BuildKit expands (instructions.SupportsSingleWordExpansion)
 _EXPANDED = frozenset({"ENV", "LABEL", "ADD", "COPY", "WORKDIR", "USER", "VOLUME", "STOPSIGNAL", "ARG"})
@@ -63,13 +61,15 @@ class UndefinedVar(Rule):
 
     def check(self, ctx: LintContext):
         dockerfile = ctx.dockerfile
+        if "$" not in dockerfile.text:
+            return
         global_args = global_arg_names(dockerfile)
         defined_by_stage: dict[int, set[str]] = {}
         for stage in dockerfile.stages:
             defined = set(defined_by_stage.get(stage.parent.index, ())) if stage.parent is not None else set()
             root = stage.root_image
             builds_on_nothing = root is not None and root.is_scratch
-            definitions = [(instruction, _defines(instruction)) for instruction in stage.instructions]
+            definitions = [(instruction, defined_names(instruction)) for instruction in stage.instructions]
             for position, (instruction, names) in enumerate(definitions):
                 for name, start, end in _references(instruction):
                     if name in defined or name in NON_ENV_ARGS or name == "PATH":
@@ -93,19 +93,11 @@ def _why_undefined(name, defined, global_args, later, dockerfile) -> str | None:
     return f" (did you mean ${suggestion}?)" if suggestion else None
 
 
-def _defines(instruction) -> set[str]:
-    if instruction.keyword == "ARG":
-        return set(arg_defaults(instruction))
-    if instruction.keyword == "ENV":
-        return set(env_values(instruction))
-    return set()
-
-
 def _references(instruction):
     """(name, start, end) of each variable the instruction's expanded arguments look up,
     without a fallback for the unset case; start/end are the word's."""
     places = []
-    if instruction.keyword in _EXPANDED:
+    if instruction.keyword in _EXPANDED and "$" in instruction.args:
         words = instruction.exec_form if instruction.exec_form is not None else instruction.words
         for word in words:
             text = word.text
