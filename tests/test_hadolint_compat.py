@@ -171,3 +171,26 @@ def test_a_wrong_type_names_the_file_and_line(tmp_path):
     result = lint_file(write(tmp_path / "Dockerfile", SERVICE))
     assert result.error and ".hadolint.yaml:3" in result.error
 
+
+
+def test_the_catalogue_maps_hadolint_and_buildkit_names(capsys):
+    import json
+
+    from dockermig.cli import main
+
+    assert main(["rules", "--format", "json"]) == 0
+    catalogue = {rule["code"]: rule for rule in json.loads(capsys.readouterr().out)}
+    assert {"code", "name", "severity", "fix", "hadolint", "buildkit"} <= set(catalogue["DM201"])
+    assert catalogue["DM201"]["hadolint"] == ["DL3002"] and catalogue["DM201"]["fix"] == "sometimes"
+    assert catalogue["DM607"]["buildkit"] == ["LegacyKeyValueFormat"]
+    assert catalogue["DM700"]["hadolint"] == ["SC*"]
+
+
+def test_ignored_shellcheck_codes_in_hadolint_yaml(tmp_path, monkeypatch):
+    from dockermig import shellcheck
+
+    if shellcheck.binary() is None:
+        pytest.skip("shellcheck is not installed")
+    write(tmp_path / ".hadolint.yaml", "ignored: [SC2086]\n")
+    result = lint_file(write(tmp_path / "Dockerfile", "FROM debian:bookworm\nRUN echo $foo\n"))
+    assert {f.subcode for f in result.findings if f.code == "DM700"} == {"SC2154"}
