@@ -56,11 +56,13 @@ class LegacyKeyValueFormat(Rule):
 
     def check(self, ctx: LintContext):
         for instruction in ctx.dockerfile.instructions:
-            if instruction.keyword not in ("ENV", "LABEL") or instruction.exec_form is not None:
+            if instruction.keyword not in ("ENV", "LABEL") or not instruction.args:
                 continue
-            words = instruction.words
-            if not words or "=" in words[0].text:
-                continue
+            first = instruction.args.split(None, 1)[0]
+            if "=" in first:
+                continue  # the key=value form (BuildKit: an `=` in the first word)
+            if any(quote in first for quote in "\"'") and "=" in instruction.words[0].text:
+                continue  # a quoted first word that reaches an `=`: only the lexer can tell
             gap = _FIRST_GAP.search(instruction.args)
             if gap is None:
                 continue  # `ENV KEY` alone: BuildKit refuses it, there is nothing to rewrite
