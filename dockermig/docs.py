@@ -27,7 +27,7 @@ def render_rule(rule: type[Rule], *, header: bool = True) -> str:
     if rule.hadolint:
         lines.append(f"- **hadolint:** {', '.join(rule.hadolint)} (its `# hadolint ignore=` pragmas apply)")
     if rule.buildkit:
-        lines.append(f"- **BuildKit check:** {', '.join(rule.buildkit)}")
+        lines.append(f"- **BuildKit check:** {', '.join(rule.buildkit)} (`# check=skip=` applies)")
     lines.append("")
     for title, body in rule.sections().items():
         lines += [f"## {title}", "", body, ""]
@@ -61,6 +61,26 @@ def _example_block(rule: type[Rule]) -> list[str]:
     if valid is not None:
         lines += ["Use instead:", "", "```dockerfile", valid.source.rstrip("\n"), "```", ""]
     return lines
+
+
+def catalogue(rules) -> list[dict]:
+    """The rules as data (``dockermig rules --format json``): what a tool needs to map a
+    hadolint or BuildKit configuration onto dockermig's codes."""
+    return [
+        {
+            "code": rule.code,
+            "name": rule.name,
+            "summary": rule.summary(),
+            "severity": rule.severity.label,
+            "fix": rule.fix_availability.value,
+            "hadolint": list(rule.hadolint),
+            "buildkit": list(rule.buildkit),
+            "tags": list(rule.tags),
+            "aliases": list(rule.aliases),
+            "options": {name: default for name, default in rule.options.items()},
+        }
+        for rule in rules
+    ]
 
 
 def render_index(rules: list[type[Rule]]) -> str:

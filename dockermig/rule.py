@@ -62,6 +62,9 @@ class Finding(NamedTuple):
     # stable across unrelated edits: code + the instruction's text + the flagged text
     # (set by the engine for baselines and CI formats, which match findings over time)
     fingerprint: str = ""
+    # the finer code inside a rule that stands for several (ShellCheck's SC2086 inside
+    # DM700, one of several hadolint codes): pragmas, selection and severity see it too
+    subcode: str = ""
 
 
 class Example(NamedTuple):
@@ -152,6 +155,7 @@ class Rule:
         where: Node | Span | tuple[int, int],
         message: str,
         fix: Fix | None = None,
+        subcode: str = "",
     ) -> Finding:
         if hasattr(where, "start") and hasattr(where, "end"):
             start, end = where.start, where.end
@@ -164,7 +168,8 @@ class Rule:
         line, column = df.position(start)
         end_line, end_column = df.position(max(end, start))
         return Finding(
-            self.code, self.name, self.severity, message, start, end, line, column, end_line, end_column, fix
+            self.code, self.name, self.severity, message, start, end, line, column, end_line, end_column, fix,
+            subcode=subcode,
         )
 
 

@@ -81,6 +81,18 @@ def test_files_that_decode_are_read(corpus):
 KEPT = {"CMD", "ENTRYPOINT", "EXPOSE", "HEALTHCHECK", "ENV", "WORKDIR", "LABEL", "VOLUME", "SHELL", "STOPSIGNAL", "ONBUILD"}
 
 
+def _meaning(command) -> tuple:
+    """What BuildKit makes of a kept instruction. The fixes of BuildKit's own format
+    checks (DM6xx) rewrite the form, not the meaning: keyword case, `ENV k v` -> `ENV k=v`
+    (with the value quoted), `EXPOSE 8080:80/UDP` -> `EXPOSE 80/udp` (what the image records)."""
+    from dockermig.syntax.lexer import dequote
+
+    values = tuple(dequote(v) for v in command.value)
+    if command.cmd.upper() == "EXPOSE":
+        values = tuple(v.rsplit(":", 1)[-1].lower() for v in values)
+    return command.cmd.upper(), command.flags, command.json, values
+
+
 def _subsequence(items, sequence) -> bool:
     remaining = iter(sequence)
     return all(any(item == other for other in remaining) for item in items)
@@ -88,7 +100,7 @@ def _subsequence(items, sequence) -> bool:
 
 def test_fix_on_a_copy_of_the_corpus_keeps_every_promise(corpus, tmp_path):
     """Fix every file (in a copy), then check with BuildKit's parser, independently of
-    our tree, that every kept instruction is still there byte for byte and the result
+    our tree, that every kept instruction still means what it meant and the result
     still parses; check comments line by line; and that a second fix changes nothing."""
     import shutil
 
@@ -126,8 +138,8 @@ def test_fix_on_a_copy_of_the_corpus_keeps_every_promise(corpus, tmp_path):
         except dockerfile.GoParseError as error:
             broken.append((str(result.path), f"no longer parses: {error}"))
             continue
-        kept_old = [c.original for c in oracle_old if (c.cmd or "").upper() in KEPT]
-        kept_new = [c.original for c in oracle_new if (c.cmd or "").upper() in KEPT]
+        kept_old = [_meaning(c) for c in oracle_old if (c.cmd or "").upper() in KEPT]
+        kept_new = [_meaning(c) for c in oracle_new if (c.cmd or "").upper() in KEPT]
         if not _subsequence(kept_old, kept_new):
             broken.append((str(result.path), "a kept instruction changed"))
         new_lines = set(new.splitlines())
