@@ -38,11 +38,13 @@ ONE_FILE_MAX_RATIO = 2.0  # median per-file wall time, dockermig / hadolint
 MEMORY_MAX_MIB = 150  # peak RSS of the biggest dockermig process
 SYNTHETIC_MAX_SECONDS = 1.0  # dockermig on a 10,000-instruction Dockerfile
 FIX_MAX_RATIO = 2.0  # dockermig fix / dockermig lint wall time, whole corpus
+PACKAGES_MAX_GROWTH = 15.0  # time for 100k packages / time for 10k: linear is ~10 (less: start-up), quadratic ~100
 
 BULK_REPEATS = 3
 ONE_FILE_REPEATS = 7
 ONE_FILE_SAMPLE = 25
 SYNTHETIC_INSTRUCTIONS = 10_000
+PACKAGES_SMALL, PACKAGES_LARGE = 10_000, 100_000
 HADOLINT_SYNTHETIC_TIMEOUT = 60.0
 
 
@@ -544,6 +546,38 @@ def bulk_fix(bench: Bench) -> Measurement:
     )
 
 
+def package_count(bench: Bench) -> Measurement:
+    """f. One RUN that installs 10,000 and then 100,000 apt packages (one per continuation
+    line, a few the master ships): lint and fix --diff must stay linear in the count."""
+    n = bench.bulk_repeats
+    print(f"package count: apt-get install of {PACKAGES_SMALL:,} and {PACKAGES_LARGE:,} packages, {n} run(s) ...")
+    times: dict[str, dict[int, float]] = {"lint": {}, "fix": {}}
+    for count in (PACKAGES_SMALL, PACKAGES_LARGE):
+        path = bench.workdir / f"packages-{count}" / "Dockerfile"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(package_dockerfile(count))
+        times["lint"][count] = statistics.median(bench.time_dockermig([path]) for _ in range(n))
+        times["fix"][count] = statistics.median(
+            bench.run([bench.dockermig, "fix", "--diff", str(path)], ok=(1,))[0] for _ in range(n))
+    growth = {verb: t[PACKAGES_LARGE] / t[PACKAGES_SMALL] for verb, t in times.items()}
+    rows = [(f"{verb} --diff" if verb == "fix" else verb, seconds(t[PACKAGES_LARGE]), "",
+             f"{growth[verb]:.1f}x of {PACKAGES_SMALL // 1000}k") for verb, t in times.items()]
+    rows = [(f"apt-get install of {PACKAGES_LARGE // 1000}k packages: {what}", dm, hl, ratio) for what, dm, hl, ratio in rows]
+    return Measurement(
+        "package_count",
+        rows=rows,
+        targets=[Target(f"{PACKAGES_LARGE // 1000}k packages: {verb} time / {PACKAGES_SMALL // 1000}k packages", g,
+                        PACKAGES_MAX_GROWTH, "x") for verb, g in growth.items()],
+        raw={"packages": [PACKAGES_SMALL, PACKAGES_LARGE], "seconds": times, "growth": growth},
+    )
+
+
+def package_dockerfile(count: int) -> str:
+    packages = "".join(f"        pkg{i} \\\n" for i in range(count))
+    return ("FROM python:3.11-slim\nRUN apt-get update && apt-get install -y --no-install-recommends \\\n"
+            f"{packages}        curl git \\\n    && rm -rf /var/lib/apt/lists/*\nCMD [\"python\", \"app.py\"]\n")
+
+
 # Every measurement is a function Bench -> Measurement, run in this order. To add one,
 # write the function and append it here: the table, the PASS/MISS summary and
 # latest.json pick it up with no other change.
@@ -553,6 +587,7 @@ MEASUREMENTS: list[Callable[[Bench], Measurement]] = [
     peak_memory,
     synthetic_large_file,
     bulk_fix,
+    package_count,
 ]
 
 

@@ -50,23 +50,25 @@ def _relative(path: Path, base: Path) -> str:
 
 def write_baseline(target: Path, results: list) -> int:
     """Record every current finding; returns how many."""
-    from dockermig.writer import atomic_write
+    from dockermig.writer import write_output
 
     base = target.resolve().parent
     rows = sorted((_relative(r.path, base), f.line, f.code, f.fingerprint, f.message) for r in results for f in r.findings)
     entries = [{"path": p, "code": c, "fingerprint": fp, "message": m} for p, _, c, fp, m in rows]
     document = {"version": VERSION, "tool": "dockermig", "entries": entries}
-    atomic_write(target, (json.dumps(document, indent=2) + "\n").encode("utf-8"))
+    write_output(target, json.dumps(document, indent=2) + "\n")
     return len(entries)
 
 
 def load_baseline(path: Path) -> Counter[tuple[str, str, str]]:
+    from dockermig.limits import InputError, read_text
+
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(read_text(path, confine=False))
         if document.get("version") != VERSION:
             raise BaselineError(f"{path}: unknown baseline version {document.get('version')!r}")
         return Counter((e["path"], e["code"], e["fingerprint"]) for e in document["entries"])
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, InputError, RecursionError) as error:
         if isinstance(error, BaselineError):
             raise
         raise BaselineError(f"{path}: not a dockermig baseline ({error})") from None

@@ -51,13 +51,18 @@ SCHEMA: dict[str, tuple[Any, str]] = {
     "extend-masters": (_is_table_list, "a list of master tables"),
     "keep-as-is": (_is_table_list, "a list of keep-as-is tables"),
     "extend-keep-as-is": (_is_table_list, "a list of keep-as-is tables"),
+    "review-bases": (_is_table_list, "a list of review-bases tables"),
+    "extend-review-bases": (_is_table_list, "a list of review-bases tables"),
     "rules": (lambda v: isinstance(v, dict) and all(isinstance(x, dict) for x in v.values()), "a table of rule option tables"),
     "templates": (lambda v: isinstance(v, str), "a directory of Jinja2 templates"),
-    "package-maps": (lambda v: isinstance(v, dict) and all(isinstance(x, dict) for x in v.values()),
-                     "a table of name maps, e.g. apk-to-debian"),
+    "package-maps": (lambda v: isinstance(v, dict) and all(
+                         isinstance(m, dict) and all(isinstance(a, str) and isinstance(b, str) for a, b in m.items())
+                         for m in v.values()),
+                     "a table of name maps from names to names, e.g. apk-to-debian: {py3-numpy: python3-numpy}"),
     "verify": (lambda v: isinstance(v, dict), "a table of verifier gates and triggers"),
     "hadolint-config": (lambda v: isinstance(v, (bool, str)), "true, false or the path of a .hadolint.yaml"),
     "disable-ignore-pragma": (lambda v: isinstance(v, bool), "true or false"),
+    "read-roots": (_is_str_list, "a list of directories outside the repository that dockermig may read"),
 }
 
 
@@ -153,6 +158,17 @@ class Config:
     def max_file_size(self) -> int:
         return int(self.data.get("max-file-size", DEFAULT_MAX_FILE_SIZE))
 
+    @cached_property
+    def read_roots(self) -> tuple[Path, ...]:
+        """Where reads may go besides the linted file's repository: this config's own
+        repository and the ``read-roots`` it names (docs/limits.md)."""
+        if self.source is None:
+            return ()
+        from dockermig.limits import repository_root
+
+        extra = (Path(p) if Path(p).is_absolute() else self.root / p for p in self.data.get("read-roots", []))
+        return (repository_root(self.root, self.root), *extra)
+
     @property
     def templates_dir(self) -> Path | None:
         """A directory whose templates override the built-in ones by file name."""
@@ -160,6 +176,25 @@ class Config:
             return None
         path = Path(self.data["templates"])
         return path if path.is_absolute() or self.root is None else self.root / path
+
+    def template_problems(self) -> list[str]:
+        """What is wrong with the ``templates`` directory: each template is rendered once
+        in the sandbox, confined to this config's repository like any read of it."""
+        templates = self.templates_dir
+        if templates is None:
+            return []
+        if not templates.is_dir():
+            return [f"templates directory {templates} not found"]
+        from dockermig.limits import InputError, confined, is_inside
+        from dockermig.policy.render import check_templates
+
+        if not any(is_inside(templates, root) for root in self.read_roots):
+            return [f"templates directory {templates} is outside the repository (see read-roots)"]
+        with confined(self.read_roots, self.max_file_size):
+            try:
+                return check_templates(templates)
+            except InputError as error:
+                return [str(error)]
 
     def rule_options(self, code: str, name: str) -> dict[str, Any]:
         rules = self.data.get("rules", {})
@@ -177,15 +212,21 @@ class Config:
             return self._parent.policy
         from dockermig.policy.masters import PolicyError, build_policy, default_policy
 
-        keys = ("masters", "extend-masters", "keep-as-is", "extend-keep-as-is")
+        keys = ("masters", "extend-masters", "keep-as-is", "extend-keep-as-is", "review-bases", "extend-review-bases")
         if not any(k in self.data for k in keys):
             return default_policy()
+        from dockermig.limits import InputError, confined, read_text
+
         try:
-            return build_policy(self.data, self.root)
-        except PolicyError as error:
+            # the masters' Dockerfiles are read from this config's repository, whichever
+            # file asked first
+            with confined(self.read_roots, self.max_file_size):
+                return build_policy(self.data, self.root)
+        except (PolicyError, InputError) as error:
+            key = getattr(error, "key", None)
             try:
-                line = _line_of(self.source.read_text(encoding="utf-8"), error.key) if error.key else None
-            except (OSError, AttributeError):
+                line = _line_of(read_text(self.source), key) if key else None
+            except (OSError, ValueError, InputError):
                 line = None
             where = f"{self.source}:{line}" if line else str(self.source)
             raise ConfigError(f"{where}: {error}") from None
@@ -255,15 +296,17 @@ def config_for(path: Path) -> Config:
 def _config_file_in(directory: Path) -> Path | None:
     for name in CONFIG_NAMES:
         candidate = directory / name
-        if not candidate.is_file():
-            continue
+        if not candidate.exists() or candidate.is_dir():
+            continue  # a FIFO or a device named like a config is an error of load_config
         if name != "pyproject.toml":
             return candidate
+        from dockermig.limits import InputError, read_text
+
         try:
-            if "[tool.dockermig" in candidate.read_text(encoding="utf-8", errors="replace"):
+            if "[tool.dockermig" in read_text(candidate, errors="replace"):
                 return candidate
-        except OSError:
-            continue
+        except (OSError, InputError):
+            return candidate  # load_config says what is wrong with it
     return None
 
 
@@ -330,14 +373,15 @@ def load_config_once(path: Path) -> Config:
 def load_config(path: Path) -> Config:
     """Read and validate one config file (a hadolint one, by its name, as hadolint's)."""
     from dockermig.hadolint_config import is_hadolint_file
+    from dockermig.limits import InputError, read_text, too_deep
 
     if is_hadolint_file(path):
         from dockermig.hadolint_config import load_hadolint_config
 
         return Config(None, {}, hadolint=load_hadolint_config(path))
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+        text = read_text(path)
+    except (OSError, UnicodeDecodeError, InputError) as error:
         raise ConfigError(f"{path}: cannot read config ({error})") from None
     if path.name == "pyproject.toml" or path.suffix == ".toml":
         import tomllib
@@ -346,6 +390,8 @@ def load_config(path: Path) -> Config:
             document = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"{path}: invalid TOML: {error}") from None
+        except RecursionError:
+            raise ConfigError(str(too_deep(str(path), None))) from None
         data = document.get("tool", {}).get("dockermig", {}) if path.name == "pyproject.toml" else document
     else:
         from dockermig.policy.loader import YamlError, parse_yaml
@@ -374,6 +420,14 @@ def validate(data: dict[str, Any], path: Path, text: str) -> None:
         check, expected = SCHEMA[key]
         if not check(value):
             fail(key, f"{key!r} must be {expected}")
+    if data.get("exclude"):
+        import pathspec  # only when there are excludes to check
+
+        for pattern in data["exclude"]:
+            try:
+                pathspec.GitIgnoreSpec.from_lines([pattern])
+            except (ValueError, TypeError) as error:  # pathspec's GitIgnorePatternError is a ValueError
+                fail(pattern, f"exclude: invalid pattern {pattern!r} ({error})")
     known = {r.code for r in all_rules()} | {r.name for r in all_rules()}
     for key in ("select", "ignore"):
         for selector in data.get(key, []):

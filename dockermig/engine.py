@@ -8,14 +8,11 @@ from functools import cached_property
 from pathlib import Path
 
 from dockermig.config import Config, ConfigError, Settings, config_for
+from dockermig.limits import InputError
 from dockermig.policy.render import TemplateError
 from dockermig.rule import Finding, LintContext, Rule
 from dockermig.selection import has_subcodes
 from dockermig.syntax import Dockerfile, parse
-
-
-class InputError(Exception):
-    """A file that cannot be linted; the message says why, in one line."""
 
 
 class FileResult:
@@ -118,15 +115,10 @@ def detach(findings: list[Finding]) -> list[Finding]:
 
 def read_dockerfile(path: Path, max_size: int) -> str:
     """The text of a Dockerfile, or an InputError that says plainly what is wrong."""
+    from dockermig.limits import read_bytes
+
     try:
-        if path.is_dir():
-            raise InputError("is a directory, not a Dockerfile")
-        size = path.stat().st_size
-        if size > max_size:
-            raise InputError(
-                f"file too large ({size / 1048576:.1f} MiB, limit {max_size / 1048576:.1f} MiB; see max-file-size)"
-            )
-        data = path.read_bytes()
+        data = read_bytes(path, max_size=max_size)
     except FileNotFoundError:
         raise InputError("no such file") from None
     except PermissionError:
@@ -138,6 +130,10 @@ def read_dockerfile(path: Path, max_size: int) -> str:
 
 def decode_dockerfile(data: bytes) -> str:
     """The text of a Dockerfile's bytes, or an InputError for binary or non-UTF-8 data."""
+    encoding = _utf16_or_32(data)
+    if encoding:
+        raise InputError(f"{encoding} text, not UTF-8: Dockerfiles are read as UTF-8 "
+                         f"(convert it: iconv -f {encoding} -t UTF-8)")
     nul = data.find(b"\0")
     if nul != -1:
         raise InputError(f"binary file (NUL byte at offset {nul}), not a Dockerfile")
@@ -149,17 +145,51 @@ def decode_dockerfile(data: bytes) -> str:
         ) from None
 
 
+def _utf16_or_32(data: bytes) -> str | None:
+    """The name of a UTF-16/32 encoding ``data`` is in, by its byte-order mark or, without
+    one, by the NUL byte of every other character of ASCII text (Windows editors)."""
+    for bom, name in ((b"\xff\xfe\0\0", "UTF-32"), (b"\0\0\xfe\xff", "UTF-32"),
+                      (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16")):
+        if data.startswith(bom):
+            return name
+    head = data[:64]
+    if len(head) >= 4 and head[1::2].count(0) == len(head) // 2 and 0 not in head[0::2]:
+        return "UTF-16LE"
+    if len(head) >= 4 and head[0::2].count(0) == len(head) // 2 and 0 not in head[1::2]:
+        return "UTF-16BE"
+    return None
+
+
+# What stops the analysis of one file: reported as that file's error (exit 2), never raised.
+UNANALYSABLE = (InputError, ConfigError, TemplateError, RecursionError)
+
+
+def unanalysable_reason(error: Exception) -> str:
+    return "too deeply nested to analyse" if isinstance(error, RecursionError) else str(error)
+
+
+def confined_to_repository(path: Path | None, config: Config, tree: Path | None = None):
+    """Reads made while analysing ``path`` stay in its repository (or ``tree``, the folder
+    being linted, outside a git repository), the config's and its ``read-roots``."""
+    from dockermig.limits import confined, repository_root
+
+    path = path if path is not None else Path.cwd() / "-"
+    roots = [repository_root(path.parent, tree or path.parent), *config.read_roots]
+    return confined(roots, config.max_file_size)
+
+
 def lint_file(path: Path, config: Config | None = None, with_edits: bool = False,
-              with_fingerprints: bool = False) -> FileResult:
+              with_fingerprints: bool = False, root: Path | None = None) -> FileResult:
     try:
         config = config or config_for(path)
     except ConfigError as error:
         return FileResult(path, error=str(error))
     try:
-        text = read_dockerfile(path, config.max_file_size)
+        with confined_to_repository(path, config, root):
+            text = read_dockerfile(path, config.max_file_size)
+            return lint_source(text, path, config, with_edits, with_fingerprints)
     except InputError as error:
         return FileResult(path, error=str(error), config=config)
-    return lint_source(text, path, config, with_edits, with_fingerprints)
 
 
 def lint_source(text: str, path: Path | None, config: Config, with_edits: bool = False,
@@ -179,10 +209,8 @@ def lint_source(text: str, path: Path | None, config: Config, with_edits: bool =
         result = FileResult(path, detach(findings), config=config)
         result.suppressed = [(f._replace(fix=None), s.reason) for f, s in ctx.suppressed]
         return result
-    except (ConfigError, TemplateError) as error:
-        return FileResult(path, error=str(error), config=config)
-    except RecursionError:
-        return FileResult(path, error="too deeply nested to analyse", config=config)
+    except UNANALYSABLE as error:
+        return FileResult(path, error=unanalysable_reason(error), config=config)
 
 
 def lint_paths(
@@ -217,8 +245,23 @@ def map_files(worker, files: list, *, jobs: int | None = None, **options) -> Ite
         return
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(workers) as pool:
+    with ProcessPoolExecutor(workers, initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
         yield from pool.map(task, files, chunksize=max(1, len(files) // (workers * 8)))
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Pool worker start-up: exit once the parent is gone. Workers inherit the write end
+    of their task pipe, so a parent killed with -9 would leave them waiting for work
+    forever."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="dockermig-parent-watch", daemon=True).start()
 
 
 def _call(worker, options: dict, file):
@@ -245,7 +288,8 @@ def lint_stdin(data: bytes, filename: Path | None, settings: Settings, with_edit
         return [FileResult(filename, error=error, config=config)]
     if text is None:
         return []
-    return [lint_source(text, filename, config, with_edits, with_fingerprints)]
+    with confined_to_repository(filename, config):
+        return [lint_source(text, filename, config, with_edits, with_fingerprints)]
 
 
 def _stdin(data: bytes, filename: Path | None, settings: Settings) -> tuple[Config | None, str | None, str | None]:
@@ -270,7 +314,7 @@ def _lint_item(item, settings: Settings, with_edits: bool = False, with_fingerpr
     config, error = _resolve(item, settings)
     if error:
         return FileResult(item.path, error=error)
-    return lint_file(item.path, config, with_edits, with_fingerprints)
+    return lint_file(item.path, config, with_edits, with_fingerprints, root=item.root)
 
 
 # -- fixing ------------------------------------------------------------------------------
@@ -396,12 +440,14 @@ def fix_file(path: Path, config: Config | None = None, *, level=None, write: boo
 
     try:
         config = config or config_for(path)
-        text = read_dockerfile(path, config.max_file_size)
     except ConfigError as error:
         return FileFix(path, status="error", error=str(error))
+    try:
+        with confined_to_repository(path, config, root):
+            text = read_dockerfile(path, config.max_file_size)
+            fix = fix_source(text, path, config, level=level)
     except InputError as error:
         return FileFix(path, status="error", error=str(error), config=config)
-    fix = fix_source(text, path, config, level=level)
     if write and fix.changed and not fix.error:
         try:
             fix.backup = write_fixed(path, text, fix.result.text, root=root or path.parent, backup=backup)
@@ -415,11 +461,11 @@ def fix_source(text: str, path: Path | None, config: Config, *, level=None) -> F
     """Fix one text (a file's, or stdin's) without writing anything."""
     try:
         result = fix_text(text, path=path, config=config, level=level)
-    except TemplateError as error:  # a broken template of the config
-        return FileFix(path, status="error", error=str(error), config=config)
-    if result.refused:
-        return FileFix(path, status="error", error=result.refused, result=result.detach(), config=config)
-    status, reason = _classify(result)
+        if result.refused:
+            return FileFix(path, status="error", error=result.refused, result=result.detach(), config=config)
+        status, reason = _classify(result)
+    except UNANALYSABLE as error:  # a bound hit, a broken template of the config
+        return FileFix(path, status="error", error=unanalysable_reason(error), config=config)
     return FileFix(path, status=status, reason=reason, result=result.detach(), config=config)
 
 
@@ -431,7 +477,8 @@ def fix_stdin(data: bytes, filename: Path | None, settings: Settings, *, level=N
         return [FileFix(filename, status="error", error=error, config=config)]
     if text is None:
         return []
-    return [fix_source(text, filename, config, level=level)]
+    with confined_to_repository(filename, config):
+        return [fix_source(text, filename, config, level=level)]
 
 
 def _classify(result: FixResult) -> tuple[str, str]:

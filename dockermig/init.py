@@ -70,3 +70,103 @@ def write_init(target: Path, force: bool = False) -> list[Path]:
         atomic_write(path, content.encode("utf-8"))
         written.append(path)
     return written
+
+
+def existing_masters(directory: Path) -> dict[str, Path]:
+    """The masters whose Dockerfiles the repository already has, by master name: a file
+    labelled ``dockermig.master=NAME``, one whose name says it builds a known master
+    (``docker/base/Dockerfile.python-agent-master``), or one a compose service builds
+    and tags as a known master's image."""
+    from dockermig.discover import discover
+    from dockermig.engine import InputError, read_dockerfile
+    from dockermig.policy.facts import MASTER_LABEL
+    from dockermig.syntax import parse
+    from dockermig.syntax.values import env_values
+
+    masters = default_policy().masters
+    found: dict[str, Path] = {}
+    for item in discover([directory]):
+        if item.error:
+            continue
+        try:
+            text = read_dockerfile(item.path, 10 * 1024 * 1024)
+        except InputError:
+            continue
+        labels = [env_values(i).get(MASTER_LABEL) for i in parse(text).instructions if i.keyword == "LABEL"]
+        named = [label for label in labels if label]
+        named += [m.name for m in masters if m.named_by(item.path.resolve())]
+        for name in named[:1]:
+            found.setdefault(name, item.path.resolve())
+    for name, path in _built_by_compose(directory, masters).items():
+        found.setdefault(name, path)
+    return found
+
+
+def _built_by_compose(directory: Path, masters) -> dict[str, Path]:
+    from dockermig.config import Config
+    from dockermig.discover import walk
+    from dockermig.plan import PlanError, is_compose_name, read_compose
+    from dockermig.syntax.query import parse_image_ref
+
+    found: dict[str, Path] = {}
+    for compose, unreadable in walk(directory, Config(), is_compose_name):
+        if unreadable:
+            continue  # `dockermig plan` reports it
+        try:
+            services = read_compose(compose)
+        except PlanError:
+            continue  # `dockermig plan` reports it
+        for service in services:
+            if service.dockerfile is None or not service.image or not service.dockerfile.is_file():
+                continue
+            ref = parse_image_ref(service.image)
+            for master in masters:
+                if master.matches(ref):
+                    found.setdefault(master.name, service.dockerfile)
+    return found
+
+
+def config_for_existing(directory: Path) -> tuple[str, dict[str, Path]]:
+    """(config text, masters found): the built-in masters, each pointed at its Dockerfile
+    when the repository has one (and a master only the repository knows, by its label)."""
+    from io import StringIO
+
+    from ruamel.yaml import YAML
+
+    from dockermig.policy.loader import load_pack
+
+    directory = directory.resolve()
+    found = existing_masters(directory)
+    entries = []
+    for raw in load_pack("masters.yaml")["masters"]:
+        path = found.get(raw["name"])
+        if path is None:
+            entries.append(raw)  # not in this repository: the built-in definition, in full
+        else:
+            entries.append({key: raw[key] for key in ("name", "image", "language", "user", "port", "replaces")
+                            if key in raw} | {"dockerfile": path.relative_to(directory).as_posix()})
+    known = {raw["name"] for raw in load_pack("masters.yaml")["masters"]}
+    for name, path in found.items():
+        if name not in known:
+            entries.append({"name": name, "image": f"{name}:latest", "dockerfile": path.relative_to(directory).as_posix()})
+    out = StringIO()
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.representer.sort_base_mapping_type_on_output = False  # keep name and image first
+    yaml.dump({"masters": entries}, out)
+    header = ("# dockermig configuration, written by `dockermig init --config-only` for the masters this\n"
+              "# repository already has (read from their own Dockerfiles; the others as dockermig knows them).\n"
+              "# Every key is explained in dockermig's docs/configuration.md.\n")
+    return header + out.getvalue(), found
+
+
+def write_config_only(target: Path, force: bool = False) -> tuple[Path, dict[str, Path]]:
+    """Write ``.dockermig.yaml`` for the masters already in ``target``; never touches them."""
+    from dockermig.writer import atomic_write
+
+    path = target / ".dockermig.yaml"
+    if path.exists() and not force:
+        raise FileExistsError(str(path))
+    text, found = config_for_existing(target)
+    atomic_write(path, text.encode("utf-8"))
+    return path, found

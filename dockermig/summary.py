@@ -74,7 +74,7 @@ def record(fix: FileFix) -> dict:
 
 
 def write_report(path: Path, fixes: list[FileFix], *, written: bool = True) -> None:
-    from dockermig.writer import atomic_write
+    from dockermig.writer import write_output
 
     records = [record(f) for f in fixes]
     summary = summary_lines(fixes, written=written, quiet=True)
@@ -82,7 +82,7 @@ def write_report(path: Path, fixes: list[FileFix], *, written: bool = True) -> N
         text = _markdown(records, summary)
     else:
         text = json.dumps({"summary": summary[0], "files": records}, indent=2) + "\n"
-    atomic_write(path, text.encode("utf-8"))
+    write_output(path, text)
 
 
 def _markdown(records: list[dict], summary: list[str]) -> str:

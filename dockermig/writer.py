@@ -1,17 +1,36 @@
 """Safe writes: a kill at any moment leaves each file either old or new, never truncated.
 
 Temp file in the same folder, fsync, rename over the original (atomic on POSIX), fsync
-of the folder; the file mode is kept. Writes never go through a symlink that leaves the
-tree being fixed. Backups (``Dockerfile.backup``) are written the same way.
+of the folder; the file's mode, owner and group are kept (``fix`` run as root on someone
+else's file leaves it theirs). Writes never go where the path resolves outside the tree
+being fixed: not through a symlinked file, not through a symlinked folder. Temp files
+carry the writer's pid, so the next run removes those a killed run left behind.
+
+Backups never lose text. ``fix --backup`` records each backup it writes in a manifest
+beside the file (``.Dockerfile.dockermig-backup.json``: the backup's name, its SHA-256,
+the file's mode, owner and group); a ``Dockerfile.backup`` the user owns is never
+overwritten (the backup goes to ``Dockerfile.dockermig.backup`` instead), and ``restore``
+puts back only what a manifest lists and whose bytes are still the ones written.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import stat
 import tempfile
+import time
 from pathlib import Path
+from typing import NamedTuple
+
+from dockermig.limits import InputError, is_inside, read_bytes
 
 BACKUP_SUFFIX = ".backup"
+SPARE_BACKUP_SUFFIX = ".dockermig.backup"  # when the user has a <name>.backup of their own
+TEMP_SUFFIX = ".dockermig"
+MANIFEST_VERSION = 1
+_STALE_UNKNOWN_WRITER = 3600  # seconds after which a temp file without a pid is stale
 
 
 class WriteError(Exception):
@@ -22,30 +41,51 @@ def backup_path(path: Path) -> Path:
     return path.with_name(path.name + BACKUP_SUFFIX)
 
 
+def manifest_path(path: Path) -> Path:
+    """Where the record of ``path``'s backup is kept."""
+    return path.with_name(f".{path.name}.dockermig-backup.json")
+
+
 def write_target(path: Path, root: Path | None) -> Path:
-    """The file to write for ``path``: itself, or the target of a symlink inside ``root``."""
-    if not path.is_symlink():
-        return path
-    target = path.resolve()
-    if root is None or not target.is_relative_to(root.resolve()):
+    """The file to write for ``path``: where it resolves, if that is inside ``root``.
+    Every symlink on the way counts, the file's own and its folders'."""
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError) as error:
+        raise WriteError(f"cannot write ({getattr(error, 'strerror', None) or error})") from None
+    if root is None or not is_inside(target, root, resolved=True):  # the file's own link, or a folder's
         raise WriteError("is a symlink out of the tree: not rewritten")
     return target
 
 
-def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
-    """Replace ``path``'s content with ``data`` atomically, keeping its mode."""
+class _Owner(NamedTuple):
+    mode: int
+    uid: int
+    gid: int
+
+
+def _owner_of(path: Path) -> _Owner | None:
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return _Owner(stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid)
+
+
+def atomic_write(path: Path, data: bytes, mode: int | None = None, owner: _Owner | None = None) -> None:
+    """Replace ``path``'s content with ``data`` atomically, keeping its mode, owner and
+    group (or taking those of ``owner``)."""
     directory = path.parent
-    if mode is None:
-        try:
-            mode = path.stat().st_mode & 0o7777
-        except FileNotFoundError:
-            mode = 0o644
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".dockermig")
+    owner = owner or _owner_of(path)
+    mode = mode if mode is not None else owner.mode if owner else 0o644
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.{os.getpid()}.", suffix=TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fchmod(handle.fileno(), mode)
+            if owner is not None and (owner.uid, owner.gid) != (os.geteuid(), os.getegid()):
+                _keep_owner(handle.fileno(), owner)
+            os.fchmod(handle.fileno(), mode)  # after chown, which clears set-id bits
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -55,6 +95,25 @@ def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
             pass
         raise
     _fsync_directory(directory)
+
+
+def write_output(path: Path, text: str) -> None:
+    """Write a report, a baseline or an ``-o`` file atomically; a missing folder or a
+    full disk is a WriteError that names the file, and the old file stays whole."""
+    try:
+        atomic_write(path, text.encode("utf-8"))
+    except OSError as error:
+        raise WriteError(f"{path}: cannot write ({error.strerror or error})") from None
+
+
+def _keep_owner(fd: int, owner: _Owner) -> None:
+    try:
+        os.fchown(fd, owner.uid, owner.gid)
+    except PermissionError:  # not root: only root can give a file away; it stays ours
+        try:
+            os.fchown(fd, -1, owner.gid)  # a group we are in is allowed
+        except PermissionError:
+            pass
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -70,28 +129,180 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
+def remove_stale_temp_files(target: Path) -> None:
+    """Remove the temp files a killed run left for ``target`` and its backup: those whose
+    writer, the pid in their name, is gone (a live writer's are never touched). A run
+    killed before its rename left the file unchanged, so the next ``fix`` rewrites it and
+    comes here first."""
+    prefixes = tuple(f".{name}." for name in (target.name, backup_path(target).name,
+                                               target.name + SPARE_BACKUP_SUFFIX, manifest_path(target).name))
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return
+    for entry in entries:
+        name = entry.name
+        prefix = next((p for p in prefixes if name.startswith(p)), None)
+        if prefix is None or not name.endswith(TEMP_SUFFIX) or not entry.is_file(follow_symlinks=False):
+            continue
+        pid = name[len(prefix):].split(".", 1)[0]
+        if pid.isdigit() and _alive(int(pid)):
+            continue
+        try:
+            if not pid.isdigit() and time.time() - entry.stat(follow_symlinks=False).st_mtime < _STALE_UNKNOWN_WRITER:
+                continue  # an older dockermig's temp file: maybe still being written
+            os.unlink(entry.path)
+        except OSError:
+            pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
+
+
+# -- backups ------------------------------------------------------------------------------
+
+
+class Backup(NamedTuple):
+    """A manifest's record of one backup ``fix`` wrote."""
+
+    original: Path
+    backup: Path
+    sha256: str
+    owner: _Owner
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_manifest(original: Path) -> Backup | None:
+    """The backup recorded for ``original``; None when there is no record. A record that
+    is not one (not a regular file, not our JSON) is a WriteError."""
+    path = manifest_path(original)
+    if not os.path.lexists(path):
+        return None
+    try:
+        if os.path.islink(path):
+            raise ValueError("it is a symlink")
+        record = json.loads(read_bytes(path, max_size=64 * 1024, confine=False))
+        name = record["backup"]
+        if record.get("version") != MANIFEST_VERSION or not isinstance(name, str) or "/" in name or name in (".", ".."):
+            raise ValueError("not a dockermig backup manifest")
+        owner = _Owner(int(record["mode"]) & 0o7777, int(record["uid"]), int(record["gid"]))
+        return Backup(original, original.with_name(name), str(record["sha256"]), owner)
+    except (OSError, ValueError, KeyError, TypeError, InputError) as error:
+        raise WriteError(f"unusable backup record {path.name} ({error})") from None
+
+
+def _holds(backup: Backup) -> bool:
+    """Whether the backup file is still exactly what ``fix`` wrote (not a symlink)."""
+    try:
+        if os.path.islink(backup.backup):
+            return False
+        return _digest(read_bytes(backup.backup, confine=False)) == backup.sha256
+    except (OSError, InputError):
+        return False
+
+
+def _write_backup(target: Path, original: str) -> bool:
+    """Back up ``target``'s original text unless a backup of ours already holds an older
+    version; returns whether one was written."""
+    recorded = read_manifest(target)
+    if recorded is not None and _holds(recorded):
+        return False  # the oldest version is kept
+    data = original.encode("utf-8")
+    candidates = [backup_path(target), target.with_name(target.name + SPARE_BACKUP_SUFFIX)]
+    free = [c for c in candidates if not os.path.lexists(c)]  # one there (even ours, edited since) is the user's
+    if not free:
+        raise WriteError(f"cannot back up: {candidates[0].name} and {candidates[1].name} exist "
+                         "and are not dockermig's (nothing was changed)")
+    backup, owner = free[0], _owner_of(target)
+    atomic_write(backup, data, owner=owner)
+    record = {"version": MANIFEST_VERSION, "backup": backup.name, "sha256": _digest(data),
+              "mode": owner.mode, "uid": owner.uid, "gid": owner.gid}
+    atomic_write(manifest_path(target), (json.dumps(record, indent=1) + "\n").encode(), 0o644, owner=owner)
+    return True
+
+
 def write_fixed(path: Path, original: str, fixed: str, *, root: Path | None, backup: bool) -> bool:
     """Write the fixed text (and first the backup, if asked). Returns whether a backup
-    was written: an existing one is kept, since it holds the oldest version."""
+    was written: an existing one of ours is kept, since it holds the oldest version."""
     target = write_target(path, root)
-    wrote_backup = False
+    remove_stale_temp_files(target)
     try:
-        if backup and not backup_path(target).exists():
-            atomic_write(backup_path(target), original.encode("utf-8"), target.stat().st_mode & 0o7777)
-            wrote_backup = True
+        wrote_backup = _write_backup(target, original) if backup else False
         atomic_write(target, fixed.encode("utf-8"))
     except OSError as error:
         raise WriteError(f"cannot write ({error.strerror or error})") from None
     return wrote_backup
 
 
-def restore(backup: Path) -> Path:
-    """Put a backup back in place of its file, atomically, and remove the backup."""
-    original = backup.with_name(backup.name[: -len(BACKUP_SUFFIX)])
+# -- restore ------------------------------------------------------------------------------
+
+
+def find_backups(given: Path) -> list[Path]:
+    """The files under ``given`` (or ``given`` itself, or the file a backup of it names)
+    that have a backup recorded by ``fix``. Symlinks are not followed."""
+    if given.is_dir() and not given.is_symlink():
+        found = []
+        for directory, dirs, files in os.walk(given):
+            dirs.sort()
+            for name in sorted(files):
+                if name.startswith(".") and name.endswith(".dockermig-backup.json"):
+                    found.append(Path(directory) / name[1: -len(".dockermig-backup.json")])
+        return found
+    for suffix in (SPARE_BACKUP_SUFFIX, BACKUP_SUFFIX):  # x/Dockerfile.backup names x/Dockerfile
+        if given.name.endswith(suffix) and os.path.lexists(manifest_path(given.with_name(given.name[: -len(suffix)]))):
+            return [given.with_name(given.name[: -len(suffix)])]
+    return [given] if os.path.lexists(manifest_path(given)) else []
+
+
+def restore_paths(paths: list[Path]):
+    """(file, None) for each file restored under ``paths``, (path, why) for each that
+    could not be; every write stays in the tree of the path it was found from."""
+    from dockermig.limits import repository_root
+
+    for given in paths:
+        found = find_backups(given)
+        if not found and not given.is_dir():
+            yield given, "no backup written by `dockermig fix --backup`"
+        for original in found:
+            folder = given if given.is_dir() else given.parent
+            root = repository_root(folder, folder)
+            try:
+                yield restore(original, root), None
+            except WriteError as error:
+                yield original, str(error)
+
+
+def restore(original: Path, root: Path | None = None) -> Path:
+    """Put back the backup ``fix`` recorded for ``original`` (content, mode, owner,
+    group), atomically, and remove the backup and its record. Refuses a backup that is
+    a symlink or was changed since, and a file that resolves outside ``root``."""
+    recorded = read_manifest(original)
+    if recorded is None:
+        raise WriteError("no backup written by `dockermig fix --backup`")
+    if not _holds(recorded):
+        raise WriteError(f"{recorded.backup.name} is not the backup dockermig wrote (changed, replaced or a "
+                         "symlink): not restored")
+    directory = original.parent.resolve()
+    if root is not None and not is_inside(directory, root):
+        raise WriteError("is under a symlink out of the tree: not restored")
+    target = directory / original.name
+    if os.path.islink(target):
+        target = write_target(target, root or directory)
     try:
-        data = backup.read_bytes()
-        atomic_write(original, data, backup.stat().st_mode & 0o7777)
-        backup.unlink()
-    except OSError as error:
-        raise WriteError(f"cannot restore ({error.strerror or error})") from None
+        data = read_bytes(recorded.backup, confine=False)
+        atomic_write(target, data, recorded.owner.mode, owner=recorded.owner)
+        os.unlink(recorded.backup)
+        os.unlink(manifest_path(original))
+    except (OSError, InputError) as error:
+        raise WriteError(f"cannot restore ({getattr(error, 'strerror', None) or error})") from None
     return original

@@ -1,4 +1,10 @@
-"""Shared fixtures: the demo monorepo, and the real-world corpus (skipped where absent)."""
+"""Shared fixtures: the demo monorepo, and what the tests need from beside the checkout
+(the real-world corpus and the SARIF schema, in ``../shared``).
+
+A test that lacks something from outside the repository (that data, a Docker engine,
+pre-commit...) skips; with ``DOCKERMIG_REQUIRE_ALL=1``, which CI sets (``.ci/run``), every
+skip is a failure instead, so a run cannot go green with part of the suite unrun.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,26 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "fixtures" / "demo-monorepo"
-CORPUS = Path(os.environ.get("DOCKERMIG_CORPUS", ROOT.parent / "shared" / "corpus"))
+REQUIRE_ALL = os.environ.get("DOCKERMIG_REQUIRE_ALL", "") not in ("", "0")
+
+
+def _beside_the_checkout(relative: str) -> Path:
+    """``shared/<relative>`` in the nearest folder above the checkout that has it. The
+    checkout is taken both as the shell reached it (``$PWD``: a clone reached through a
+    symlink keeps the link's parent) and resolved; ``../shared`` is the usual place."""
+    roots = [ROOT]
+    logical = Path(os.environ.get("PWD", "/nonexistent"))
+    if logical.is_dir() and logical.resolve() == ROOT:
+        roots.insert(0, logical)
+    for root in roots:
+        for folder in root.parents:
+            if (folder / "shared" / relative).exists():
+                return folder / "shared" / relative
+    return ROOT.parent / "shared" / relative
+
+
+CORPUS = Path(os.environ.get("DOCKERMIG_CORPUS") or _beside_the_checkout("corpus"))
+SARIF_SCHEMA = Path(os.environ.get("DOCKERMIG_SARIF_SCHEMA") or _beside_the_checkout("schemas/sarif-schema-2.1.0.json"))
 
 
 def corpus_files() -> list[Path]:
@@ -55,3 +80,40 @@ def cli(capsys, monkeypatch):
         return code, out, err
 
     return run
+
+
+def pytest_sessionstart(session):
+    # CI: stop at once, saying where it looked, rather than after the whole run
+    if REQUIRE_ALL:
+        missing = [f"{what} not found at {path}" for what, path, found in (
+            ("the corpus", CORPUS, bool(corpus_files())), ("the SARIF schema", SARIF_SCHEMA, SARIF_SCHEMA.is_file()),
+        ) if not found]
+        if missing:
+            pytest.exit(f"DOCKERMIG_REQUIRE_ALL is set, but {'; '.join(missing)}: put ../shared beside the checkout "
+                        "or set DOCKERMIG_CORPUS / DOCKERMIG_SARIF_SCHEMA", returncode=1)
+
+
+def pytest_terminal_summary(terminalreporter):
+    # in CI's log, even with -q: which data this run used, and whether skips fail
+    terminalreporter.write_line(
+        f"dockermig: corpus {CORPUS} ({len(corpus_files())} files), SARIF schema {SARIF_SCHEMA} "
+        f"({'found' if SARIF_SCHEMA.is_file() else 'missing'}), DOCKERMIG_REQUIRE_ALL={int(REQUIRE_ALL)}")
+
+
+def _fail_instead_of_skipping(report) -> None:
+    if REQUIRE_ALL and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"{reason}\n(DOCKERMIG_REQUIRE_ALL is set: what this test needs must be there)"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    _fail_instead_of_skipping(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    outcome = yield
+    _fail_instead_of_skipping(outcome.get_result())

@@ -89,14 +89,14 @@ def test_bad_inputs_get_one_clear_line_each_and_the_rest_is_linted(capsys, tmp_p
 def test_unreadable_file(capsys, tmp_path, monkeypatch):
     target = tmp_path / "Dockerfile"
     target.write_text(SERVICE)
-    original = Path.read_bytes
+    original = os.open
 
-    def refuse(self):
-        if self == target:
+    def refuse(path, *args, **kwargs):
+        if os.fspath(path) == os.path.realpath(target):
             raise PermissionError(13, "Permission denied")
-        return original(self)
+        return original(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)  # root ignores file modes, so simulate
+    monkeypatch.setattr(os, "open", refuse)  # root ignores file modes, so simulate
     code, _, err = run(capsys, "lint", target)
     assert code == 2 and err.strip().endswith("Dockerfile: error: permission denied")
 

@@ -61,10 +61,10 @@ def test_boundaries_agree_with_dockerfile_parse_where_it_agrees_with_buildkit(co
         if any(i.heredocs for i in tree.instructions):
             continue
         try:
-            structure = DockerfileParser(fileobj=io.BytesIO(text.encode())).structure
             buildkit = [((c.cmd or "").upper(), c.start_line) for c in dockerfile.parse_string(text)]
-        except Exception:  # either oracle refusing the file is not our concern
-            continue
+        except dockerfile.GoParseError:
+            continue  # BuildKit refuses it (4 files): nothing to compare
+        structure = DockerfileParser(fileobj=io.BytesIO(text.encode())).structure
         theirs = [(s["instruction"], s["startline"] + 1) for s in structure if s["instruction"] != "COMMENT"]
         if theirs != buildkit:
             continue
@@ -121,7 +121,8 @@ def test_fix_on_a_copy_of_the_corpus_keeps_every_promise(corpus, tmp_path):
     targets_kept = Selection(ignore=("DM512", "DM518", "DM519", "DM520"))
     settings = Settings(overrides=Overrides(selection=targets_kept))
     results = list(fix_paths([copy], settings=settings, jobs=2))
-    errors = [(str(r.path), r.error) for r in results if r.status == "error" and "refused" not in (r.error or "")]
+    # a refusal is a fix that would have lost text: on these files, none may
+    errors = [(str(r.path), r.error) for r in results if r.status == "error"]
     assert errors == []
     changed = [r for r in results if r.changed]
     assert len(changed) > 100

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import ROOT
 
-from dockermig.config import Config
+from dockermig.config import Config, load_config
 from dockermig.engine import fix_text, lint_text
 from dockermig.fix import Applicability, Edit, Fix, apply_fixes
 from dockermig.rule import Example, Finding, Rule, Severity
@@ -20,15 +20,17 @@ CASES = sorted(p for p in (ROOT / "fixtures" / "fix").iterdir() if p.is_dir())
 def test_before_after_pairs(case: Path):
     before = (case / "before.Dockerfile").read_bytes().decode()
     expected = (case / "after.Dockerfile").read_bytes().decode()
-    result = fix_text(before, path=case / "Dockerfile")
+    config = load_config(case / ".dockermig.yaml") if (case / ".dockermig.yaml").exists() else None
+    result = fix_text(before, path=case / "Dockerfile", config=config)
     assert result.refused is None
     assert result.text == expected
-    again = fix_text(result.text, path=case / "Dockerfile")
+    again = fix_text(result.text, path=case / "Dockerfile", config=config)
     assert not again.changed, "a second fix changed the text"
     assert not [f for f in again.findings if f.fix is not None and f.fix.applicability is Applicability.SAFE]
     unsafe = case / "unsafe.Dockerfile"
     if unsafe.exists():
-        assert fix_text(before, path=case / "Dockerfile", level=Applicability.UNSAFE).text == unsafe.read_bytes().decode()
+        assert fix_text(before, path=case / "Dockerfile", config=config,
+                        level=Applicability.UNSAFE).text == unsafe.read_bytes().decode()
 
 
 def test_line_endings_bom_and_final_newline_are_kept():
@@ -99,6 +101,67 @@ def test_a_fix_that_would_drop_a_comment_is_refused(monkeypatch):
     result = fix_text(text, config=Config())
     assert not result.changed
     assert result.refused.startswith("refused: DM998: the fix would change or drop the comment '# keep me'")
+
+
+def _rule_with_one_fix(target_keyword: str, old: str, new: str, code: str = "DM997") -> Rule:
+    """A test rule: one finding on the first ``target_keyword`` instruction, whose fix
+    replaces the first ``old`` in the file with ``new`` (while there is one)."""
+
+    def check(self, ctx):
+        target = next(i for i in ctx.dockerfile.instructions if i.keyword == target_keyword)
+        start = ctx.dockerfile.text.find(old)
+        if start < 0:  # fixed already
+            return
+        yield self.finding(ctx, target, "rewrite", fix=Fix("rewrite", [Edit(start, start + len(old), new)]))
+
+    doc = "Test rule.\n\n## What it does\nRewrites.\n\n## Why is this bad?\nIt is a test.\n"
+    return type("_Rewrites", (Rule,), {
+        "__doc__": doc, "__module__": __name__, "code": code, "name": "rewrites", "severity": Severity.WARNING,
+        "examples": [Example.valid("FROM x\n"), Example.invalid("FROM x\nRUN a\n")], "check": check,
+    })()
+
+
+PROMISED = "# syntax=docker/dockerfile:1\nFROM x\nRUN a\nCMD [\"x\"]\n"
+
+
+@pytest.mark.parametrize(
+    "target, old, new, refusal",
+    [
+        ("RUN", "RUN a\n", "RUN <<EOF\n", "DM997: the result would not parse (unterminated heredoc EOF, line 3)"),
+        ("RUN", "docker/dockerfile:1", "docker/dockerfile:1.7", "DM997: the parser directives would change"),
+        ("RUN", "# syntax=docker/dockerfile:1\n", "", "DM997: the parser directives would change"),
+        ("RUN", 'CMD ["x"]', 'CMD ["y"]', "DM997: the fix would change or drop the instruction 'CMD [\"x\"]'"),
+        ("FROM", 'CMD ["x"]\n', "", "DM997: the fix would change or drop the instruction 'CMD [\"x\"]'"),
+    ],
+    ids=["result-does-not-parse", "directive-changed", "directive-dropped", "kept-instruction-changed",
+         "kept-instruction-dropped"],
+)
+def test_a_fix_that_breaks_a_promise_is_refused(monkeypatch, target, old, new, refusal):
+    from dockermig import engine
+
+    monkeypatch.setattr(engine, "active_rules", lambda config: [_rule_with_one_fix(target, old, new)])
+    result = fix_text(PROMISED, config=Config())
+    assert result.refused == f"refused: {refusal}"
+    assert result.text == PROMISED and not result.changed
+
+
+def test_a_refusal_names_the_rule_whose_edit_broke_the_promise(monkeypatch):
+    from dockermig import engine
+
+    innocent = _rule_with_one_fix("RUN", "RUN a", "RUN b", code="DM996")  # applied first: its finding comes first
+    guilty = _rule_with_one_fix("RUN", 'CMD ["x"]\n', "", code="DM997")
+    monkeypatch.setattr(engine, "active_rules", lambda config: [innocent, guilty])
+    result = fix_text(PROMISED, config=Config())
+    assert result.refused == "refused: DM997: the fix would change or drop the instruction 'CMD [\"x\"]'"
+
+
+def test_a_fix_may_change_the_kept_instruction_its_own_finding_points_at(monkeypatch):
+    from dockermig import engine
+
+    monkeypatch.setattr(engine, "active_rules", lambda config: [_rule_with_one_fix("CMD", '["x"]', '["y"]')])
+    result = fix_text(PROMISED, config=Config())
+    assert result.refused is None
+    assert result.text == PROMISED.replace('["x"]', '["y"]')
 
 
 def test_the_fixed_file_lints_without_anything_fixable():

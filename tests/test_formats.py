@@ -4,17 +4,15 @@ GitLab code quality; --format/--output pairs; statistics; colour rules."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 
-from conftest import DEMO, ROOT
+from conftest import DEMO, SARIF_SCHEMA
 
 from dockermig.cli import main
 
-SCHEMA = Path(os.environ.get("DOCKERMIG_SARIF_SCHEMA", ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"))
 FLOWISE = DEMO / "services" / "flowise"
 
 
@@ -26,13 +24,13 @@ def lint(capsys, *args):
 
 def test_sarif_is_valid_and_carries_rules_fixes_and_suppressions(capsys, tmp_path):
     jsonschema = pytest.importorskip("jsonschema")
-    if not SCHEMA.is_file():
-        pytest.skip(f"SARIF schema not found at {SCHEMA} (set DOCKERMIG_SARIF_SCHEMA)")
+    if not SARIF_SCHEMA.is_file():
+        pytest.skip(f"SARIF schema not found at {SARIF_SCHEMA} (set DOCKERMIG_SARIF_SCHEMA)")
     service = tmp_path / "Dockerfile"
     service.write_text("# dockermig: ignore=DM202 root until wave 4\nFROM node:18-slim\nRUN npm i -g pm2\nEXPOSE 3000\nCMD [\"node\", \"i.js\"]\n")
     code, out, _ = lint(capsys, "--format", "sarif", service, FLOWISE)
     document = json.loads(out)
-    jsonschema.validate(document, json.loads(SCHEMA.read_text()))
+    jsonschema.validate(document, json.loads(SARIF_SCHEMA.read_text()))
     run = document["runs"][0]
     rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
     assert rules["DM101"]["helpUri"].endswith("/docs/rules/DM101.md")
@@ -69,6 +67,7 @@ def test_github_escapes_properties_and_data(capsys, tmp_path):
 def test_junit_and_gitlab(capsys, tmp_path):
     code, _, _ = lint(capsys, "--format", "junit", "-o", tmp_path / "r.xml", "--format", "gitlab",
                       "-o", tmp_path / "r.json", DEMO / "agents")
+    assert code == 1
     suites = ElementTree.parse(tmp_path / "r.xml").getroot()
     assert suites.tag == "testsuites" and int(suites.get("failures")) > 0
     clean = [s for s in suites if s.get("failures") == "0"]
@@ -81,8 +80,13 @@ def test_junit_and_gitlab(capsys, tmp_path):
 
 def test_format_output_pairing(capsys, tmp_path):
     code, out, _ = lint(capsys, "--format", "json", "-o", tmp_path / "r.json", "--format", "text", FLOWISE)
-    assert json.loads((tmp_path / "r.json").read_text()) and out.startswith(str(FLOWISE)[:0]) and "DM101" in out
-    assert lint(capsys, "--format", "json", "--format", "text", FLOWISE)[0] == 2
+    assert code == 1
+    records = json.loads((tmp_path / "r.json").read_text())
+    # the JSON went to its file and the text to stdout, each with every finding
+    in_text = [line.split(": ")[1].split()[0] for line in out.splitlines() if "/flowise/Dockerfile:" in line]
+    assert in_text == [r["code"] for r in records] and "DM101" in in_text
+    code, out, err = lint(capsys, "--format", "json", "--format", "text", FLOWISE)
+    assert code == 2 and out == "" and "give one --output FILE for every --format but (at most) one" in err
 
 
 def test_statistics_and_exit_zero(capsys):

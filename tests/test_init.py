@@ -10,6 +10,7 @@ from conftest import DEMO
 from dockermig.cli import main
 from dockermig.config import Config
 from dockermig.engine import fix_text
+from dockermig.fix import Applicability
 from dockermig.init import init_files
 from dockermig.policy.manifest import manifest_from_dockerfile
 from dockermig.policy.masters import default_policy
@@ -57,14 +58,27 @@ def test_the_demo_masters_are_the_rendered_ones():
             assert (DEMO / relative).read_text() == content, relative
 
 
-def test_a_config_can_override_the_inserted_text(tmp_path):
+@pytest.mark.parametrize(
+    "before, inserted",
+    [
+        ("FROM python:3.11-slim\nCMD [\"python\", \"a.py\"]\n", "USER appuser  # set by the platform team\nCMD"),
+        # DM201's and DM401's own fixes, on a master
+        ("FROM sutazai-python-agent-master:latest\nUSER root\nRUN apt-get update\nCMD [\"python\", \"a.py\"]\n",
+         "USER appuser  # set by the platform team\nCMD"),
+        ("FROM sutazai-python-agent-master:latest\nEXPOSE 9000\nCMD [\"python\", \"a.py\"]\n",
+         "ENV SERVICE_PORT=9000 SERVICE_HOST=0.0.0.0\nEXPOSE 9000"),
+    ],
+    ids=["migration", "DM201", "DM401"],
+)
+def test_a_config_can_override_the_inserted_text(tmp_path, before, inserted):
     templates = tmp_path / "templates"
     templates.mkdir()
     (templates / "user.j2").write_text("{{ kw.USER }} {{ user }}  # set by the platform team\n")
+    (templates / "service-port.j2").write_text("{{ kw.ENV }} SERVICE_PORT={{ port }} SERVICE_HOST=0.0.0.0\n")
     # DM525 (hadolint's DL3066) would write the uid instead of the name: not selected here
     config = Config(tmp_path / ".dockermig.yaml", {"templates": "templates", "ignore": ["DM525"]})
-    result = fix_text("FROM python:3.11-slim\nCMD [\"python\", \"a.py\"]\n", config=config)
-    assert "USER appuser  # set by the platform team\nCMD" in result.text
+    result = fix_text(before, config=config, level=Applicability.UNSAFE)
+    assert inserted in result.text
 
 
 @pytest.mark.parametrize("bad, message", [("{{ undefined_thing }}", "'undefined_thing' is undefined"),
@@ -79,3 +93,44 @@ def test_a_broken_template_is_a_clear_per_file_error(tmp_path, capsys, bad, mess
     err = capsys.readouterr().err
     assert "Dockerfile: error: template " in err and "user.j2" in err and message in err
     assert "Traceback" not in err
+
+
+def test_config_only_points_at_the_masters_the_repository_has_and_touches_nothing(tmp_path, capsys):
+    base = tmp_path / "docker" / "base"
+    base.mkdir(parents=True)
+    for source in (DEMO / "docker" / "base").iterdir():
+        (base / source.name).write_bytes(source.read_bytes())
+    python_master = base / "Dockerfile.python-agent-master"
+    # a real repository's master has no label: its file name says what it builds
+    python_master.write_text(python_master.read_text().replace('LABEL dockermig.master="sutazai-python-agent-master"\n', ""))
+    before = {p: p.read_bytes() for p in base.iterdir()}
+    assert main(["init", "--config-only", str(tmp_path)]) == 0
+    assert "found master sutazai-python-agent-master" in capsys.readouterr().out
+    assert {p: p.read_bytes() for p in base.iterdir()} == before
+    config = (tmp_path / ".dockermig.yaml").read_text()
+    assert "dockerfile: docker/base/Dockerfile.python-agent-master" in config
+    assert "dockerfile: docker/base/Dockerfile.nodejs-agent-master" in config
+    assert main(["init", "--config-only", str(tmp_path)]) == 2  # the config exists: --force to replace it
+    assert main(["fix", str(tmp_path)]) == 0
+    assert {p: p.read_bytes() for p in base.iterdir()} == before
+
+
+def test_a_master_is_never_migrated_onto_itself(tmp_path):
+    """Without any config: recognised by a file name that names a master, or by its label."""
+    text = "FROM python:3.12.8-slim-bookworm\nRUN pip install fastapi\nCMD [\"python3\"]\n"
+    labelled = text.replace("\nRUN", '\nLABEL dockermig.master="acme-base"\nRUN')
+    for relative, content in (("docker/base/Dockerfile.python-agent-master", text),
+                              ("python-agent-master/Dockerfile", text), ("base/Dockerfile", labelled)):
+        path = tmp_path / relative
+        assert not fix_text(content, path=path).changed, relative
+    service = tmp_path / "agents" / "agent-master" / "Dockerfile"  # names no master: a service
+    assert fix_text(text, path=service).changed
+
+
+def test_config_only_finds_a_master_that_compose_builds_under_its_image(tmp_path, capsys):
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "Dockerfile").write_text("FROM node:18-slim\nRUN npm install -g pm2\n")
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  node-master:\n    build: ./base\n    image: sutazai-nodejs-agent-master:latest\n")
+    assert main(["init", "--config-only", str(tmp_path)]) == 0
+    assert "dockerfile: base/Dockerfile" in (tmp_path / ".dockermig.yaml").read_text()

@@ -12,7 +12,7 @@ import json
 # an install hadolint's checks (DM5xx) accept, so the counts below are the migration's
 SERVICE = ('FROM python:3.11-slim\nRUN apt-get update && apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u8 '
            '&& rm -rf /var/lib/apt/lists/*\nCMD ["python", "app.py"]\n')
-CLEAN = 'FROM sutazai-python-agent-master:latest\nCOPY . .\nCMD ["python", "app.py"]\n'
+CLEAN = 'FROM sutazai-python-agent-master:latest\nCOPY . .\nHEALTHCHECK NONE\nCMD ["python", "app.py"]\n'
 
 
 def clean_service(root):

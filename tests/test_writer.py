@@ -1,16 +1,17 @@
 """Safe writes: atomic, mode kept, no symlink out of the tree, backups and restore, and a
-bulk fix killed at random moments leaves every file old or new, never truncated."""
+fix killed before any of its file changes leaves every file old or new, never truncated."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import io
+import json
 import os
-import random
 import shutil
 import signal
 import stat
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,8 @@ import pytest
 from conftest import DEMO
 
 from dockermig.cli import main
-from dockermig.engine import fix_file, fix_text
-from dockermig.writer import WriteError, atomic_write, write_fixed
+from dockermig.engine import fix_file
+from dockermig.writer import WriteError, atomic_write, restore, write_fixed
 
 SERVICE = "FROM python:3.11-slim\nRUN pip install fastapi flask==3.0.3\nCMD [\"python\", \"app.py\"]\n"
 
@@ -34,6 +35,28 @@ def test_atomic_write_keeps_the_mode_and_leaves_no_temp_files(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["Dockerfile"]
 
 
+def test_a_new_file_gets_mode_644(tmp_path):
+    target = tmp_path / "Dockerfile"
+    atomic_write(target, b"new")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
+
+
+def test_a_write_that_fails_leaves_the_old_file_and_no_temp_file(tmp_path):
+    target = tmp_path / "Dockerfile"
+    target.write_text("old")
+    with pytest.raises(TypeError):
+        atomic_write(target, "text, not bytes")  # fails inside the write, after the temp file exists
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Dockerfile"]
+
+
+def test_write_errors_say_what_failed(tmp_path):
+    with pytest.raises(WriteError, match=r"^cannot write \(No such file or directory\)$"):
+        write_fixed(tmp_path / "gone" / "Dockerfile", SERVICE, "changed", root=tmp_path, backup=False)
+    with pytest.raises(WriteError, match=r"^no backup written by `dockermig fix --backup`$"):
+        restore(tmp_path / "Dockerfile")
+
+
 def test_symlink_out_of_the_tree_is_never_written(tmp_path):
     outside = tmp_path / "outside" / "Dockerfile"
     outside.parent.mkdir()
@@ -41,7 +64,7 @@ def test_symlink_out_of_the_tree_is_never_written(tmp_path):
     tree = tmp_path / "tree"
     tree.mkdir()
     (tree / "Dockerfile").symlink_to(outside)
-    with pytest.raises(WriteError, match="symlink out of the tree"):
+    with pytest.raises(WriteError, match="^is a symlink out of the tree: not rewritten$"):
         write_fixed(tree / "Dockerfile", SERVICE, "changed", root=tree, backup=False)
     assert outside.read_text() == SERVICE
     result = fix_file(tree / "Dockerfile", root=tree)
@@ -65,16 +88,39 @@ def test_backup_and_restore_round_trip(tmp_path, capsys, monkeypatch):
     shutil.copytree(DEMO, repo)
     monkeypatch.chdir(repo)
     original = {p: p.read_bytes() for p in repo.rglob("Dockerfile*")}
-    assert main(["fix", "--backup"]) in (0, 1)
+    assert main(["fix", "--backup"]) == 1  # findings that need a person remain
     backups = sorted(repo.rglob("*.backup"))
     assert len(backups) == 12  # the migration rewrites 10; hadolint's checks (DM5xx) fix 2 more
     for backup in backups:
         assert backup.read_bytes() == original[backup.with_name(backup.name.removesuffix(".backup"))]
-    assert main(["fix", "--backup"]) in (0, 1)  # a second run keeps the oldest backups
+    assert main(["fix", "--backup"]) == 1  # a second run keeps the oldest backups
     assert sorted(repo.rglob("*.backup")) == backups
     assert main(["restore"]) == 0
     assert not list(repo.rglob("*.backup"))
     assert {p: p.read_bytes() for p in repo.rglob("Dockerfile*")} == original
+    capsys.readouterr()
+
+
+def test_a_backup_is_written_only_when_asked_and_keeps_the_mode(tmp_path, capsys):
+    target = tmp_path / "svc" / "Dockerfile"
+    target.parent.mkdir()
+    target.write_text(SERVICE)
+    target.chmod(0o640)
+    report = tmp_path / "report.json"
+    assert main(["fix", "--report", str(report), str(target)]) == 0
+    assert not target.with_name("Dockerfile.backup").exists()
+    assert json.loads(report.read_text())["files"][0]["backup"] is False
+    target.write_text(SERVICE)
+    assert main(["fix", "--backup", "--report", str(report), str(target)]) == 0
+    backup = target.with_name("Dockerfile.backup")
+    assert backup.read_text() == SERVICE and stat.S_IMODE(backup.stat().st_mode) == 0o640
+    assert json.loads(report.read_text())["files"][0]["backup"] is True
+    target.write_text(SERVICE)
+    assert main(["fix", "--backup", "--report", str(report), str(target)]) == 0
+    assert json.loads(report.read_text())["files"][0]["backup"] is False  # the older backup is kept
+    target.chmod(0o600)
+    assert main(["restore", str(target.parent)]) == 0
+    assert target.read_text() == SERVICE and stat.S_IMODE(target.stat().st_mode) == 0o640  # the backup's mode
     capsys.readouterr()
 
 
@@ -91,9 +137,19 @@ def test_diff_writes_nothing_and_exits_1(tmp_path, capsys):
     assert main(["fix", "--diff", str(target)]) == 0
 
 
-def test_report_files(tmp_path, capsys):
-    import json
+def test_exit_non_zero_on_fix_exits_1_when_a_file_changed_and_only_then(tmp_path, capsys):
+    plain, flagged = tmp_path / "plain" / "Dockerfile", tmp_path / "flagged" / "Dockerfile"
+    for target in (plain, flagged):
+        target.parent.mkdir()
+        target.write_text(SERVICE)
+    assert main(["fix", str(plain)]) == 0  # every finding fixed: success without the flag
+    assert main(["fix", "--exit-non-zero-on-fix", str(flagged)]) == 1
+    assert flagged.read_text() == plain.read_text() != SERVICE
+    assert main(["fix", "--exit-non-zero-on-fix", str(flagged)]) == 0  # nothing left to change
+    capsys.readouterr()
 
+
+def test_report_files(tmp_path, capsys):
     target = tmp_path / "svc" / "Dockerfile"
     target.parent.mkdir()
     target.write_text(SERVICE)
@@ -107,31 +163,100 @@ def test_report_files(tmp_path, capsys):
     capsys.readouterr()
 
 
-def test_bulk_fix_killed_at_random_moments_leaves_files_old_or_new(tmp_path):
-    sources = [p for p in DEMO.rglob("Dockerfile*") if p.is_file()]
-    expected = {}
+# The calls through which Python code changes what is on disk (os functions, open, and
+# the methods of open files). The disk changes only at these, so a kill before each one,
+# and a run left to finish, reach every state a kill at any moment can leave.
+FILE_CHANGES = frozenset({
+    "open", "write", "writelines", "pwrite", "writev", "sendfile", "flush", "close", "__exit__", "truncate",
+    "ftruncate", "fsync", "fdatasync", "fchmod", "chmod", "replace", "rename", "unlink", "remove", "mkdir",
+    "rmdir", "link", "symlink", "utime",
+})
+
+
+def _changes_files(function) -> bool:
+    if getattr(function, "__name__", None) not in FILE_CHANGES:
+        return False
+    owner = getattr(function, "__self__", None)
+    if isinstance(owner, io.IOBase):
+        return not isinstance(owner, (io.StringIO, io.BytesIO))
+    return getattr(function, "__module__", None) in (os.name, "io")
+
+
+def _fix_killed_before_step(tree: Path, step: int) -> bool:
+    """``dockermig fix --backup`` on ``tree`` in a forked child that SIGKILLs itself right
+    before its ``step``-th file change: no cleanup runs, unflushed buffers are lost, as
+    with a real kill. Returns whether it was killed (False: the run finished first)."""
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        try:
+            signal.alarm(60)  # a child that hangs dies of SIGALRM, which fails the test
+            count = 0
+
+            def profile(frame, event, function):
+                nonlocal count
+                if event == "c_call" and _changes_files(function):
+                    count += 1
+                    if count == step:
+                        os.kill(os.getpid(), signal.SIGKILL)
+
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                sys.setprofile(profile)
+                main(["fix", "--backup", "-j", "1", str(tree)])
+        finally:
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        assert os.WTERMSIG(status) == signal.SIGKILL, f"the fix died of signal {os.WTERMSIG(status)}"
+        return True
+    return False
+
+
+def test_a_kill_before_any_file_change_of_fix_leaves_every_file_old_or_new(tmp_path, capsys):
+    pristine = tmp_path / "pristine"
+    for service in ("agents/autogpt", "services/flowise", "services/task-scheduler"):  # 2 migrated, 1 kept
+        shutil.copytree(DEMO / service, pristine / service)
+    old = {p.relative_to(pristine): p.read_bytes() for p in pristine.rglob("*") if p.is_file()}
     tree = tmp_path / "tree"
-    for copy in range(12):
-        for source in sources:
-            target = tree / f"copy{copy}" / source.relative_to(DEMO)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-            for extra in source.parent.iterdir():
-                if extra.is_file() and extra.name != source.name:
-                    shutil.copy2(extra, target.parent / extra.name)
-    originals = {p: p.read_bytes() for p in tree.rglob("*") if p.is_file() and p.name.startswith("Dockerfile")}
-    for path, data in originals.items():
-        expected[path] = fix_text(data.decode(), path=path).text.encode()
-    rng = random.Random(20261128)
-    env = {**os.environ, "DOCKERMIG_CACHE_DIR": str(tmp_path / "cache")}
-    for _ in range(5):
-        process = subprocess.Popen([sys.executable, "-m", "dockermig.cli", "fix", "-j", "1", str(tree)],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-        time.sleep(rng.uniform(0.05, 0.8))
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-        for path, data in originals.items():
-            now = path.read_bytes()
-            assert now in (data, expected[path]), f"{path} is neither old nor new"
-    leftovers = [p for p in tree.rglob("*.dockermig")]
-    assert all(p.name.startswith(".") for p in leftovers)  # only hidden temp files can remain
+
+    def reset():
+        shutil.rmtree(tree, ignore_errors=True)
+        shutil.copytree(pristine, tree)
+
+    # one whole run first: caches are written and imports done, so every child below
+    # takes the same steps and step N is the same moment in each
+    reset()
+    assert main(["fix", "--backup", "-j", "1", str(tree)]) == 1  # DM302/DM304 findings remain
+    capsys.readouterr()
+    new = {p.relative_to(tree): p.read_bytes() for p in tree.rglob("*") if p.is_file()}
+    written = {path for path in old if new[path] != old[path]}
+    assert {str(p) for p in written} == {"agents/autogpt/Dockerfile", "services/flowise/Dockerfile"}
+
+    step = temp_files = 0
+    while True:
+        step += 1
+        reset()
+        killed = _fix_killed_before_step(tree, step)
+        now = {p.relative_to(tree): p.read_bytes() for p in tree.rglob("*") if p.is_file()}
+        for path, data in old.items():
+            assert now[path] in (data, new[path]), f"killed before step {step}: {path} is neither old nor new"
+        for path in set(now) - set(old):
+            if path.name.endswith(".backup"):
+                original = path.with_name(path.name.removesuffix(".backup"))
+                assert now[path] == old[original], f"killed before step {step}: {path} is not the old file"
+            elif path.name.endswith(".dockermig-backup.json"):  # the record of a backup: of the old file
+                record = json.loads(now[path])
+                original = path.with_name(path.name[1:].removesuffix(".dockermig-backup.json"))
+                assert record["sha256"] == hashlib.sha256(old[original]).hexdigest(), f"killed before step {step}"
+            else:  # a temp file of a write that never finished: hidden, named as ours, beside its file
+                assert path.name.endswith(".dockermig"), path
+                assert any(path.parent == p.parent and path.name.startswith((f".{p.name}.", f"..{p.name}."))
+                           for p in old), path
+                temp_files += 1
+        if not killed:
+            break
+    assert now == new
+    # kills landed between a temp file's creation and its rename, in the folder of the
+    # file it replaces (so the rename cannot cross file systems)
+    assert temp_files > 0
+    # each written file costs several steps (temp file, data, mode, sync, rename, backup)
+    assert step > 10 * len(written), f"only {step} steps: the kills cannot have landed inside the writes"

@@ -34,6 +34,7 @@ def fix(paths, settings, stdin, quiet, jobs, diff, unsafe_fixes, backup, show_fi
     from dockermig.engine import fix_paths, fix_stdin
     from dockermig.fix import Applicability
     from dockermig.outcome import exit_code
+    from dockermig.report import printable
     from dockermig.summary import summary_lines, write_report
 
     level = Applicability.UNSAFE if unsafe_fixes else Applicability.SAFE
@@ -57,10 +58,16 @@ def fix(paths, settings, stdin, quiet, jobs, diff, unsafe_fixes, backup, show_fi
         # under --diff or stdin, stdout carries the diff or the text: the summary goes to stderr
         out = sys.stderr if diff or stdin is not None else sys.stdout
         for line in summary_lines(fixes, written=not diff and stdin is None):
-            print(line, file=out)
+            print(printable(line), file=out)
         note_missing_shellcheck(fixes)
     if report:
-        write_report(report, fixes, written=not diff and stdin is None)
+        from dockermig.cli import CommandError
+        from dockermig.writer import WriteError
+
+        try:
+            write_report(report, fixes, written=not diff and stdin is None)
+        except WriteError as error:  # a missing folder, a full disk
+            raise CommandError(str(error)) from None
     changed = any(f.changed for f in fixes)
     return exit_code(fixes, failed=changed and (diff or exit_non_zero_on_fix))
 
@@ -68,21 +75,22 @@ def fix(paths, settings, stdin, quiet, jobs, diff, unsafe_fixes, backup, show_fi
 def _print_file(outcome, *, diff: bool, show_fixes: bool, notes) -> None:
     """Errors to stderr, the diff to stdout, --show-fixes lines to ``notes`` (stderr when
     stdout carries a diff or the fixed text)."""
-    from dockermig.report import display_path
+    from dockermig.report import display_path, printable
 
     path = display_path(outcome.path)
     if outcome.error:
-        print(f"{path}: error: {outcome.error}", file=sys.stderr)
+        print(printable(f"{path}: error: {outcome.error}"), file=sys.stderr)
         return
     if diff and outcome.changed:
         import difflib
 
-        sys.stdout.writelines(difflib.unified_diff(
+        sys.stdout.writelines(map(printable, difflib.unified_diff(
             outcome.result.original.splitlines(keepends=True), outcome.result.text.splitlines(keepends=True),
-            fromfile=f"a/{path}", tofile=f"b/{path}"))
+            fromfile=f"a/{path}", tofile=f"b/{path}")))
     if show_fixes:
         for finding in outcome.result.fixed:
-            print(f"{path}:{finding.line}:{finding.column}: {finding.code} fixed: {finding.fix.title}", file=notes)
+            print(printable(f"{path}:{finding.line}:{finding.column}: {finding.code} fixed: {finding.fix.title}"),
+                  file=notes)
 
 
 def _with_progress(results):
@@ -104,33 +112,21 @@ def _with_progress(results):
 def restore(paths) -> int:
     """Put back the backups that `fix --backup` kept.
 
-    Every <name>.backup under PATHS (default: .) replaces <name>, atomically.
+    Every backup `fix --backup` recorded under PATHS (default: .) replaces its file,
+    atomically, with its mode, owner and group; a <name>.backup of your own is never used.
     """
-    from dockermig.discover import is_dockerfile_name
     from dockermig.outcome import ERROR, OK
-    from dockermig.report import display_path
-    from dockermig.writer import BACKUP_SUFFIX, WriteError, backup_path
-    from dockermig.writer import restore as restore_backup
+    from dockermig.report import display_path, printable
+    from dockermig.writer import restore_paths
 
-    backups: list[Path] = []
-    for given in paths or [Path(".")]:
-        if given.is_dir():
-            backups += sorted(p for p in given.rglob(f"*{BACKUP_SUFFIX}")
-                              if is_dockerfile_name(p.name[: -len(BACKUP_SUFFIX)]) and not p.is_symlink())
-        elif given.name.endswith(BACKUP_SUFFIX) and given.is_file():
-            backups.append(given)
-        elif backup_path(given).is_file():
-            backups.append(backup_path(given))
-        else:
-            print(f"{display_path(given)}: error: no backup to restore", file=sys.stderr)
-            return ERROR
-    code = OK
-    for backup in backups:
-        try:
-            print(f"restored {display_path(restore_backup(backup))}")
-        except WriteError as error:
-            print(f"{display_path(backup)}: error: {error}", file=sys.stderr)
+    code, restored = OK, 0
+    for path, error in restore_paths(list(paths) or [Path(".")]):
+        if error:
+            print(printable(f"{display_path(path)}: error: {error}"), file=sys.stderr)
             code = ERROR
-    if not backups:
+        else:
+            print(printable(f"restored {display_path(path)}"))
+            restored += 1
+    if not restored and code == OK:
         print("no backups found")
     return code

@@ -10,14 +10,27 @@ import click
 @click.command()
 @click.argument("directory", default=Path("."), type=click.Path(file_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Overwrite files that exist.")
-def init(directory: Path, force: bool) -> int:
+@click.option("--config-only", is_flag=True,
+              help="Write only .dockermig.yaml, for the masters the repository already has.")
+def init(directory: Path, force: bool, config_only: bool) -> int:
     """Write the master Dockerfiles and a starter config.
 
     Into DIRECTORY (default: .): docker/base/Dockerfile.*-agent-master and .dockermig.yaml.
+    With --config-only, only the config, pointing at the masters' Dockerfiles already in
+    the repository (found by name, label or compose image), which stay untouched.
     """
     from dockermig.cli import CommandError
-    from dockermig.init import write_init
+    from dockermig.init import write_config_only, write_init
 
+    if config_only:
+        try:
+            path, found = write_config_only(directory, force=force)
+        except FileExistsError as error:
+            raise CommandError(f"would overwrite {error}; use --force") from None
+        for name, master in found.items():
+            print(f"found master {name}: {master}")
+        print(f"wrote {path}")
+        return 0
     try:
         written = write_init(directory, force=force)
     except FileExistsError as error:
@@ -46,9 +59,9 @@ def check_config(path: Path, config: Path | None) -> int:
             print(f"no config file at or above {path}: the defaults apply")
             return 0
         policy = found.policy  # builds the masters (reading their Dockerfiles) and the catalogue
-        templates = found.templates_dir
-        if templates is not None and not templates.is_dir():
-            raise ConfigError(f"{found.source}: templates directory {templates} not found")
+        problems = found.template_problems()  # renders each template once, in the sandbox
+        if problems:
+            raise ConfigError(f"{found.source}: " + "; ".join(problems))
     except ConfigError as error:
         raise CommandError(str(error)) from None
     print(f"ok: {found.source} ({len(policy.masters)} masters, {len(policy.catalogue)} keep-as-is entries)")

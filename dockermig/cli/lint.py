@@ -51,7 +51,7 @@ def lint(paths, settings, stdin, quiet, jobs, formats, outputs, statistics, exit
         for result in results:
             if result.error:
                 print(f"{display_path(result.path)}: error: {result.error} (not in the baseline)", file=sys.stderr)
-        count = write(write_baseline, results)
+        count = _write_or_fail(write, write_baseline, results)
         print(f"wrote {plural(count, 'finding')} to {write_baseline}", file=sys.stderr)
         return exit_code(results, exit_zero=True)
     stale, baselined = [], 0
@@ -100,6 +100,17 @@ def _report(results, formats: list[str], outputs: list[Path], *, statistics: boo
         if target is None:
             sys.stdout.write(text)
         else:
-            from dockermig.writer import atomic_write
+            from dockermig.writer import write_output
 
-            atomic_write(target, text.encode("utf-8"))
+            _write_or_fail(write_output, target, text)
+
+
+def _write_or_fail(write, *args):
+    """``write(*args)``; a missing folder or a full disk is the run's error (exit 2)."""
+    from dockermig.cli import CommandError
+    from dockermig.writer import WriteError
+
+    try:
+        return write(*args)
+    except WriteError as error:
+        raise CommandError(str(error)) from None

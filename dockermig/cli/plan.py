@@ -79,8 +79,10 @@ def _build(path: Path, config: Path | None):
         made = build_plan(path, Settings(config))
     except ConfigError as error:
         raise CommandError(str(error)) from None
+    from dockermig.report import printable
+
     for warning in made.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(printable(f"warning: {warning}"), file=sys.stderr)
     return made
 
 

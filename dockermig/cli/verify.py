@@ -74,10 +74,12 @@ def verify(old_image, new_image, build, context, old_url, new_url, port, path, h
     from dockermig.config import config_for, load_config
     from dockermig.verify.progress import WaitProgress
     from dockermig.verify.report import render
-    from dockermig.verify.run import VerifyError, build_pair, progressive, verify_images, verify_urls
+    from dockermig.verify.run import VerifyError, build_pair, check_inputs, progressive, verify_images, verify_urls
     from dockermig.verify.settings import Settings
 
     try:
+        check_inputs(old_url=old_url, new_url=new_url, dependents=dependent_url,
+                     shift_cmd=shift_cmd, rollback_cmd=rollback_cmd)  # before anything runs
         found = load_config(config) if config else config_for(Path("."))
         settings = Settings(found.data.get("verify"), concurrency=concurrency, health_timeout=startup_timeout)
         common = dict(path=path, health_path=health_path, metrics_path=metrics_path, dependents=dependent_url,

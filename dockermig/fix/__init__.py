@@ -95,7 +95,7 @@ def apply_fixes(text: str, items: Sequence, fix_of: Callable[[object], Fix | Non
     candidates = []
     for item in items:
         fix = fix_of(item)
-        if fix is None or fix.applicability < min_applicability or not fix.edits:
+        if fix is None or fix.applicability < min_applicability or not fix.edits or _overlaps_itself(fix.edits):
             continue
         candidates.append((fix.span[0], getattr(item, "code", ""), item, fix))
     candidates.sort(key=lambda c: (c[0], c[1]))
@@ -115,6 +115,19 @@ def apply_fixes(text: str, items: Sequence, fix_of: Callable[[object], Fix | Non
         taken.extend((e.start, e.end) for e in edits)
         applied.append(item)
     return Applied(_splice(text, chosen), applied, deferred)
+
+
+def _overlaps_itself(edits: Sequence[Edit]) -> bool:
+    """Whether edits of one fix overlap each other where splicing them would garble the
+    text (an insertion or a replacement inside a range another edit changes): such a fix
+    is broken. Overlapping deletions only delete their union, which is fine."""
+    end, deleting = -1, True  # how far the edits so far reach, and whether that one deletes
+    for edit in sorted(edits):
+        if edit.start < end and (edit.content or not deleting):
+            return True
+        if edit.end >= end:
+            end, deleting = edit.end, not edit.content
+    return False
 
 
 def _overlaps(edit: Edit, span: tuple[int, int]) -> bool:

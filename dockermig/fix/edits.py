@@ -194,7 +194,7 @@ def remove_commands(dockerfile: Dockerfile, instruction: Instruction, doomed: It
     """Remove whole commands from a RUN's top-level chain, with the ``&&``/``;`` that
     joined them; the RUN itself goes when nothing is left of any of its scripts."""
     doomed_spans = {(c.start, c.end) for c in doomed}
-    scripts = parsed_scripts(instruction)
+    scripts = parsed_scripts(instruction, None)  # every script: what is left of the RUN decides
     if any(c.position < 0 for c in doomed):
         raise NotSafe("a command inside a pipeline, subshell or condition")
     if all(set(script.chain) <= doomed_spans for script in scripts):

@@ -8,13 +8,15 @@ fix was applied points at that very node.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable
 
 from dockermig.syntax.parser import Dockerfile
 
 KEPT_KEYWORDS = frozenset(
-    {"CMD", "ENTRYPOINT", "EXPOSE", "HEALTHCHECK", "ENV", "WORKDIR", "LABEL", "VOLUME", "SHELL", "STOPSIGNAL", "ONBUILD"}
+    {"CMD", "ENTRYPOINT", "EXPOSE", "HEALTHCHECK", "ENV", "WORKDIR", "LABEL", "VOLUME", "SHELL", "STOPSIGNAL", "ONBUILD",
+     "ARG", "COPY", "ADD"}
 )
 
 
@@ -37,12 +39,21 @@ def broken_promise(before: Dockerfile, after: Dockerfile, applied: Iterable) -> 
         return f"{codes}: the result would not parse ({after.problems[0].message}, line {after.problems[0].line})"
     if [str(d) for d in before.directives.values()] != [str(d) for d in after.directives.values()]:
         return f"{codes}: the parser directives would change"
-    # a node may change only when a finding whose fix was applied points inside it
-    targeted = [(f.start, f.end) for f in applied]
+    # a node may change only when a finding points inside it and that finding's own fix
+    # edits it, or when an applied edit rewrites words of its line(s) that another fix
+    # owns: an ARG's (the default a FROM takes its image from), a COPY/ADD's --chown (the
+    # migration hands files to the master's user); an edit that reaches a node's line break
+    # (a line glued on, a line appended after a dangling continuation) never counts
+    edits = sorted(e for f in applied if f.fix is not None for e in f.fix.edits)
+    chowns = [e for e in edits if e.start == e.end and e.content.startswith("--chown=")]
+    allowed = {"ARG": (edits, [e.start for e in edits]), "COPY": (chowns, [e.start for e in chowns])}
+    allowed["ADD"] = allowed["COPY"]
     expected = Counter(
         (kind, text)
         for kind, start, end, text in protected(before)
-        if not any(start <= t_start and t_end <= end for t_start, t_end in targeted)
+        if not any(start <= f.start and f.end <= end and f.fix is not None
+                   and any(_touches(e, start, end) for e in f.fix.edits) for f in applied)
+        and not _rewrites_words(*allowed.get(_keyword(kind, text), ([], [])), start, start + len(text))
     )
     kept = Counter((kind, text) for kind, _, _, text in protected(after))
     missing = expected - kept
@@ -53,6 +64,37 @@ def broken_promise(before: Dockerfile, after: Dockerfile, applied: Iterable) -> 
     return None
 
 
+def _touches(edit, start: int, end: int) -> bool:
+    """Whether ``edit`` replaces text of ``[start, end)`` or inserts strictly inside it."""
+    if edit.start == edit.end:
+        return start < edit.start < end
+    return edit.start < end and start < edit.end
+
+
+def _keyword(kind: str, text: str) -> str:
+    return text.split(None, 1)[0].upper() if kind == "instruction" and text.strip() else ""
+
+
+def _rewrites_words(edits: list, starts: list[int], start: int, content_end: int) -> bool:
+    """Whether one of ``edits`` (sorted; ``starts`` their starts) is ``_within_words``."""
+    index = bisect_left(starts, start)
+    while index < len(edits) and edits[index].start <= content_end:
+        if _within_words(edits[index], start, content_end):
+            return True
+        index += 1
+    return False
+
+
+def _within_words(edit, start: int, content_end: int) -> bool:
+    """Whether ``edit`` changes text strictly inside ``[start, content_end)`` (a node
+    without its line break) and brings no line break of its own."""
+    if "\n" in edit.content or "\r" in edit.content:
+        return False
+    if edit.start == edit.end == content_end:
+        return False  # appended right before the line break: glued on
+    return start <= edit.start and edit.end <= content_end
+
+
 def _owner(before: Dockerfile, text: str, applied: list) -> str:
     """The rule whose edits touch the lost node (the first applied one when unclear)."""
     for kind, start, end, node_text in protected(before):
@@ -60,6 +102,6 @@ def _owner(before: Dockerfile, text: str, applied: list) -> str:
             continue
         for finding in applied:
             fix = finding.fix
-            if fix is not None and any(e.start < end and start < e.end or start <= e.start < end for e in fix.edits):
+            if fix is not None and any(e.start < end and start < e.end or start <= e.start <= end for e in fix.edits):
                 return finding.code
     return applied[0].code if applied else "dockermig"

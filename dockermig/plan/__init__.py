@@ -42,11 +42,12 @@ def is_compose_name(name: str) -> bool:
 
 
 def read_compose(path: Path) -> list[ComposeService]:
+    from dockermig.limits import InputError, read_text
     from dockermig.policy.loader import YamlError, parse_yaml
 
     try:
-        document = parse_yaml(path.read_text(encoding="utf-8"), display_path(path)) or {}
-    except (OSError, UnicodeDecodeError) as error:
+        document = parse_yaml(read_text(path), display_path(path)) or {}
+    except (OSError, UnicodeDecodeError, InputError) as error:
         raise PlanError(f"{display_path(path)}: cannot read ({error})") from None
     except YamlError as error:
         raise PlanError(str(error)) from None
@@ -58,12 +59,16 @@ def read_compose(path: Path) -> list[ComposeService]:
     for name, spec in (document.get("services") or {}).items():
         spec = spec if isinstance(spec, dict) else {}
         build, dockerfile = spec.get("build"), None
-        if isinstance(build, str):
-            dockerfile = (path.parent / build / "Dockerfile").resolve()
-        elif isinstance(build, dict) and "dockerfile_inline" not in build:
-            context = path.parent / str(build.get("context", "."))
-            dockerfile = (context / str(build.get("dockerfile", "Dockerfile"))).resolve()
-        profiles = {str(p).lower() for p in spec.get("profiles", []) or []}
+        try:
+            if isinstance(build, str):
+                dockerfile = (path.parent / build / "Dockerfile").resolve()
+            elif isinstance(build, dict) and "dockerfile_inline" not in build:
+                context = path.parent / str(build.get("context", "."))
+                dockerfile = (context / str(build.get("dockerfile", "Dockerfile"))).resolve()
+        except (OSError, RuntimeError, ValueError) as error:  # a NUL byte, a symlink loop
+            raise PlanError(f"{display_path(path)}: service {name}: its build path cannot be resolved ({error})") from None
+        profiles = spec.get("profiles")  # a list in a valid file; anything else is ignored
+        profiles = {str(p).lower() for p in profiles} if isinstance(profiles, list) else set()
         dev = file_is_dev or bool(profiles & _DEV_WORDS)
         image = spec.get("image")
         services.append(ComposeService(str(name), path, dockerfile, str(image) if image else None, dev))
@@ -83,18 +88,23 @@ def build_plan(root: Path, settings: Settings | None = None) -> Plan:
     compose file). A compose file or Dockerfile that cannot be read is left out with a
     warning; the rest of the plan is made. A broken config is an error (ConfigError)."""
     from dockermig import parse
-    from dockermig.engine import InputError, _lint, read_dockerfile
+    from dockermig.engine import InputError, _lint, confined_to_repository, read_dockerfile, unanalysable_reason
+    from dockermig.limits import confined, is_inside, repository_root
     from dockermig.policy.render import TemplateError
 
     settings = settings or Settings()
     config = settings.config_for(root)
     warnings: list[str] = []
     services: list[ComposeService] = []
-    for compose in walk(root, config, is_compose_name):  # the same excludes and .gitignore as the Dockerfiles
-        try:
-            services += read_compose(compose)
-        except PlanError as error:
-            warnings.append(f"{error}: its services are left out of the plan")
+    tree = repository_root(root, root)
+    with confined([tree]):  # a compose file that is a symlink out of the repository is not read
+        for compose, error in walk(root, config, is_compose_name):  # the same excludes and .gitignore as the Dockerfiles
+            try:
+                if error:
+                    raise PlanError(f"{display_path(compose)}: {error}")
+                services += read_compose(compose)
+            except PlanError as problem:
+                warnings.append(f"{problem}: its services are left out of the plan")
     by_dockerfile: dict[Path, list[ComposeService]] = {}
     for service in services:
         if service.dockerfile is not None:
@@ -107,18 +117,17 @@ def build_plan(root: Path, settings: Settings | None = None) -> Plan:
         file_config = settings.config_for(item.path)
         used_by = by_dockerfile.pop(item.path.resolve(), [])
         try:
-            text = read_dockerfile(item.path, file_config.max_file_size)
-            findings, ctx = _lint(parse(text), item.path, file_config)
-            facts = ctx.facts
-        except (InputError, TemplateError) as error:
-            warnings.append(f"{display_path(item.path)}: {error}: left out of the plan")
-            continue
-        except RecursionError:
-            warnings.append(f"{display_path(item.path)}: too deeply nested to analyse: left out of the plan")
+            with confined_to_repository(item.path, file_config, item.root):
+                text = read_dockerfile(item.path, file_config.max_file_size)
+                findings, ctx = _lint(parse(text), item.path, file_config)
+                facts = ctx.facts
+        except (InputError, TemplateError, RecursionError) as error:  # a broken config stops the plan
+            warnings.append(f"{display_path(item.path)}: {unanalysable_reason(error)}: left out of the plan")
             continue
         entries.append(_file_entry(root, item.path, facts, findings, used_by, file_config))
     for path, orphans in by_dockerfile.items():
-        why = "is excluded or not named like a Dockerfile" if path.exists() else "does not exist"
+        why = ("does not exist" if not path.exists() else f"is outside {display_path(tree)}" if not is_inside(path, tree)
+               else "is excluded or not named like a Dockerfile")
         for service in orphans:
             warnings.append(f"{display_path(service.compose)}: service {service.name} builds {display_path(path)}, "
                             f"which {why}: left out of the plan")
@@ -137,9 +146,7 @@ def _file_entry(root: Path, path: Path, facts: FileFacts, findings, used_by, con
     classification = decision.classification
     target = decision.target.image if decision.target else None
     # on a master, but the wrong one, or one it should not be on: the findings say why
-    wrong = [f for f in findings if f.code in ("DM102", "DM105")] if decision.verdict is Verdict.MIGRATED else []
-    if wrong:
-        classification = "needs-review"
+    wrong = [f for f in findings if f.code in ("DM102", "DM105")] if decision.review_kind else []
     names = [s.name for s in used_by]
     if classification == "master":
         category = "master"

@@ -7,7 +7,7 @@ import json
 import textwrap
 from typing import Any
 
-from dockermig.report import plural
+from dockermig.report import plural, printable
 
 COLUMNS = (("priority", "PRIO"), ("classification", "CLASSIFICATION"), ("category", "CATEGORY"),
            ("service", "SERVICE"), ("path", "DOCKERFILE"), ("compose_files", "COMPOSE FILE"), ("image", "IMAGE"),
@@ -40,7 +40,7 @@ def plan_text(entries: list[dict[str, Any]], waves: list | None = None, width: i
             lines += _block(entry, width)
     if waves is not None:
         lines += ["", *_waves_text(waves)]
-    return "\n".join(lines) + "\n"
+    return printable("\n".join(lines) + "\n")
 
 
 def _block(entry: dict[str, Any], width: int) -> list[str]:
@@ -77,7 +77,7 @@ def plan_markdown(entries: list[dict[str, Any]], waves: list | None = None) -> s
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     if waves is not None:
         lines += ["", *("- " + line.strip() if line.startswith("  ") else f"\n**{line}**" for line in _waves_text(waves))]
-    return "\n".join(lines) + "\n"
+    return printable("\n".join(lines) + "\n")
 
 
 def plan_json(entries: list[dict[str, Any]], waves: list | None = None) -> str:
@@ -96,7 +96,7 @@ def status_text(figures: dict[str, Any]) -> str:
         "By category: " + ", ".join(f"{k} {v}" for k, v in figures["categories"].items()),
         "Still to do: " + ", ".join(f"{k} {v}" for k, v in figures["todo_by_priority"].items()),
     ]
-    return "\n".join(lines) + "\n"
+    return printable("\n".join(lines) + "\n")
 
 
 def status_json(figures: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ the master's, so they are never duplicates of it.
 from __future__ import annotations
 
 import posixpath
+import re
 
 from dockermig.syntax.nodes import Instruction
 from dockermig.syntax.query import Stage
@@ -25,6 +26,7 @@ _PIP_ELSEWHERE = frozenset({"--user", "--target", "-t", "--prefix", "--root", "-
                             "--extra-index-url", "--find-links", "-f", "--no-index", "--python"})
 _NPM_ELSEWHERE = frozenset({"--prefix", "--location=project", "--location=user"})
 _APT_ELSEWHERE = frozenset({"-t", "--target-release", "--default-release"})
+_VENV = re.compile(r"venv")  # python -m venv, virtualenv, uv venv
 _VENV_VARIABLES = ("VIRTUAL_ENV", "CONDA_PREFIX", "CONDA_DEFAULT_ENV", "POETRY_VIRTUALENVS_IN_PROJECT")
 _VENV_WORDS = ("venv", "virtualenv", "conda", "mamba", "pyenv", "/env/", "/.local/")
 
@@ -95,7 +97,7 @@ def _created_venvs(stage: Stage, upto: Instruction) -> set[str]:
             workdir = posixpath.normpath(posixpath.join(workdir, instruction.words[0].value))
         if instruction.keyword != "RUN":
             continue
-        for command in commands(instruction):
+        for command in commands(instruction, _VENV):
             argv = [v or "" for v in unwrap(command).argv()]
             operands = [a for a in argv[1:] if not a.startswith("-")]
             if argv[:1] == ["virtualenv"] or argv[:2] == ["uv", "venv"]:

@@ -19,7 +19,7 @@ from dockermig.policy.masters import CatalogueEntry, Master, Policy
 from dockermig.policy.workdir import into_filled_workdir
 from dockermig.syntax.nodes import Instruction
 from dockermig.syntax.parser import Dockerfile
-from dockermig.syntax.query import ImageRef, Stage, parse_image_ref
+from dockermig.syntax.query import DOCKER_HUB, ImageRef, Stage, parse_image_ref
 from dockermig.syntax.shell import commands, installs, manager_of, unwrap
 from dockermig.syntax.values import User, env_values, user_of
 
@@ -76,7 +76,8 @@ class StageFacts:
         image = self.image
         if image is None:
             return False
-        return image.short == "alpine" or "alpine" in (image.tag or "")
+        # alpine, node:18-alpine, mhart/alpine-node, alpine/git: Alpine under any name
+        return "alpine" in image.path or "alpine" in (image.tag or "")
 
     @property
     def windows(self) -> bool:
@@ -95,7 +96,8 @@ class Decision(NamedTuple):
     ``target`` is the master: the one the image is on (MIGRATED), moves onto (MIGRATE), or
     would move onto once a person has looked (REVIEW). ``review_kind`` says why a person
     must look (arg, ambiguous, build-only, musl, windows, distroless, python2, downgrade...);
-    on a master it marks a file that is on the wrong one (wrong-master, infrastructure).
+    on a master it marks a file that is on the wrong one (wrong-master, infrastructure) or
+    that does not build there (account, workdir).
     """
 
     verdict: Verdict
@@ -306,7 +308,7 @@ def _decide(facts: FileFacts) -> Decision:
     if _is_master_definition(facts):
         return Decision(Verdict.MASTER_DEFINITION, "the Dockerfile of a master image")
     if runtime.master is not None:
-        return Decision(Verdict.MIGRATED, f"on {runtime.master.image}", runtime.master.language, runtime.master)
+        return _on_master(facts, runtime.master)
     if runtime.keep is not None:
         return Decision(Verdict.KEEP, f"{runtime.image.short} is kept as is ({runtime.keep.category})")
     language, why = _runtime_language(facts)
@@ -316,6 +318,9 @@ def _decide(facts: FileFacts) -> Decision:
         return Decision(Verdict.REVIEW,
                         f"the base image `{runtime.stage.base}` depends on build argument(s) {missing or 'without defaults'}",
                         language, policy.master_for_language(language), "arg")
+    if not image.is_well_formed:
+        return Decision(Verdict.REVIEW, f"the base image {image.raw!r} is not a valid image reference",
+                        language, policy.master_for_language(language), "invalid")
     if language is None and why:
         return Decision(Verdict.REVIEW, f"{why}: choose the master by hand", None, None, "ambiguous")
     master = policy.master_for_language(language)
@@ -331,7 +336,7 @@ def _decide(facts: FileFacts) -> Decision:
                             f"{image.short} is neither a master nor kept as is",
                             build_only, policy.master_for_language(build_only), "build-only")
         return Decision(Verdict.OTHER, f"no Python or Node.js evidence, and {image.short} is not in the keep-as-is catalogue")
-    unsafe = _unsafe_reason(runtime, master) or _account_conflict(runtime, master) or _filled_workdir(runtime, master)
+    unsafe = _review_reason(facts, master)
     if unsafe:
         kind, text = unsafe
         return Decision(Verdict.REVIEW, f"{language_name(language)} service ({why}) {text}", language, master, kind)
@@ -343,6 +348,10 @@ def _runtime_language(facts: FileFacts) -> tuple[str | None, str]:
     assert runtime is not None
     masters = facts.policy.master_languages
     if runtime.image_language:
+        entry, program, language = entry_language(facts.policy, runtime.stage)
+        if language in masters and runtime.image_language in masters and language != runtime.image_language:
+            return None, (f"the base image {runtime.image.display} is {language_name(runtime.image_language)} "
+                          f"but {entry.keyword} runs `{program}`")
         return runtime.image_language, f"base image {runtime.image.display}"
     evidence = runtime.evidence
     for kinds in (("entrypoint",), ("command", "install"), ("copy",)):
@@ -373,6 +382,104 @@ def _build_stage_languages(facts: FileFacts) -> str | None:
     return None
 
 
+def _on_master(facts: FileFacts, master: Master) -> Decision:
+    """On a master: the right one, unless it runs the other language or a kept service."""
+    stage = facts.runtime.stage
+    entry, program, language = entry_language(facts.policy, stage)
+    other = facts.policy.master_for_language(language)
+    if other is not None and other is not master:
+        return Decision(Verdict.MIGRATED, f"{language_name(language)} service ({entry.keyword} runs `{program}`) "
+                        f"is on {master.image}: use {other.image}", master.language, master, "wrong-master")
+    kept, evidence = catalogued_service(facts.policy, stage)
+    if kept is not None:
+        return Decision(Verdict.MIGRATED, f"{kept.pattern.text} ({kept.category}) is kept as is, but this file "
+                        f"rebuilds it on {master.image} ({evidence}): build it from {kept.pattern.text} again",
+                        master.language, master, "infrastructure")
+    # what fails its build on the master (DM203, DM106 say where)
+    broken = _account_conflict(facts.runtime, master) or _filled_workdir(facts.runtime, master)
+    if broken is not None:
+        kind, text = broken
+        return Decision(Verdict.MIGRATED, f"on {master.image}, but it {text}", master.language, master, kind)
+    return Decision(Verdict.MIGRATED, f"on {master.image}", master.language, master)
+
+
+def entry_of(stage: Stage) -> tuple[Instruction | None, str | None]:
+    """(instruction, program) of what the stage's image starts: its last ENTRYPOINT,
+    else its last CMD, looked for in the stage and then in the ones it builds on."""
+    for ancestor in stage.ancestry():
+        instruction = ancestor.last("ENTRYPOINT") or ancestor.last("CMD")
+        if instruction is not None:
+            return instruction, entry_program(instruction)
+    return None, None
+
+
+def entry_language(policy: Policy, stage: Stage) -> tuple[Instruction | None, str | None, str | None]:
+    """``entry_of`` with the language of the program."""
+    instruction, program = entry_of(stage)
+    return instruction, program, policy.language_of_program(program) if program else None
+
+
+def catalogued_service(policy: Policy, stage: Stage) -> tuple[CatalogueEntry | None, str]:
+    """A keep-as-is service the stage's chain runs (CMD/ENTRYPOINT) or installs (its OS
+    package), with the evidence; (None, "") when there is none."""
+    # the first entry that lists each package: one lookup per installed package (a RUN
+    # may install 100k of them), not one scan of the catalogue
+    entry_of_package: dict[str, CatalogueEntry] = {}
+    for entry in policy.catalogue:
+        for name in entry.packages:
+            entry_of_package.setdefault(name, entry)
+    for ancestor in stage.ancestry():
+        for instruction in ancestor.instructions:
+            if instruction.keyword in ("CMD", "ENTRYPOINT"):
+                program = entry_program(instruction)
+                for entry in policy.catalogue:
+                    if program and program in entry.binaries:
+                        return entry, f"{instruction.keyword} runs `{program}`"
+            elif instruction.keyword == "RUN":
+                for install in installs(instruction):
+                    if install.manager not in ("apt", "apk", "yum", "dnf"):
+                        continue
+                    for package in install.packages:
+                        entry = entry_of_package.get(package.name)
+                        if entry is not None:
+                            return entry, f"installs {package.name} on line {instruction.start_line}"
+    return None, ""
+
+
+def _review_reason(facts: FileFacts, master: Master) -> tuple[str, str] | None:
+    """(kind, explanation) when moving the shipped stage onto ``master`` is not
+    mechanical: the build or the service would break, or a person must choose."""
+    runtime = facts.runtime
+    return (_base_risk(facts.policy, runtime) or _runtime_risk(facts.policy, runtime, master)
+            or _inherited_entry(runtime, master) or _kept_service(facts.policy, runtime) or _root_home(facts)
+            or _account_conflict(runtime, master) or _filled_workdir(runtime, master))
+
+
+def _base_risk(policy: Policy, runtime: StageFacts) -> tuple[str, str] | None:
+    image = runtime.image
+    if runtime.windows:
+        return "windows", "is on a Windows base; the master is Linux"
+    if runtime.musl:
+        return "musl", "is on Alpine/musl: its packages and wheels need a Debian mapping"
+    if runtime.distroless:
+        return "distroless", "is on a distroless image: the master adds a shell and a package manager"
+    listed = policy.review_base(image, lambda: _programs(runtime.stage))
+    if listed is not None:
+        return listed.kind, f"is on {image.display}: {listed.reason}"
+    others = sorted({install.manager for instruction in runtime.stage.lineage_instructions()
+                     for install in installs(instruction) if install.manager in ("apk", "yum", "dnf")})
+    if others:
+        return "package-manager", f"installs with {others[0]}: the master is Debian, its packages need apt names"
+    return None
+
+
+def _programs(stage: Stage) -> set[str]:
+    """Programs the stage's chain runs: in its RUNs, and what its image starts."""
+    found = {unwrap(c).name for i in stage.lineage_instructions() if i.keyword == "RUN" for c in commands(i)}
+    _, program = entry_of(stage)
+    return found | {program} if program else found
+
+
 def _version(tag: str | None) -> tuple[int, ...] | None:
     match = re.match(r"(\d+)(?:\.(\d+))?", tag or "")
     if not match:
@@ -380,25 +487,66 @@ def _version(tag: str | None) -> tuple[int, ...] | None:
     return tuple(int(g) for g in match.groups() if g is not None)
 
 
-def _unsafe_reason(runtime: StageFacts, master: Master) -> tuple[str, str] | None:
-    """(kind, explanation) when moving this stage onto the master is not mechanical."""
+def _runtime_risk(policy: Policy, runtime: StageFacts, master: Master) -> tuple[str, str] | None:
+    """Python 2, an end-of-life runtime, or a newer one than the master's (a codename
+    tag names its version; a floating tag like ``lts`` is newer than any pinned master)."""
     image = runtime.image
-    assert image is not None
-    if runtime.windows:
-        return "windows", "is on a Windows base; the master is Linux"
-    if runtime.musl:
-        return "musl", "is on Alpine/musl: its packages and wheels need a Debian mapping"
-    if runtime.distroless:
-        return "distroless", "is on a distroless image: the master adds a shell and a package manager"
     if runtime.image_language != master.language:
         return None
-    have = _version(image.tag)
+    rules = policy.runtimes.get(master.language)
+    first = (image.tag or "latest").split("-")[0]
+    if rules is not None and first in rules.floating:
+        return "downgrade", (f"is on {image.display}, which follows the newest release: moving to "
+                             f"{master.base} may downgrade it")
+    if rules is not None and first in rules.codenames:
+        first = rules.codenames[first]
+    have = _version(first)
     want = _version(parse_image_ref(master.base).tag) if master.base else None
     if have and want and have[0] == 2 and master.language == "python":
         return "python2", f"is Python 2; the master runs Python {'.'.join(map(str, want))}"
+    eol = rules.end_of_life if rules is not None else None
+    # only an official image's tag is its runtime's version (devcontainers/javascript-node:1-18 is not node 1)
+    official = image.registry == DOCKER_HUB and image.path.startswith("library/")
+    if have and eol and official and len(have) >= len(eol) and have[: len(eol)] <= eol:
+        return "end-of-life", (f"is on {image.display}, an end-of-life {language_name(master.language)}: moving "
+                               f"to {master.base} skips every release in between")
     if have and want and have[: len(want)] > want:
         return "downgrade", f"is newer than the master's {master.base}: moving would downgrade it"
     return None
+
+
+def _inherited_entry(runtime: StageFacts, master: Master) -> tuple[str, str] | None:
+    """A service that starts nothing of its own runs what its base starts; on the master
+    that is the master's CMD, unless the base is the official image the master is built on."""
+    if entry_of(runtime.stage)[0] is not None:
+        return None
+    image = runtime.image
+    if image.registry == DOCKER_HUB and image.path.startswith("library/") and runtime.image_language == master.language:
+        return None  # python:3.11 starts python3, like the master built on python
+    started = " ".join(master.cmd) if master.cmd else "its own CMD"
+    return "inherited-cmd", (f"has no CMD or ENTRYPOINT of its own: it runs what {image.display} starts, "
+                             f"which on the master becomes {started}")
+
+
+def _root_home(facts: FileFacts) -> tuple[str, str] | None:
+    """``pip install --user`` as root puts packages in /root/.local: a service that ran as
+    root imported them, as the master's user it cannot."""
+    if facts.final_user[0] is not None:
+        return None  # it chose its user itself: the move does not change it
+    for instruction in facts.runtime.stage.lineage_instructions():
+        for install in installs(instruction):
+            if install.manager == "pip" and any(w.value == "--user" for w in install.command.words):
+                return "root-home", (f"installs with pip --user as root (line {instruction.start_line}): as the "
+                                     f"master's user the service would not find those packages")
+    return None
+
+
+def _kept_service(policy: Policy, runtime: StageFacts) -> tuple[str, str] | None:
+    kept, evidence = catalogued_service(policy, runtime.stage)
+    if kept is None:
+        return None
+    return "infrastructure", (f"{evidence}, a service kept as is ({kept.pattern.text}, {kept.category}): "
+                              f"it does not belong on the master")
 
 
 def _account_conflict(runtime: StageFacts, master: Master) -> tuple[str, str] | None:
@@ -414,9 +562,13 @@ def _filled_workdir(runtime: StageFacts, master: Master) -> tuple[str, str] | No
 
 
 def _is_master_definition(facts: FileFacts) -> bool:
-    path = facts.path.resolve() if facts.path else None
+    """A master's own Dockerfile, by the config's ``dockerfile:``, its name, or its label:
+    migrating it would make it build FROM itself."""
+    path = facts.path
     for master in facts.policy.masters:
-        if path is not None and master.dockerfile is not None and master.dockerfile.resolve() == path:
+        if path is not None and master.dockerfile is not None and master.dockerfile.resolve() == path.resolve():
+            return True
+        if path is not None and master.named_by(path):
             return True
     for instruction in facts.dockerfile.instructions:
         # the cheap substring test first: env_values imports dockerfile-parse

@@ -11,6 +11,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from dockermig.limits import InputError, read_text
 from dockermig.syntax import parse
 from dockermig.syntax.accounts import AccountCreation, account_creations
 from dockermig.syntax.nodes import Instruction
@@ -34,6 +35,8 @@ def parse_requirements(path: Path, _seen: set[Path] | None = None) -> list[Requi
 
     Options, URLs, paths and editable installs are not packages and are skipped. A
     missing or unreadable file gives an empty list: the linter reports what it can see.
+    One outside the repository, a FIFO or a device, or a huge one is a LimitError
+    (limits.py): the Dockerfile that installs it gets an error.
     """
     seen = _seen if _seen is not None else set()
     resolved = path.resolve()
@@ -41,7 +44,7 @@ def parse_requirements(path: Path, _seen: set[Path] | None = None) -> list[Requi
         return []
     seen.add(resolved)
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = read_text(path, what="requirements file", errors="replace")
     except OSError:
         return []
     found: list[Requirement] = []
@@ -148,8 +151,8 @@ def manifest_from_dockerfile(path: Path) -> ImageManifest:
     from dockermig.policy.masters import PolicyError, default_policy
 
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+        text = read_text(path)
+    except (OSError, UnicodeDecodeError, InputError) as error:
         raise PolicyError(f"{path}: cannot read master Dockerfile ({error})") from None
     dockerfile = parse(text)
     if not dockerfile.stages:

@@ -11,7 +11,7 @@ import re
 from fnmatch import fnmatchcase
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 from dockermig.syntax.query import DOCKER_HUB, ImageRef, parse_image_ref
 
@@ -163,6 +163,28 @@ class Master:
     def matches(self, ref: ImageRef) -> bool:
         return any(p.matches(ref) for p in self.patterns)
 
+    def named_by(self, path: Path) -> bool:
+        """Whether a Dockerfile's own name says it builds this master:
+        ``Dockerfile.python-agent-master``, ``python-agent-master.Dockerfile`` or
+        ``python-agent-master/Dockerfile`` for ``sutazai-python-agent-master``: the name, or
+        the name without its first word (an organisation prefix), nothing shorter."""
+        low = path.name.lower()
+        for stem in ("dockerfile", "containerfile"):
+            if low == stem:
+                named = path.parent.name.lower()
+                break
+            if low.startswith(stem + ".") or low.startswith(stem + "-"):
+                named = low[len(stem) + 1 :]
+                break
+            if low.endswith("." + stem):
+                named = low[: -len(stem) - 1]
+                break
+        else:
+            return False
+        names = {self.name.lower(), parse_image_ref(self.image).name}
+        return any(named == name or (name.endswith("-" + named) and named.count("-") == name.count("-") - 1)
+                   for name in names)
+
     def ships(self, manager: str, name: str) -> tuple[bool, str | None]:
         """(is shipped, pinned version) of a package in this master's manifest; a package
         the master's runtime replaces counts as shipped, without a version."""
@@ -193,6 +215,23 @@ class CatalogueEntry(NamedTuple):
     packages: tuple[str, ...] = ()
 
 
+class ReviewBase(NamedTuple):
+    """A base image a machine must not move onto a master (``rules/review.yaml``)."""
+
+    pattern: ImagePattern
+    kind: str
+    reason: str
+    programs: frozenset[str] = frozenset()  # only when the file runs one of these
+
+
+class RuntimeRules(NamedTuple):
+    """What the tags of one language's images say about the runtime version."""
+
+    end_of_life: tuple[int, ...] | None = None  # this version and older are a review
+    codenames: dict[str, str] = {}  # never mutated: a shared default is safe
+    floating: frozenset[str] = frozenset()
+
+
 class Language(NamedTuple):
     name: str
     images: tuple[ImagePattern, ...]
@@ -205,6 +244,16 @@ class Policy(NamedTuple):
     catalogue: tuple[CatalogueEntry, ...]
     languages: tuple[Language, ...]
     os_images: tuple[ImagePattern, ...]
+    review_bases: tuple[ReviewBase, ...] = ()
+    runtimes: dict[str, RuntimeRules] = {}  # never mutated: a shared default is safe
+
+    def review_base(self, ref: ImageRef | None, programs: Callable[[], set[str]]) -> ReviewBase | None:
+        """The review entry of a base image, when the file runs what it names (if it names
+        any); ``programs()`` gives what the file runs, asked only then."""
+        if ref is None:
+            return None
+        return next((e for e in self.review_bases
+                     if e.pattern.matches(ref) and (not e.programs or e.programs & programs())), None)
 
     def master_of(self, ref: ImageRef | None) -> Master | None:
         if ref is None:
@@ -246,7 +295,8 @@ class Policy(NamedTuple):
 
 def build_policy(config: dict[str, Any], root: Path | None) -> Policy:
     """The built-in packs, replaced or extended by config keys ``masters``,
-    ``extend-masters``, ``keep-as-is``, ``extend-keep-as-is``."""
+    ``extend-masters``, ``keep-as-is``, ``extend-keep-as-is``, ``review-bases``,
+    ``extend-review-bases``."""
     masters_raw = _replace_or_extend(config, "masters", _builtin("masters.yaml", "masters"))
     catalogue_raw = _replace_or_extend(config, "keep-as-is", _builtin("catalogue.yaml", "keep-as-is"))
     languages_doc = _builtin_doc("languages.yaml")
@@ -263,6 +313,9 @@ def build_policy(config: dict[str, Any], root: Path | None) -> Policy:
             for name, spec in languages_doc["languages"].items()
         ),
         os_images=tuple(ImagePattern.parse(p) for p in languages_doc.get("os-images", [])),
+        review_bases=tuple(review_base(e) for e in _replace_or_extend(
+            config, "review-bases", _builtin("review.yaml", "review-bases"))),
+        runtimes={name: _runtime_rules(spec) for name, spec in _builtin_doc("review.yaml")["runtimes"].items()},
     )
 
 
@@ -292,6 +345,25 @@ def _check_keys(raw: dict[str, Any], allowed: frozenset[str], what: str) -> None
     if unknown:
         raise PolicyError(f"{what}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(allowed))})",
                           unknown[0])
+
+
+REVIEW_KEYS = frozenset({"image", "tags", "kind", "reason", "programs"})
+
+
+def review_base(raw: dict[str, Any]) -> ReviewBase:
+    if not isinstance(raw, dict) or "image" not in raw or "reason" not in raw:
+        raise PolicyError(f"review-bases entry {raw!r} needs 'image' and 'reason'")
+    _check_keys(raw, REVIEW_KEYS, f"review-bases entry {raw['image']}")
+    return ReviewBase(ImagePattern.parse(str(raw["image"]), tuple(raw.get("tags", ()))),
+                      str(raw.get("kind", "vendor-runtime")), str(raw["reason"]),
+                      frozenset(str(p) for p in raw.get("programs", ())))
+
+
+def _runtime_rules(spec: dict[str, Any]) -> RuntimeRules:
+    eol = spec.get("end-of-life")
+    return RuntimeRules(tuple(int(n) for n in str(eol).split(".")) if eol is not None else None,
+                        {str(k): str(v) for k, v in (spec.get("codenames") or {}).items()},
+                        frozenset(spec.get("floating", ())))
 
 
 def catalogue_entry(raw: dict[str, Any]) -> CatalogueEntry:

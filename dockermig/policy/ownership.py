@@ -3,29 +3,33 @@
 A directory a RUN makes as root (``mkdir -p /logs /models``) is root's; a file COPY puts
 in the image is root's unless ``--chown`` says otherwise. A service that ran as root
 wrote there; once it runs as the master's user (the migration ends the file with ``USER
-appuser``) it gets "Permission denied". A directory the service made for itself is made
-to be written; so is a VOLUME.
+appuser``) it gets "Permission denied". An empty directory the service made for itself
+is made to be written at run time, and so is a VOLUME; one the build then fills (COPY
+into it, ``tar -C`` it, a WORKDIR) holds code or tools, which are read.
 """
 
 from __future__ import annotations
 
 import posixpath
+import re
 from typing import TYPE_CHECKING, NamedTuple
 
 from dockermig.fix import Edit
 from dockermig.syntax.nodes import Instruction
-from dockermig.syntax.shell import Command, ShellWord, commands, unwrap
+from dockermig.syntax.shell import Command, commands, unwrap
 from dockermig.syntax.values import user_of
 
 if TYPE_CHECKING:
     from dockermig.policy.facts import FileFacts
 
-# Never written by a service at run time, or already writable by everyone.
+_OWNERSHIP = re.compile(r"mkdir|chown|chmod")
+# Never written by a service at run time.
 _SYSTEM = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib64", "/root", "/proc", "/sys", "/boot", "/dev",
-           "/var/lib/apt", "/var/cache", "/opt/conda", "/tmp", "/var/tmp")
-# Directories every Debian image has: ``mkdir -p`` leaves them root's, and so it should.
+           "/var/lib/apt", "/var/cache", "/opt/conda")
+# Directories every Debian image has (``mkdir -p`` leaves them as they are: root's, or
+# writable by everyone like /tmp); a directory made inside them is the service's.
 _DEBIAN_DIRS = frozenset({"/opt", "/srv", "/mnt", "/media", "/home", "/var", "/var/log", "/var/lib", "/var/opt",
-                          "/var/spool", "/var/mail", "/run", "/run/lock"})
+                          "/var/spool", "/var/mail", "/run", "/run/lock", "/tmp", "/var/tmp"})
 
 
 class RootOwned(NamedTuple):
@@ -76,21 +80,59 @@ def root_owned_paths(facts: FileFacts) -> list[RootOwned]:
             workdir = posixpath.normpath(posixpath.join(workdir, instruction.words[0].value))
         elif keyword == "RUN" and user in ("root", "0"):
             later = instructions[index:]
-            for command, words in _mkdirs(instruction):
-                paths = []
-                for word in words:
-                    path = posixpath.normpath(posixpath.join(workdir, word.value))
-                    if _written(path, existing) and not _handed_over(path, owner, later, command, workdir):
-                        paths.append(word)
+            for command, written, parents in _mkdirs(instruction):
+                paths: list[str] = []
+                for value in written:
+                    path = posixpath.normpath(posixpath.join(workdir, value))
+                    if not _written(path, existing) or _handed_over(path, owner, later, command, workdir):
+                        continue
+                    if _under(path, volumes) or not _filled(path, value, later, command, workdir):
+                        # with -p, the parents it makes are new too (the service writes
+                        # /var/lib/worker/heartbeat next to the queue/ it asked for)
+                        made = _made_parents(value, workdir, existing) if parents else []
+                        paths += [p for p in (*made, value) if p not in paths]
                 if paths:
-                    found.append(RootOwned(instruction, command, tuple(w.value for w in paths), owner))
+                    found.append(RootOwned(instruction, command, tuple(paths), owner))
         elif keyword in ("COPY", "ADD") and instruction.flag("chown") is None and volumes:
             words = instruction.exec_form or instruction.words
             if len(words) >= 2 and not instruction.heredocs:
                 destination = posixpath.normpath(posixpath.join(workdir, words[-1].value))
-                if any(destination == v or destination.startswith(v.rstrip("/") + "/") for v in volumes):
+                if _under(destination, volumes):
                     found.append(RootOwned(instruction, None, (words[-1].value,), owner))
     return found
+
+
+def _under(path: str, roots: list[str]) -> bool:
+    return any(path == root or path.startswith(root.rstrip("/") + "/") for root in roots)
+
+
+_SEGMENT = re.compile(r"&&|\|\||;|\n")
+_NOT_FILLING = ("mkdir", "chown", "chmod", "rm", "test", "[")
+
+
+def _filled(path: str, written: str, later: list[Instruction], mkdir: Command, workdir: str) -> bool:
+    """Whether the build puts something in the directory after making it: a COPY/ADD or
+    a WORKDIR there, or a later command that names it (``tar -xzf x -C /opt/yarn``)."""
+    names = {path, written} if not written.startswith("/") else {path}
+    for instruction in later:
+        keyword = instruction.keyword
+        if keyword == "WORKDIR" and instruction.words:
+            workdir = posixpath.normpath(posixpath.join(workdir, instruction.words[0].value))
+            if _under(workdir, [path]):
+                return True
+        elif keyword in ("COPY", "ADD"):
+            words = instruction.exec_form or instruction.words
+            if len(words) >= 2 and _under(posixpath.normpath(posixpath.join(workdir, words[-1].value)), [path]):
+                return True
+        elif keyword == "RUN":
+            text = str(instruction)
+            if instruction is later[0]:  # the mkdir's own RUN: what comes after it
+                text = instruction.source[mkdir.end : instruction.end]
+            for segment in _SEGMENT.split(text):
+                words = segment.split()
+                if words and words[0] not in _NOT_FILLING and any(name in segment for name in names):
+                    return True
+    return False
 
 
 def _volume_paths(instruction: Instruction) -> list[str]:
@@ -98,15 +140,16 @@ def _volume_paths(instruction: Instruction) -> list[str]:
     return [posixpath.normpath(w.value) for w in words if w.value.startswith("/") and "$" not in w.value]
 
 
-def _mkdirs(instruction: Instruction) -> list[tuple[Command, list[ShellWord]]]:
-    """(mkdir command, the directories it makes) for the top-level mkdirs of a RUN that
-    do not make their directories writable by everyone (``-m 777``)."""
+def _mkdirs(instruction: Instruction) -> list[tuple[Command, list[str], bool]]:
+    """(mkdir command, the directories it makes as written, whether -p makes their
+    parents) for the top-level mkdirs of a RUN that do not make their directories
+    writable by everyone (``-m 777``)."""
     found = []
-    for command in commands(instruction):
+    for command in commands(instruction, _OWNERSHIP):
         words = unwrap(command).words
         if unwrap(command).name != "mkdir" or command.position < 0:
             continue
-        operands, mode, i = [], "", 1
+        operands, mode, parents, i = [], "", False, 1
         while i < len(words):
             value = words[i].value
             if value in ("-m", "--mode"):
@@ -117,12 +160,27 @@ def _mkdirs(instruction: Instruction) -> list[tuple[Command, list[ShellWord]]]:
                 mode = value.partition("=")[2]
             elif value is None or any(c in value for c in "$*?{"):
                 return found  # a path we cannot know: say nothing about this RUN
+            elif value == "--parents" or (value.startswith("-") and not value.startswith("--") and "p" in value):
+                parents = True
             elif not value.startswith("-"):
-                operands.append(words[i])
+                operands.append(value)
             i += 1
         if operands and not _world_writable(mode):
-            found.append((command, operands))
+            found.append((command, operands, parents))
     return found
+
+
+def _made_parents(written: str, workdir: str, existing: set[str]) -> list[str]:
+    """The parents ``mkdir -p written`` makes, as written, outermost first: those below
+    the first one an image already has (a Debian or system directory, the master's)."""
+    made = []
+    parent = posixpath.dirname(written.rstrip("/"))
+    while parent and parent not in ("/", "."):
+        if not _written(posixpath.normpath(posixpath.join(workdir, parent)), existing):
+            break
+        made.append(parent)
+        parent = posixpath.dirname(parent)
+    return made[::-1]
 
 
 def _written(path: str, existing: set[str]) -> bool:
@@ -142,7 +200,7 @@ def _handed_over(path: str, owner: str, later: list[Instruction], mkdir: Command
     for instruction in later:
         if instruction.keyword != "RUN":
             continue
-        for command in commands(instruction):
+        for command in commands(instruction, _OWNERSHIP):
             if instruction is later[0] and command.start <= mkdir.start:
                 continue
             argv = [v or "" for v in unwrap(command).argv()]

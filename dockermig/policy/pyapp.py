@@ -164,8 +164,10 @@ def analyse_app(entry: Entry, source: Path) -> AppInfo:
 
 def _read_source(source: Path) -> tuple[list, list, bool, str | None]:
     """(ports, routes, routes known, error) of one Python file, marshal-friendly."""
+    from dockermig.limits import read_text
+
     try:
-        text = source.read_text(encoding="utf-8")
+        text = read_text(source, what="application source")
     except UnicodeDecodeError as error:
         return [], [], False, f"{source.name}: not UTF-8 ({error.reason})"
     import libcst

@@ -3,15 +3,39 @@
 Jinja2 is imported only when a template is rendered: linting never needs it (a fix's
 edits are built lazily), and its import costs more than a one-file lint.
 A config's ``templates`` directory overrides any built-in template by file name.
+
+A repository's templates are untrusted code: they render in Jinja2's sandbox (no
+attribute starting with ``_``, so no way from ``cycler`` to ``os``), with no globals
+(``range``, ``cycler``, ``namespace``... are gone), only filters whose output grows
+linearly with their input, operators and calls that refuse to build huge values, and
+the bounds of limits.py on source size, output size and time. Templates are read
+through limits.py too: no FIFO, no symlink out of the repository.
 """
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 BUILTIN = Path(__file__).resolve().parent / "templates"
+
+# Filters a template may use: their output is at most a small multiple of their input.
+# Left out: center, indent, format, replace, wordwrap, batch, slice, truncate (sizes
+# or counts as arguments), and anything that reaches attributes by name (attr, map...).
+SAFE_FILTERS = frozenset(
+    "abs capitalize count d default dictsort e escape first float forceescape int items join last "
+    "length list lower max min reverse round safe sort string sum title trim unique upper".split()
+)
+
+# The templates a fix inserts, each with a context like the one it gets: check-config
+# renders a repository's overrides with them.
+SAMPLE_CONTEXTS: dict[str, dict[str, Any]] = {
+    "user.j2": {"user": "appuser"},
+    "service-port.j2": {"port": 8080},
+    "apt-install.j2": {"packages": ["curl", "git"]},
+}
 
 
 class TemplateError(ValueError):
@@ -29,33 +53,148 @@ class _Keywords(dict):
         return name.lower() if self.lower else name
 
 
+def _too_big(value: Any) -> bool:
+    from dockermig.limits import MAX_TEMPLATE_OUTPUT
+
+    return isinstance(value, (str, bytes, list, tuple, dict)) and len(value) > MAX_TEMPLATE_OUTPUT
+
+
+@lru_cache(maxsize=1)
+def _jinja_classes():
+    """(Sandbox, Loader): built on first use, so that importing this module stays cheap."""
+    from jinja2 import BaseLoader, TemplateNotFound
+    from jinja2.exceptions import SecurityError
+    from jinja2.sandbox import SandboxedEnvironment
+
+    from dockermig.limits import MAX_TEMPLATE_OUTPUT, MAX_TEMPLATE_SIZE, read_bytes
+
+    class Sandbox(SandboxedEnvironment):
+        """The sandbox, with calls and the operators that multiply sizes bounded."""
+
+        intercepted_binops = frozenset({"*", "**", "+"})
+
+        def call_binop(self, context, operator, left, right):
+            if operator == "**" and isinstance(right, (int, float)) and abs(right) > 64:
+                raise SecurityError("exponent too large")
+            if operator == "*":
+                for sequence, times in ((left, right), (right, left)):
+                    if hasattr(sequence, "__len__") and isinstance(times, int) and len(sequence) * times > MAX_TEMPLATE_OUTPUT:
+                        raise SecurityError("the value would be too large")
+            result = super().call_binop(context, operator, left, right)
+            if _too_big(result):
+                raise SecurityError("the value would be too large")
+            return result
+
+        def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 (Jinja2's signature)
+            if any(_too_big(value) for value in (*args, *kwargs.values())):
+                raise SecurityError("an argument is too large")
+            return super().call(__context, __obj, *args, **kwargs)
+
+    class Loader(BaseLoader):
+        """Finds a template in the override directory, then among the built-in ones, and
+        reads it through limits.py (a regular file, in the repository, not too large)."""
+
+        def __init__(self, override: str | None):
+            self.searchpath = [(override, True)] if override else []
+            self.searchpath.append((str(BUILTIN), False))  # dockermig's own: outside any repository
+
+        def get_source(self, environment, name: str):
+            if "/" in name or "\\" in name or name.startswith("."):
+                raise TemplateNotFound(name)  # a template names a file of the directory, nothing else
+            for directory, in_repository in self.searchpath:
+                path = os.path.join(directory, name)
+                if os.path.lexists(path):
+                    source = read_bytes(Path(path), None, MAX_TEMPLATE_SIZE, confine=in_repository)
+                    mtime = os.path.getmtime(path)
+                    return source.decode("utf-8"), path, lambda: os.path.exists(path) and os.path.getmtime(path) == mtime
+            raise TemplateNotFound(name)
+
+    return Sandbox, Loader
+
+
+def _bounded_join(value, d: str = "") -> str:
+    from jinja2.exceptions import SecurityError
+
+    from dockermig.limits import MAX_TEMPLATE_OUTPUT
+
+    items = [str(item) for item in value]
+    if sum(map(len, items)) + len(d) * max(len(items) - 1, 0) > MAX_TEMPLATE_OUTPUT:
+        raise SecurityError("join: the value would be too large")
+    return d.join(items)
+
+
 @lru_cache(maxsize=8)
 def _environment(override: str | None):
     import jinja2
 
-    paths = [override, str(BUILTIN)] if override else [str(BUILTIN)]
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(paths),
+    sandbox_class, loader_class = _jinja_classes()
+    sandbox = sandbox_class(
+        loader=loader_class(override),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
         autoescape=False,  # Dockerfiles, not HTML
     )
+    sandbox.globals.clear()
+    sandbox.filters = {name: f for name, f in sandbox.filters.items() if name in SAFE_FILTERS}
+    sandbox.filters["join"] = _bounded_join
+    return sandbox
 
 
 def render(name: str, override: Path | None = None, *, lower: bool = False, **context: Any) -> str:
-    """Render a template; a broken (overriding) template is a TemplateError naming it."""
-    import jinja2
+    """Render a template in the sandbox; a broken, hostile or too costly (overriding)
+    template is a TemplateError naming it."""
+    from dockermig.limits import MAX_TEMPLATE_OUTPUT, TEMPLATE_SECONDS, time_limit
 
+    where = f"{override}/{name}" if override and (Path(override) / name).exists() else name
     try:
-        template = _environment(str(override) if override else None).get_template(name)
-        return template.render(kw=_Keywords(lower), **context)
-    except jinja2.TemplateError as error:
-        where = f"{override}/{name}" if override and (Path(override) / name).exists() else name
-        raise TemplateError(f"template {where}: {error}") from None
+        with time_limit(TEMPLATE_SECONDS, f"took longer than {TEMPLATE_SECONDS:g}s to render"):
+            template = _environment(str(override) if override else None).get_template(name)
+            pieces, size = [], 0
+            for piece in template.generate(kw=_Keywords(lower), **context):
+                size += len(piece)
+                if size > MAX_TEMPLATE_OUTPUT:
+                    raise TemplateError(f"renders more than {MAX_TEMPLATE_OUTPUT} characters")
+                pieces.append(piece)
+            return "".join(pieces)
+    except RecursionError:
+        raise TemplateError(f"template {where}: recurses too deeply") from None
+    except Exception as error:  # whatever an untrusted template raises, it is a broken template
+        import jinja2
+
+        message = "not found" if isinstance(error, jinja2.TemplateNotFound) else str(error)
+        raise TemplateError(f"template {where}: {message}") from None
 
 
 def render_line(name: str, override: Path | None = None, *, lower: bool = False, **context: Any) -> str:
-    """A one-line template, without its trailing newline."""
-    return render(name, override, lower=lower, **context).rstrip("\r\n")
+    """A one-line template, without its trailing newline. More than one line is refused:
+    an inserted line must not bring instructions of its own."""
+    line = render(name, override, lower=lower, **context).rstrip("\r\n")
+    if any(separator in line for separator in "\r\n\v\f\x85\u2028\u2029"):
+        where = f"{override}/{name}" if override else name
+        raise TemplateError(f"template {where}: renders more than one line (it inserts one line)")
+    return line
+
+
+def check_templates(override: Path) -> list[str]:
+    """Render every template of a config's ``templates`` directory once, in the sandbox:
+    the ones a fix inserts with a context like the real one, the others are compiled."""
+    problems = []
+    for path in sorted(override.glob("*.j2")):
+        try:
+            if path.name in SAMPLE_CONTEXTS:
+                render_line(path.name, override, **SAMPLE_CONTEXTS[path.name])
+            else:
+                render_source_check(path.name, override)
+        except TemplateError as error:
+            problems.append(str(error))
+    return problems
+
+
+def render_source_check(name: str, override: Path) -> None:
+    """Compile a template without rendering it (no context is known for it)."""
+    try:
+        _environment(str(override)).get_template(name)
+    except Exception as error:
+        raise TemplateError(f"template {override}/{name}: {error}") from None

@@ -2,7 +2,9 @@
 
 The DM3xx rules report them; their fixes, and the migration's decision of which RUNs
 still need root, use the same removal plan: a package token goes, a command left with no
-package goes with its ``apt-get update``/cleanup companions, a RUN left empty goes.
+package goes with its ``apt-get update``/cleanup companions, a RUN left empty (or with
+only its ``cd``/``export`` context) goes. The same plan removes the master's users and
+groups created again (DM203, the migration): accounts are what the master ships too.
 """
 
 from __future__ import annotations
@@ -176,10 +178,10 @@ _CONTEXT = frozenset({"cd", "pushd", "popd", "export", "set", "source", ".", "um
 def _context_left(instruction: Instruction, doomed: set[Command]) -> set[Command]:
     """The commands of each script that would be left with only context commands once
     ``doomed`` goes, so that ``cd web && pip install x`` never becomes ``cd web``."""
-    by_span = {(c.start, c.end): c for c in commands(instruction) if c.position >= 0}
+    by_span = {(c.start, c.end): c for c in commands(instruction, None) if c.position >= 0}
     doomed_spans = {(c.start, c.end) for c in doomed}
     left: set[Command] = set()
-    for script in parsed_scripts(instruction):
+    for script in parsed_scripts(instruction, None):
         rest = [span for span in script.chain if span not in doomed_spans]
         if len(rest) == len(script.chain):
             continue  # nothing of this script goes
@@ -226,7 +228,8 @@ def run_removal(facts: FileFacts, instruction: Instruction, level: Applicability
 
 
 def deletes_whole(instruction: Instruction, edits: list[Edit]) -> bool:
-    return bool(edits) and edits[0].start == instruction.start and edits[-1].end == instruction.end
+    # at the end of a file without a final newline the deletion starts at the line break above
+    return bool(edits) and edits[0].start <= instruction.start and edits[-1].end == instruction.end
 
 
 def package_fix(facts: FileFacts, package: ShippedPackage, level: Applicability) -> Fix | None:
@@ -284,11 +287,13 @@ def _npm_conflict(requested: str, shipped: str) -> bool:
     want = _semver(requested[len(operator) :])
     if want is None:
         return False  # a tag, a range expression, a URL: not ours to judge
-    if operator == "^":
-        return have[0] != want[0] or have[: len(want)] < want
-    if operator == "~":
-        return have[:2] != (want + (0,))[:2] or have[: len(want)] < want
-    return have[: len(want)] != want
+    if operator == "^":  # the leftmost non-zero part is fixed: ^1.2 is 1.x, ^0.2.3 is 0.2.x
+        fixed = next((i for i, part in enumerate(want) if part), len(want) - 1) + 1
+    elif operator == "~":  # the minor is fixed when given: ~1.2 is 1.2.x, ~1 is 1.x
+        fixed = min(len(want), 2)
+    else:  # 1.2 is 1.2.x
+        fixed = len(want)
+    return have[:fixed] != want[:fixed] or have[: len(want)] < want
 
 
 def duplicate_message(package: ShippedPackage) -> str:

@@ -3,12 +3,14 @@
 A master that puts files in its WORKDIR (shared code, a config, a venv) makes
 ``git clone URL .`` fail there ("destination path '.' already exists and is not an empty
 directory") and lets ``COPY . .`` mix the service's files with the master's. Whether the
-service meant to replace them, a person decides.
+service meant to replace them, a person decides. Its user's home is never empty either
+(``useradd --create-home`` copies /etc/skel): a clone there fails the same way.
 """
 
 from __future__ import annotations
 
 import posixpath
+import re
 from typing import NamedTuple
 
 from dockermig.policy.masters import Master
@@ -17,27 +19,30 @@ from dockermig.syntax.query import Stage
 from dockermig.syntax.shell import Command, commands, unwrap
 
 
+_GIT = re.compile(r"\bgit\b")
+
+
 class IntoFilledWorkdir(NamedTuple):
     node: Instruction | Command  # the COPY/ADD, or the git clone command
     what: str  # "clones into /app", "copies into /app"
 
 
 def into_filled_workdir(stage: Stage, master: Master) -> list[IntoFilledWorkdir]:
-    """Clones and copies, in the stage's chain, onto what the master put in its WORKDIR."""
-    if not master.workdir_contents:
-        return []
-    filled = {master.workdir, *master.workdir_contents}
+    """Clones and copies, in the stage's chain, onto what the master put in its WORKDIR;
+    clones also into the master user's home, which ``useradd --create-home`` fills."""
+    filled = {master.workdir, *master.workdir_contents} if master.workdir_contents else set()
+    cloned_over = filled | {master.home}
     workdir = master.workdir  # what a service that sets none runs in on the master
     found = []
     for instruction in stage.lineage_instructions():
         if instruction.keyword == "WORKDIR" and instruction.words:
             workdir = posixpath.normpath(posixpath.join(workdir, instruction.words[0].value))
         elif instruction.keyword == "RUN":
-            for command in commands(instruction):
+            for command in commands(instruction, _GIT):
                 destination = _clone_destination([v or "" for v in unwrap(command).argv()])
                 if destination is not None:
                     path = posixpath.normpath(posixpath.join(workdir, destination))
-                    if path in filled:
+                    if path in cloned_over:
                         found.append(IntoFilledWorkdir(command, f"clones into {path}"))
         elif instruction.keyword in ("COPY", "ADD") and not instruction.heredocs:
             words = instruction.exec_form or instruction.words

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+
+# C0 controls but tab and newline, a carriage return not ending a line, DEL, C1 controls,
+# and the bidirectional overrides that reorder what a reader sees ("Trojan source").
+_UNPRINTABLE = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]|\r(?!\n)"
 
 
 def display_path(path: Path | None) -> str:
@@ -18,6 +23,18 @@ def display_path(path: Path | None) -> str:
             return text
         return relative if not relative.startswith("..") else text
     return text
+
+
+def printable(text: str) -> str:
+    """Text from a repository made safe for a terminal: an ESC or OSC sequence in a
+    Dockerfile (which could retitle the window, hide lines, fake a link) is shown
+    escaped, ``\\x1b``, never interpreted. For text output only: JSON escapes itself."""
+    return re.sub(_UNPRINTABLE, _escaped, text)  # re caches the compiled pattern
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def plural(count: int, singular: str, many: str | None = None) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from dockermig.engine import FileResult
 from dockermig.fix import Applicability
-from dockermig.report import display_path, plural
+from dockermig.report import display_path, plural, printable
 
 _STYLES = {"path": "1", "error": "1;31", "warning": "33", "info": "36", "fixable": "32", "dim": "2"}
 
@@ -36,7 +36,7 @@ def format_finding(path: str, finding, level: Applicability = Applicability.SAFE
     fixable = finding.fix is not None and finding.fix.applicability >= level
     marker = " " + paint("fixable", "[*]") if fixable else ""
     code = paint(finding.severity.label, finding.code)
-    return f"{paint('path', path)}:{finding.line}:{finding.column}: {code}{marker} {finding.message}"
+    return f"{paint('path', printable(path))}:{finding.line}:{finding.column}: {code}{marker} {printable(finding.message)}"
 
 
 def render(results: Iterable[FileResult], *, color: bool = False, statistics: bool = False,
@@ -56,7 +56,7 @@ def render(results: Iterable[FileResult], *, color: bool = False, statistics: bo
     for result in results:
         path = display_path(result.path)
         if result.error:
-            err.append(f"{path}: error: {result.error}")
+            err.append(printable(f"{path}: error: {result.error}"))
             errors += 1
             continue
         checked += 1

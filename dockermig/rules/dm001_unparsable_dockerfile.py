@@ -26,7 +26,7 @@ class UnparsableDockerfile(Rule):
 
     examples = [
         Example.valid("FROM debian:bookworm\nRUN <<EOF\necho hi\nEOF\n"),
-        Example.invalid("FROM debian:bookworm\nRUN <<EOF\necho hi\n", message="unterminated heredoc EOF"),
+        Example.invalid("FROM debian:bookworm\nRUN <<EOF\necho hi\n", message="unterminated heredoc EOF", line=2),
     ]
 
     def check(self, ctx: LintContext):

@@ -56,6 +56,14 @@ class UnusedSuppression(Rule):
             fixed="# dockermig: ignore=DM101 wave 3\nFROM python:3.11-slim\nCMD [\"python\", \"a.py\"]\n",
             config={"select": ["DM101", "DM003"]},
         ),
+        Example.invalid(  # after a hadolint pragma and codes still in use
+            "# hadolint ignore=DL3008\n# dockermig: ignore=DM101,DM202,DM105 wave 3\nFROM python:3.11-slim\n"
+            "CMD [\"python\", \"a.py\"]\n",
+            message="unused suppression of DM105 (the rule is not enabled)",
+            fixed="# hadolint ignore=DL3008\n# dockermig: ignore=DM101,DM202 wave 3\nFROM python:3.11-slim\n"
+            "CMD [\"python\", \"a.py\"]\n",
+            config={"select": ["DM101", "DM202", "DM003"]},
+        ),
     ]
 
     def check(self, ctx: LintContext):

@@ -1,9 +1,8 @@
 """DM102: a keep-as-is service was rebuilt on a master."""
 
-from dockermig.policy.facts import Verdict, entry_program
+from dockermig.policy.facts import Verdict
 from dockermig.rule import Example, LintContext, Rule, Severity
 from dockermig.syntax.query import from_words
-from dockermig.syntax.shell import installs
 
 
 class InfrastructureOnMaster(Rule):
@@ -14,6 +13,9 @@ class InfrastructureOnMaster(Rule):
     keep-as-is catalogue: its CMD or ENTRYPOINT starts a catalogued server
     (`redis-server`, `postgres`, `prometheus`, `ollama`...) or its RUN installs the
     server's package (`postgresql`, `redis-server`, `nginx`...).
+
+    Before the move the same evidence makes the service DM103 (review), so `fix` never
+    puts a kept service on a master.
 
     ## Why is this bad?
     Databases, caches, queues, monitoring, gateways, LLM runtimes and GPU images are
@@ -32,44 +34,26 @@ class InfrastructureOnMaster(Rule):
     examples = [
         Example.valid("FROM redis:7.2-alpine\nCMD [\"redis-server\"]\n"),
         Example.valid("FROM sutazai-python-agent-master:latest\nRUN pip install --no-cache-dir redis-om\nCMD [\"python\", \"worker.py\"]\n"),
+        Example.valid("FROM sutazai-python-agent-master:latest\nRUN pip install redis\nCMD [\"python\", \"worker.py\"]\n"),
         Example.invalid(
             "FROM sutazai-python-agent-master:latest\nUSER root\nRUN apt-get update && apt-get install -y redis-server\nUSER appuser\nCMD [\"redis-server\"]\n",
             message="redis (cache) is kept as is",
+        ),
+        Example.invalid(
+            "FROM sutazai-python-agent-master:latest\nUSER root\nRUN pip install redis && apt-get install -y redis-server\n"
+            "USER appuser\nCMD [\"python\", \"worker.py\"]\n",
+            message="(installs redis-server on line 3)",  # the Python client is not the server
+        ),
+        Example.invalid(
+            "FROM sutazai-python-agent-master:latest\nENTRYPOINT [\"ollama\", \"serve\"]\n",
+            message="ollama/ollama (llm-runtime) is kept as is, but this file rebuilds it on "
+            "sutazai-python-agent-master:latest (ENTRYPOINT runs `ollama`): build it from ollama/ollama again",
         ),
     ]
 
     def check(self, ctx: LintContext):
         facts = ctx.facts
-        if facts.verdict is not Verdict.MIGRATED:
+        if facts.decision.review_kind != "infrastructure" or facts.verdict is not Verdict.MIGRATED:
             return
-        runtime = facts.runtime
-        entry, evidence = _catalogued_service(facts, runtime)
-        if entry is None:
-            return
-        image_word, _ = from_words(runtime.stage.from_)
-        yield self.finding(
-            ctx,
-            image_word or runtime.stage.from_,
-            f"{entry.pattern.text} ({entry.category}) is kept as is, but this file rebuilds it on "
-            f"{runtime.master.image} ({evidence}): build it from {entry.pattern.text} again",
-        )
-
-
-def _catalogued_service(facts, runtime):
-    catalogue = facts.policy.catalogue
-    for stage in runtime.stage.ancestry():
-        for instruction in stage.instructions:
-            if instruction.keyword in ("CMD", "ENTRYPOINT"):
-                program = entry_program(instruction)
-                for entry in catalogue:
-                    if program and program in entry.binaries:
-                        return entry, f"{instruction.keyword} runs `{program}`"
-            elif instruction.keyword == "RUN":
-                for install in installs(instruction):
-                    if install.manager not in ("apt", "apk", "yum", "dnf"):
-                        continue
-                    for package in install.packages:
-                        for entry in catalogue:
-                            if package.name in entry.packages:
-                                return entry, f"installs {package.name} on line {instruction.start_line}"
-    return None, ""
+        image_word, _ = from_words(facts.runtime.stage.from_)
+        yield self.finding(ctx, image_word or facts.runtime.stage.from_, facts.decision.reason)

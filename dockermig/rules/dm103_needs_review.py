@@ -11,11 +11,25 @@ class NeedsReview(Rule):
 
     ## What it does
     Reports the Dockerfiles `dockermig fix` will not migrate on its own, with the
-    reason: a Python or Node.js service on Alpine/musl (its packages and wheels need a
-    Debian mapping), on Windows, on a distroless image, on Python 2, on a newer runtime
-    than the master's (moving would downgrade it); a base image that depends on a build
-    argument with no default; Python or Node.js used only in build stages while the
-    runtime base is something else.
+    reason, because the image might no longer build or the service no longer run:
+
+    - the base: Alpine/musl under any name (`python:3.12-alpine`, `mhart/alpine-node`,
+      Wolfi), installs with `apk`, `yum` or `dnf`, Windows, distroless, or a vendor image
+      that bundles a runtime with much more (`mcr.microsoft.com/playwright`,
+      `tiangolo/uvicorn-gunicorn`, `ghcr.io/astral-sh/uv` when the file runs `uv`);
+      the list is `rules/review.yaml`, extended by `extend-review-bases` in the config;
+    - the runtime: Python 2, an end-of-life version (`node:0.12`, `node:carbon`,
+      `python:3.6`), a newer one than the master's or a tag that follows the newest
+      release (`node:lts`): moving would downgrade it;
+    - what it runs: no CMD or ENTRYPOINT of its own on a base other than the official
+      image the master is built on (it runs what its base starts); a base of one language
+      whose CMD runs the other (`FROM node` ... `CMD ["python", ...]`); a service kept as
+      is that it runs or installs (`nginx`, `redis-server`); `pip install --user` as root
+      by a service that would run as the master's user;
+    - what the master already has: its user or group created with other ids (DM203),
+      a clone or copy into the WORKDIR the master fills (DM106);
+    - a base image that depends on a build argument with no default; Python or Node.js
+      used only in build stages while the runtime base is something else.
 
     ## Why is this bad?
     Skipping these silently would leave them off the migration plan. Reporting them
@@ -62,6 +76,29 @@ class NeedsReview(Rule):
             message="depends on build argument(s) BASE_IMAGE",
         ),
         Example.invalid("FROM node:22-slim\nCMD [\"node\", \"index.js\"]\n", message="downgrade"),
+        Example.invalid("FROM python:3.11-windowsservercore-ltsc2022\nCMD [\"python\", \"app.py\"]\n",
+                        message="is on a Windows base"),
+        Example.invalid("FROM gcr.io/distroless/nodejs18-debian12\nCOPY index.js /app/\nCMD [\"/app/index.js\"]\n",
+                        message="is on a distroless image"),
+        Example.invalid("FROM python:2.7-slim\nRUN pip install flask\nCMD [\"python\", \"app.py\"]\n",
+                        message="is Python 2"),
+        Example.invalid("FROM node:carbon\nCMD [\"node\", \"index.js\"]\n", message="an end-of-life Node.js"),
+        Example.invalid("FROM mhart/alpine-node:12\nCMD [\"node\", \"index.js\"]\n", message="Alpine/musl"),
+        Example.invalid("FROM tiangolo/uvicorn-gunicorn-fastapi:python3.11\nCOPY ./app /app\n",
+                        message="its start script, gunicorn config and CMD come from the base"),
+        Example.invalid("FROM ghcr.io/astral-sh/uv:python3.12-bookworm-slim\nRUN uv sync --frozen\n"
+                        "CMD [\"uv\", \"run\", \"app.py\"]\n", message="runs uv"),
+        Example.invalid("FROM node:18-slim\nCOPY . .\nCMD [\"python\", \"-m\", \"agentgpt\"]\n",
+                        message="the base image node:18-slim is Node.js but CMD runs `python`"),
+        Example.invalid("FROM python:3.11-slim\nRUN apt-get update && apt-get install -y nginx\n"
+                        "CMD [\"python\", \"app.py\"]\n", message="installs nginx"),
+        Example.invalid("FROM python:3.11-slim\nRUN useradd -u 1000 -m appuser\nUSER appuser\n"
+                        "CMD [\"python\", \"app.py\"]\n", message="creates user appuser with id 1000"),
+        Example.invalid("FROM python:3.11-slim\nRUN pip install --user rich\nCMD [\"python\", \"app.py\"]\n",
+                        message="installs with pip --user as root"),
+        Example.invalid("FROM acme/runtime:2\nCMD [\"python\", \"app.py\"]\n",
+                        config={"extend-review-bases": [{"image": "acme/runtime", "reason": "it ships our JVM too"}]},
+                        message="is on acme/runtime:2: it ships our JVM too"),
     ]
 
     def check(self, ctx: LintContext):

@@ -1,6 +1,6 @@
 """DM105: a service is on the master of another language."""
 
-from dockermig.policy.facts import Verdict, entry_program, language_name
+from dockermig.policy.facts import Verdict
 from dockermig.rule import Example, LintContext, Rule, Severity
 from dockermig.syntax.query import from_words
 
@@ -11,6 +11,9 @@ class WrongMaster(Rule):
     ## What it does
     Reports a Dockerfile on one master whose CMD or ENTRYPOINT starts a program of the
     other master's language, e.g. `python app.py` on the Node.js master.
+
+    Before the move, a base of one language whose CMD runs the other is DM103 (review),
+    so `fix` never puts a service on the wrong master.
 
     ## Why is this bad?
     The other master has the right runtime version, packages and defaults; this one
@@ -31,27 +34,20 @@ class WrongMaster(Rule):
             "FROM sutazai-nodejs-agent-master:latest\nCOPY . .\nCMD [\"python3\", \"main.py\"]\n",
             message="use sutazai-python-agent-master:latest",
         ),
+        Example.invalid(  # the ENTRYPOINT names the program, the CMD only its arguments
+            "FROM sutazai-python-agent-master:latest\nENTRYPOINT [\"node\", \"server.js\"]\nCMD [\"--port\", \"3000\"]\n",
+            message="Node.js service (ENTRYPOINT runs `node`) is on sutazai-python-agent-master:latest: "
+            "use sutazai-nodejs-agent-master:latest",
+        ),
+        Example.invalid(  # the CMD of the stage it is built FROM
+            "FROM sutazai-python-agent-master:latest AS base\nCMD [\"node\", \"server.js\"]\nFROM base\nCOPY . .\n",
+            message="Node.js service (CMD runs `node`)",
+        ),
     ]
 
     def check(self, ctx: LintContext):
         facts = ctx.facts
-        if facts.verdict is not Verdict.MIGRATED:
+        if facts.decision.review_kind != "wrong-master" or facts.verdict is not Verdict.MIGRATED:
             return
-        runtime = facts.runtime
-        policy = facts.policy
-        for stage in runtime.stage.ancestry():
-            instruction = stage.last("ENTRYPOINT") or stage.last("CMD")
-            if instruction is None:
-                continue
-            program = entry_program(instruction)
-            language = policy.language_of_program(program) if program else None
-            other = policy.master_for_language(language)
-            if other is not None and other is not runtime.master:
-                image_word, _ = from_words(runtime.stage.from_)
-                yield self.finding(
-                    ctx,
-                    image_word or runtime.stage.from_,
-                    f"{language_name(language)} service ({instruction.keyword} runs `{program}`) is on "
-                    f"{runtime.master.image}: use {other.image}",
-                )
-            return
+        image_word, _ = from_words(facts.runtime.stage.from_)
+        yield self.finding(ctx, image_word or facts.runtime.stage.from_, facts.decision.reason)

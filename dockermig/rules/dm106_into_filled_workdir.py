@@ -14,8 +14,9 @@ class IntoFilledWorkdir(Rule):
     For a service on a master whose WORKDIR already holds files (`workdir_contents` in
     the master's entry, or what its own Dockerfile copies or clones there), reports a
     `git clone` into that directory (`git clone URL .`) or onto one of its entries, and a
-    COPY/ADD whose destination is that directory or one of its entries. A service that
-    sets no WORKDIR of its own runs in the master's.
+    COPY/ADD whose destination is that directory or one of its entries; and a clone into
+    the master user's home, which `useradd --create-home` fills. A service that sets no
+    WORKDIR of its own runs in the master's.
 
     ## Why is this bad?
     `git clone URL .` fails on a directory that is not empty, so the image stops
@@ -42,6 +43,8 @@ class IntoFilledWorkdir(Rule):
         ),
         Example.invalid("FROM acme/python-master:1\nCOPY common/ ./common\n", config=_FILLED,
                         message="copies into /app/common"),
+        Example.invalid("FROM sutazai-python-agent-master:latest\nWORKDIR /home/appuser\nRUN git clone /src/repo.git .\n",
+                        message="clones into /home/appuser"),
     ]
 
     def check(self, ctx: LintContext):

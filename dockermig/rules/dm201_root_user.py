@@ -51,6 +51,23 @@ class RootUser(Rule):
             applicability="unsafe",
         ),
         Example.invalid("FROM debian:bookworm\nARG RUN_AS=0\nUSER ${RUN_AS}:0\n", message="runs as root (USER ${RUN_AS}:0)"),
+        Example.invalid(  # nothing after the last RUN: the USER goes at the end
+            "FROM sutazai-python-agent-master:latest\nUSER root\nRUN apt-get update\n",
+            fixed="FROM sutazai-python-agent-master:latest\nUSER root\nRUN apt-get update\nUSER appuser\n",
+            applicability="unsafe",
+        ),
+        Example.invalid(  # before the ENTRYPOINT, in the file's keyword case
+            "from sutazai-python-agent-master:latest\nuser root\nrun apt-get update\nentrypoint [\"python\", \"main.py\"]\n",
+            fixed="from sutazai-python-agent-master:latest\nuser root\nrun apt-get update\nuser appuser\n"
+            "entrypoint [\"python\", \"main.py\"]\n",
+            applicability="unsafe",
+        ),
+        Example.invalid(  # a CMD above the last RUN does not stop it running as root
+            "FROM sutazai-python-agent-master:latest\nUSER root\nCMD [\"python\", \"main.py\"]\nRUN apt-get update\n",
+            fixed="FROM sutazai-python-agent-master:latest\nUSER root\nCMD [\"python\", \"main.py\"]\nRUN apt-get update\n"
+            "USER appuser\n",
+            applicability="unsafe",
+        ),
     ]
 
     def check(self, ctx: LintContext):

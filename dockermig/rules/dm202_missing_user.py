@@ -34,6 +34,18 @@ class MissingUser(Rule):
         Example.valid("FROM node:18-slim\nUSER node\nCMD [\"node\", \"index.js\"]\n"),
         Example.valid("FROM grafana/grafana:11.2.0\n"),
         Example.invalid("FROM python:3.11-slim\nCMD [\"python\", \"app.py\"]\n", message="runs as root", line=1),
+        Example.valid("FROM scratch\nCOPY app /app\nCMD [\"/app\"]\n"),  # no user database
+        Example.valid("FROM gcr.io/distroless/static-debian12:nonroot\nCOPY app /app\nCMD [\"/app\"]\n"),
+        Example.invalid(
+            "FROM node:18-slim\nCMD [\"node\", \"index.js\"]\n",
+            message="no USER instruction: the image runs as root (its base node:18-slim runs as root); "
+            "the master template ends with USER appuser",
+        ),
+        Example.invalid(
+            "FROM acme/root-master:2\nCMD [\"python\", \"app.py\"]\n",
+            message="no USER instruction: the image runs as root (acme/root-master runs as 0)",
+            config={"masters": [{"image": "acme/root-master", "language": "python", "user": "0"}]},
+        ),
     ]
 
     def check(self, ctx: LintContext):

@@ -10,12 +10,13 @@ class RootOwnedRuntimePath(Rule):
 
     ## What it does
     For a service on a master that runs as a non-root user (its own last `USER`, or the
-    master's `appuser`), finds the
-    directories a RUN makes as root (`mkdir -p /logs /models`) and the files COPY/ADD put
-    into a `VOLUME` without `--chown`, unless a later `chown` gives them to that user or
-    a `chmod` opens them to everyone. Paths the master already has (its WORKDIR, the
-    user's home), system paths (`/usr`, `/etc`, `/tmp`...) and `mkdir -m 777` are left
-    out.
+    master's `appuser`), finds the empty directories a RUN makes as root (`mkdir -p /logs
+    /models`: nothing in the build puts anything there, so the service will) and the
+    files COPY/ADD put into a `VOLUME` without `--chown`, unless a later `chown` gives
+    them to that user or a `chmod` opens them to everyone. A directory the build fills
+    (a COPY or WORKDIR there, `tar -C` into it) holds code or tools and is left alone,
+    and so are paths the master already has (its WORKDIR, the user's home), system paths
+    (`/usr`, `/etc`...) and `mkdir -m 777`.
 
     ## Why is this bad?
     A service that ran as root wrote there; as `appuser` it gets "Permission denied"
@@ -45,6 +46,10 @@ class RootOwnedRuntimePath(Rule):
         ),
         Example.valid("FROM sutazai-python-agent-master:latest\nUSER root\nRUN mkdir -p /logs\n"),  # runs as root
         Example.valid("FROM python:3.11-slim\nRUN mkdir -p /logs\nCMD [\"python\", \"app.py\"]\n"),  # the migration's
+        Example.valid(  # filled by the build: tools and code, which the service reads
+            "FROM sutazai-python-agent-master:latest\nUSER root\nRUN mkdir -p /opt/tool && tar -xzf /tmp/t.tgz -C /opt/tool\n"
+            "RUN mkdir /srv/app\nCOPY . /srv/app\nUSER appuser\nCMD [\"python\", \"/srv/app/main.py\"]\n"
+        ),
         Example.invalid(
             "FROM sutazai-python-agent-master:latest\nUSER root\nRUN mkdir -p /logs /workspace && pip install rich\n"
             "USER appuser\nCMD [\"python\", \"app.py\"]\n",

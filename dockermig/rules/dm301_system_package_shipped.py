@@ -42,7 +42,7 @@ class SystemPackageShipped(Rule):
             "FROM sutazai-python-agent-master:latest\nUSER root\n"
             "RUN apt-get update && apt-get install -y --no-install-recommends curl ffmpeg \\\n"
             "    && rm -rf /var/lib/apt/lists/*\nUSER appuser\n",
-            message="curl is already shipped by sutazai-python-agent-master:latest (apt 7.88.1-10+deb12u8)",
+            message="curl is already shipped by sutazai-python-agent-master:latest (apt)",
             line=3,
             fixed="FROM sutazai-python-agent-master:latest\nUSER root\n"
             "RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg \\\n"

@@ -53,6 +53,9 @@ class VersionConflict(Rule):
             "FROM sutazai-python-agent-master:latest\nRUN pip install fastapi==0.99.1\n",
             fixed=None,  # never without --unsafe-fixes
         ),
+        Example.valid("FROM sutazai-nodejs-agent-master:latest\nRUN npm i -g typescript@^5.1 ts-node@~10.9.0\n"),
+        Example.invalid("FROM sutazai-nodejs-agent-master:latest\nRUN npm i -g typescript@^4.9\n",
+                        message="typescript@^4.9 conflicts"),
     ]
 
     def check(self, ctx: LintContext):

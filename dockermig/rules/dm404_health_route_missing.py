@@ -72,6 +72,17 @@ class HealthRouteMissing(Rule):
             message="HEALTHCHECK probes /health, which main.py does not serve",
             fixed=None,  # the file's own health check is its author's
         ),
+        Example.valid(  # exec form: the URL is a JSON string, not shell words
+            "FROM sutazai-python-agent-master:latest\nCOPY . /app\n"
+            "HEALTHCHECK CMD [\"curl\", \"-f\", \"http://localhost:8000/health\"]\nCMD [\"uvicorn\", \"main:app\"]\n",
+            files={"main.py": "from fastapi import FastAPI\napp = FastAPI()\n@app.get('/health')\ndef health():\n    return {}\n"},
+        ),
+        Example.invalid(
+            "FROM sutazai-python-agent-master:latest\nCOPY . /app\n"
+            "HEALTHCHECK CMD [\"curl\", \"-fk\", \"https://localhost:${PORT}/ready\"]\nCMD [\"uvicorn\", \"main:app\"]\n",
+            files={"main.py": "from fastapi import FastAPI\napp = FastAPI()\n@app.get('/healthz')\ndef health():\n    return {}\n"},
+            message="HEALTHCHECK probes /ready, which main.py does not serve (it serves /healthz)",
+        ),
     ]
 
     def check(self, ctx: LintContext):

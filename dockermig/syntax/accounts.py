@@ -59,13 +59,15 @@ _TOOLS = {
 
 
 def account_creations(instruction: Instruction) -> tuple[AccountCreation, ...]:
-    """The users and groups a RUN creates, in source order."""
-    found = []
-    for command in commands(instruction):
-        creation = _creation(command)
-        if creation is not None:
-            found.append(creation)
-    return tuple(found)
+    """The users and groups a RUN creates, in source order (cached on the instruction:
+    the decision, DM203 and the migration all ask)."""
+    cached = instruction.__dict__.get("_accounts")
+    if cached is None:
+        found = []
+        if instruction.keyword == "RUN" and "add" in str(instruction):  # useradd, groupadd, adduser, addgroup
+            found = [c for c in map(_creation, commands(instruction)) if c is not None]
+        cached = instruction.__dict__["_accounts"] = tuple(found)
+    return cached
 
 
 def _creation(command: Command) -> AccountCreation | None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from dockermig.limits import MAX_EXPANDED_VALUE, expansion_too_long
+
 WHITESPACE = " \t\n\r\v\f"
 
 
@@ -107,8 +109,17 @@ def expand(text: str, variables: dict[str, str]) -> tuple[str, set[str]]:
     ``ARG``-parameterised ``FROM`` lines use, hence this small expander.
     """
     missing: set[str] = set()
+    growth = 0  # what the substitutions add: bounded, or ``ARG B=$A$A`` doubling explodes
 
     def substitute(match: re.Match[str]) -> str:
+        nonlocal growth
+        value = _substitution(match)
+        growth += len(value) - len(match[0])
+        if growth > MAX_EXPANDED_VALUE:
+            raise expansion_too_long()
+        return value
+
+    def _substitution(match: re.Match[str]) -> str:
         name = match["plain"] or match["name"]
         value = variables.get(name)
         op = match["op"]

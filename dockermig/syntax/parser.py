@@ -340,7 +340,7 @@ def _looks_like_json(args: str) -> bool:
         return False
     try:
         value = json.loads(args)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested past Python's limit: not a list of strings
         return False
     return isinstance(value, list)
 
@@ -366,7 +366,7 @@ def exec_form_words(instruction: Instruction) -> tuple[Word, ...] | None:
         return None
     try:
         values = json.loads(args)
-    except ValueError:
+    except (ValueError, RecursionError):  # 1,000 nested ``[``: shell form, as for BuildKit
         return None
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
         return None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, NamedTuple
 
+from dockermig.limits import ExpansionBudget
 from dockermig.syntax.lexer import expand
 from dockermig.syntax.nodes import Instruction, Word
 
@@ -11,6 +13,7 @@ if TYPE_CHECKING:
     from dockermig.syntax.parser import Dockerfile
 
 DOCKER_HUB = "docker.io"
+_REFERENCE_CHARACTERS = re.compile(r"[A-Za-z0-9._:/@+-]+")
 
 
 class ImageRef(NamedTuple):
@@ -51,6 +54,12 @@ class ImageRef(NamedTuple):
     @property
     def is_resolved(self) -> bool:
         return not self.unresolved and "$" not in self.raw
+
+    @property
+    def is_well_formed(self) -> bool:
+        """Only the characters of Docker's reference grammar: ``python:3.11\u2028RUN`` (one
+        word to BuildKit too) is no image, and a fix must not take it for ``python``."""
+        return bool(_REFERENCE_CHARACTERS.fullmatch(self.raw))
 
     @property
     def is_scratch(self) -> bool:
@@ -149,6 +158,7 @@ class Stage:
         from dockermig.syntax.values import env_values
 
         values: dict[str, str] = {}
+        budget = ExpansionBudget()
         for stage in self.lineage():
             for instruction in stage.instructions:
                 if instruction is upto:
@@ -156,10 +166,10 @@ class Stage:
                 if instruction.keyword == "ARG":
                     for name, default in arg_defaults(instruction).items():
                         if default is not None:
-                            values[name] = expand(default, values)[0]
+                            values[name] = budget.spend(expand(default, values)[0])
                 elif instruction.keyword == "ENV":
                     for name, value in env_values(instruction).items():
-                        values[name] = expand(value, values)[0]
+                        values[name] = budget.spend(expand(value, values)[0])
         return values
 
 
@@ -174,13 +184,14 @@ def from_words(instruction: Instruction) -> tuple[Word | None, Word | None]:
 def global_args(dockerfile: Dockerfile) -> dict[str, str]:
     """Defaults of the ARGs declared before the first FROM (the ones FROM can use)."""
     values: dict[str, str] = {}
+    budget = ExpansionBudget()
     for instruction in dockerfile.instructions:
         if instruction.keyword == "FROM":
             break
         if instruction.keyword == "ARG":
             for name, default in arg_defaults(instruction).items():
                 if default is not None:
-                    values[name] = expand(default, values)[0]
+                    values[name] = budget.spend(expand(default, values)[0])
     return values
 
 

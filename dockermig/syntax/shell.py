@@ -18,7 +18,6 @@ from dockermig.syntax.nodes import Instruction
 
 _INTERESTING = re.compile(
     r"apt|apk|yum|dnf|pip|npm|yarn|pnpm|python|node|useradd|adduser|groupadd|addgroup|chown|chmod|rm\b|uv\b"
-    r"|virtualenv|activate|mkdir|git\b"
 )
 _SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
 _WRAPPERS = frozenset({"sudo", "env", "command", "exec", "time", "nice", "nohup", "eatmydata"})
@@ -49,6 +48,11 @@ class Command(NamedTuple):
     end: int
     script: int = 0
     position: int = -1
+
+    def __hash__(self) -> int:
+        # by span, not by every word: commands key dicts and sets, and hashing an
+        # ``apt-get install`` of 100k packages word by word made those lookups quadratic
+        return hash((self.start, self.end, self.script))
 
     @property
     def name(self) -> str:
@@ -132,36 +136,39 @@ def _logical_mapper(instruction: Instruction, base: int) -> Callable[[int], int]
     return to_source
 
 
-def parsed_scripts(instruction: Instruction) -> tuple[Script, ...]:
-    """The scripts of a RUN, parsed (cached on the instruction). Scripts that mention
-    no program we care about are skipped without parsing."""
-    cached = instruction.__dict__.get("_scripts")
-    if cached is None:
-        cached = tuple(
-            _place(instruction, _parse_script(text), to_source, index)
-            for index, (text, to_source) in enumerate(scripts(instruction))
-            if _INTERESTING.search(text)
-        )
-        instruction.__dict__["_scripts"] = cached
-    return cached
+def parsed_scripts(instruction: Instruction, wanted: re.Pattern | None = _INTERESTING) -> tuple[Script, ...]:
+    """The scripts of a RUN that mention what ``wanted`` matches (None: all of them),
+    parsed. Each script is parsed once and each answer kept (on the instruction): most
+    RUNs mention no program any rule cares about and are never parsed at all."""
+    answers = instruction.__dict__.setdefault("_scripts", {})
+    found = answers.get(wanted)
+    if found is None:
+        parsed = instruction.__dict__.setdefault("_parsed", {})
+        found = []
+        for index, (text, to_source) in enumerate(scripts(instruction)):
+            if wanted is not None and not wanted.search(text):
+                continue
+            if index not in parsed:
+                parsed[index] = _place(instruction, _parse_script(text), to_source, index)
+            found.append(parsed[index])
+        found = answers[wanted] = tuple(found)
+    return found
 
 
 def all_scripts(instruction: Instruction) -> tuple[Script, ...]:
-    """The scripts of a RUN, parsed whatever programs they mention (cached on the
-    instruction): for rules about any command (``cd``, ``sudo``, pipes...)."""
-    cached = instruction.__dict__.get("_all_scripts")
-    if cached is None:
-        cached = tuple(
-            _place(instruction, _parse_script(text), to_source, index)
-            for index, (text, to_source) in enumerate(scripts(instruction))
-        )
-        instruction.__dict__["_all_scripts"] = cached
-    return cached
+    """The scripts of a RUN, parsed whatever programs they mention: for rules about any
+    command (``cd``, ``sudo``, pipes...)."""
+    return parsed_scripts(instruction, None)
 
 
-def commands(instruction: Instruction) -> tuple[Command, ...]:
-    """Every simple command a RUN executes, in source order."""
-    return tuple(command for script in parsed_scripts(instruction) for command in script.commands)
+def commands(instruction: Instruction, wanted: re.Pattern | None = _INTERESTING) -> tuple[Command, ...]:
+    """The simple commands a RUN executes, in source order, in the scripts that mention
+    what ``wanted`` matches (by default the programs the rules care about)."""
+    answers = instruction.__dict__.setdefault("_commands", {})
+    found = answers.get(wanted)
+    if found is None:
+        found = answers[wanted] = tuple(c for script in parsed_scripts(instruction, wanted) for c in script.commands)
+    return found
 
 
 @lru_cache(maxsize=1)

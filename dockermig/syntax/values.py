@@ -86,11 +86,19 @@ def exposed_ports(instruction: Instruction, variables: dict[str, str]) -> list[P
 def probed_path(instruction: Instruction) -> str | None:
     """The URL path a ``HEALTHCHECK CMD curl/wget http://...`` requests (None for
     ``HEALTHCHECK NONE`` or a probe that is not an HTTP request)."""
+    import json
+    import re
     from urllib.parse import urlparse
 
-    words = instruction.exec_form if instruction.exec_form is not None else instruction.words
-    for word in words:
-        for token in word.value.split():
+    values = [word.value for word in instruction.words]
+    exec_form = re.fullmatch(r"\s*cmd\s+(\[.*\])\s*", instruction.args, re.IGNORECASE | re.DOTALL)
+    if exec_form:  # HEALTHCHECK CMD ["curl", "-f", "http://..."]: the JSON strings, not shell words
+        try:
+            values = [str(value) for value in json.loads(exec_form[1])]
+        except ValueError:
+            pass
+    for value in values:
+        for token in value.split():
             token = token.strip("\"'")
             if token.startswith(("http://", "https://")):
                 return urlparse(token.replace("${", "").replace("}", "")).path or "/"

@@ -46,8 +46,10 @@ def _failures_within(times: list[float], window: float) -> int:
     return best
 
 
-def evaluate(old: Side, new: Side, settings: dict[str, Any], dependents: dict[str, list[float]] | None = None
-             ) -> tuple[str, list[Check]]:
+def evaluate(old: Side, new: Side, settings: dict[str, Any], dependents: dict[str, list[float]] | None = None,
+             errors: list[str] | None = None) -> tuple[str, list[Check]]:
+    """The verdict. ``errors``: what broke while measuring (a watcher thread...): each is
+    a failed gate, so a broken measurement can never pass (fail closed)."""
     percentile = int(settings["latency-percentile"])
     old_latency = getattr(old.load, f"p{percentile}_ms") if percentile in (50, 95, 99) else old.load.p95_ms
     new_latency = getattr(new.load, f"p{percentile}_ms") if percentile in (50, 95, 99) else new.load.p95_ms
@@ -86,6 +88,8 @@ def evaluate(old: Side, new: Side, settings: dict[str, Any], dependents: dict[st
         gate("cpu", f"<= old +{settings['max-cpu-increase']:.0%}", None, None, None)
     for url, failures in (dependents or {}).items():
         gate(f"dependent {url}", "stays healthy", None, f"{len(failures)} failed checks", not failures)
+    for error in errors or []:
+        gate("measurement", "no errors", None, error, False)
 
     window = float(settings["rollback-health-window"])
     limit = int(settings["rollback-health-failures"])

@@ -11,6 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from dockermig.limits import LimitError, read_body
+
 
 class Sample(NamedTuple):
     at: float  # monotonic time of the request
@@ -26,24 +28,31 @@ def request(url: str, timeout: float) -> Sample:
     if parts.query:
         path += "?" + parts.query
     start = time.monotonic()
-    connection = connection_class(parts.hostname, parts.port, timeout=timeout)
+    connection = None
     try:
+        connection = connection_class(parts.hostname, parts.port, timeout=timeout)
         connection.request("GET", path, headers={"User-Agent": "dockermig-verify"})
         response = connection.getresponse()
-        response.read()
+        read_body(response, timeout)  # bounded: an endless body is an error, not 3 GB
         return Sample(start, time.monotonic() - start, response.status, None)
     except socket.timeout:
         return Sample(start, time.monotonic() - start, None, "timeout")
-    except (ConnectionError, http.client.HTTPException, OSError) as error:
-        return Sample(start, time.monotonic() - start, None, type(error).__name__)
+    except Exception as error:  # fail closed: whatever went wrong, this request failed
+        return Sample(start, time.monotonic() - start, None, _reason(error))
     finally:
-        connection.close()
+        if connection is not None:
+            connection.close()
+
+
+def _reason(error: Exception) -> str:
+    return str(error) if isinstance(error, LimitError) else type(error).__name__
 
 
 def drive(old: str, new: str, *, requests: int | None, duration: float | None, concurrency: int,
-          timeout: float, stop: threading.Event | None = None) -> tuple[list[Sample], list[Sample]]:
+          timeout: float, stop: threading.Event | None = None, send=request) -> tuple[list[Sample], list[Sample]]:
     """Send the same requests to ``old`` and ``new``: pairs, in alternating order, on
-    ``concurrency`` workers, ``requests`` pairs or for ``duration`` seconds."""
+    ``concurrency`` workers, ``requests`` pairs or for ``duration`` seconds. ``send``
+    makes one request (tests pass recorded answers)."""
     results: dict[str, list[Sample]] = {"old": [], "new": []}
     lock = threading.Lock()
     deadline = time.monotonic() + duration if duration else None
@@ -59,7 +68,7 @@ def drive(old: str, new: str, *, requests: int | None, duration: float | None, c
                 return
             order = (("old", old), ("new", new)) if index % 2 == 0 else (("new", new), ("old", old))
             for name, url in order:
-                sample = request(url, timeout)
+                sample = send(url, timeout)
                 with lock:
                     results[name].append(sample)
 
@@ -110,10 +119,11 @@ def summarize(samples: list[Sample]) -> Summary:
 class HealthWatch:
     """Polls a health URL in the background; remembers when it failed."""
 
-    def __init__(self, url: str, expected: int, interval: float, timeout: float):
-        self.url, self.expected, self.interval, self.timeout = url, expected, interval, timeout
+    def __init__(self, url: str, expected: int, interval: float, timeout: float, send=request):
+        self.url, self.expected, self.interval, self.timeout, self.send = url, expected, interval, timeout, send
         self.failures: list[float] = []
         self.checks = 0
+        self.error: str | None = None  # set when the watch itself broke: its gate fails
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -126,19 +136,23 @@ class HealthWatch:
         self._thread.join(timeout=self.timeout + self.interval + 1)
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            sample = request(self.url, self.timeout)
-            self.checks += 1
-            if sample.status != self.expected:
-                self.failures.append(sample.at)
-            self._stop.wait(self.interval)
+        try:
+            while not self._stop.is_set():
+                sample = self.send(self.url, self.timeout)
+                self.checks += 1
+                if sample.status != self.expected:
+                    self.failures.append(sample.at)
+                self._stop.wait(self.interval)
+        except Exception as error:  # a dead watch must not read as "no failures"
+            self.error = f"the health watch of {self.url} stopped: {type(error).__name__}: {error}"
 
 
 
 def wait_healthy(url: str, expected: int, timeout: float, interval: float = 0.25, alive=None,
-                 progress=None) -> tuple[bool, str]:
+                 progress=None, send=request) -> tuple[bool, str]:
     """Poll until ``url`` answers ``expected``; (healthy, last observation). ``progress``
-    (a WaitProgress, say) hears how long it has waited and what it saw last."""
+    (a WaitProgress, say) hears how long it has waited and what it saw last; ``send``
+    makes one HTTP request (tests pass recorded answers)."""
     start = time.monotonic()
     deadline = start + timeout
     last = "no answer"
@@ -148,7 +162,7 @@ def wait_healthy(url: str, expected: int, timeout: float, interval: float = 0.25
                 reason = alive()
                 if reason:
                     return False, reason
-            sample = request(url, min(interval * 4, 5.0))
+            sample = send(url, min(interval * 4, 5.0))
             if sample.status == expected:
                 return True, f"HTTP {sample.status}"
             last = f"HTTP {sample.status}" if sample.status else (sample.error or "no answer")

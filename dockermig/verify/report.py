@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from dockermig.report import printable
+
 
 def as_dict(result) -> dict[str, Any]:
     return {
@@ -42,7 +44,7 @@ def _text(result) -> str:
         lines.append(f"  step {step['percent']}%: {step['verdict']}")
     for note in result.notes:
         lines.append(f"  note: {note}")
-    return "\n".join(lines) + "\n"
+    return printable("\n".join(lines) + "\n")  # container logs and command output are quoted
 
 
 def _markdown(result) -> str:

@@ -16,6 +16,7 @@ import uuid
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
+from dockermig.limits import read_body
 from dockermig.verify import gates
 from dockermig.verify.load import HealthWatch, drive, request, summarize, wait_healthy
 
@@ -43,47 +44,92 @@ def _join(base: str, path: str) -> str:
     return base.rstrip("/") + "/" + path.lstrip("/")
 
 
+def check_url(url: str, option: str) -> None:
+    """Refuse up front what is not an http(s) URL with a host, saying how to write it:
+    an unusable URL must never reach a watcher thread (where it read as "healthy")."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises on a port that is not a number)
+    except ValueError as error:
+        raise VerifyError(f"{option} {url}: not a valid URL ({error})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        hint = f" (did you mean http://{url}?)" if "://" not in url else ""
+        raise VerifyError(f"{option} {url}: not an http:// or https:// URL{hint}")
+
+
+def check_inputs(*, old_url: str | None = None, new_url: str | None = None, dependents=(),
+                 shift_cmd: str | None = None, rollback_cmd: str | None = None) -> None:
+    """Everything a verification is given, checked before anything runs (a traffic step,
+    a container): a VerifyError names the first option that is wrong."""
+    for option, url in (("--old-url", old_url), ("--new-url", new_url), *(("--dependent-url", d) for d in dependents)):
+        if url is not None:
+            check_url(url, option)
+    check_command(shift_cmd, "--shift-cmd")
+    check_command(rollback_cmd, "--rollback-cmd")
+
+
+def check_command(template: str | None, option: str) -> None:
+    """Refuse up front a traffic command that is empty or does not split into words."""
+    if template is None:
+        return
+    try:
+        argv = shlex.split(template)
+    except ValueError as error:
+        raise VerifyError(f"{option}: cannot split {template!r} into words ({error})") from None
+    if not argv:
+        raise VerifyError(f"{option} is empty")
+
+
 # -- URL mode ------------------------------------------------------------------------------
 
 
 def verify_urls(old_url: str, new_url: str, settings: dict[str, Any], *, path: str = "/",
                 health_path: str = "/health", metrics_path: str | None = None,
                 dependents: tuple[str, ...] = (), requests: int | None = None,
-                duration: float | None = None, progress=None) -> Result:
-    """Compare two running services (a blue/green pair)."""
+                duration: float | None = None, progress=None, send=request) -> Result:
+    """Compare two running services (a blue/green pair). ``send`` makes one HTTP request
+    (tests pass recorded answers)."""
+    check_url(old_url, "--old-url")
+    check_url(new_url, "--new-url")
     return _compare(old_url, new_url, settings, old_url, new_url, "url", path=path, health_path=health_path,
                     metrics_path=metrics_path, dependents=dependents, requests=requests, duration=duration,
-                    progress=progress)
+                    progress=progress, send=send)
 
 
 def _compare(old_base: str, new_base: str, settings: dict[str, Any], old_name: str, new_name: str, mode: str, *,
              path: str, health_path: str, metrics_path: str | None, dependents: tuple[str, ...],
              requests: int | None, duration: float | None, containers: dict | None = None,
-             progress=None) -> Result:
+             progress=None, send=request) -> Result:
+    for url in dependents:
+        check_url(url, "--dependent-url")
     expected = int(settings["health-status"])
     timeout = float(settings["timeout"])
     alive = (lambda: _stopped_reason(containers["old"])) if containers else None
     old_ok, old_detail = wait_healthy(_join(old_base, health_path), expected, settings["health-timeout"], alive=alive,
-                                      progress=progress)
+                                      progress=progress, send=send)
     if not old_ok:
         raise VerifyError(f"the old service is not healthy ({old_detail}): nothing to compare with")
     alive = (lambda: _stopped_reason(containers["new"])) if containers else None
     new_ok, new_detail = wait_healthy(_join(new_base, health_path), expected, settings["health-timeout"], alive=alive,
-                                      progress=progress)
+                                      progress=progress, send=send)
     before = {name: _scrape(_join(base, metrics_path), timeout) for name, base in
               (("old", old_base), ("new", new_base))} if metrics_path else {}
     interval = float(settings["health-interval"])
     with ExitStack() as stack:
-        watches = {name: stack.enter_context(HealthWatch(_join(base, health_path), expected, interval, timeout))
+        watches = {name: stack.enter_context(HealthWatch(_join(base, health_path), expected, interval, timeout, send))
                    for name, base in (("old", old_base), ("new", new_base))}
-        dependent_watches = {url: stack.enter_context(HealthWatch(url, expected, interval, timeout)) for url in dependents}
+        dependent_watches = {url: stack.enter_context(HealthWatch(url, expected, interval, timeout, send))
+                             for url in dependents}
         samplers = {name: stack.enter_context(_StatsSampler(c)) for name, c in (containers or {}).items()}
         if requests is None and duration is None:
             requests = int(settings["requests"])
         for sampler in samplers.values():
             sampler.snapshot()
         old_samples, new_samples = drive(_join(old_base, path), _join(new_base, path), requests=requests,
-                                         duration=duration, concurrency=int(settings["concurrency"]), timeout=timeout)
+                                         duration=duration, concurrency=int(settings["concurrency"]), timeout=timeout,
+                                         send=send)
         for sampler in samplers.values():
             sampler.snapshot()
         # a short run still gets a few health checks after the load, so a crash shows
@@ -104,8 +150,9 @@ def _compare(old_base: str, new_base: str, settings: dict[str, Any], old_name: s
                               **container_facts}
         if metrics_path:
             measurements[name]["from_metrics"] = _metrics_delta(before[name], after[name])
+    broken = [w.error for w in (*watches.values(), *dependent_watches.values()) if w.error]
     verdict, checks = gates.evaluate(sides["old"], sides["new"], settings,
-                                     {url: w.failures for url, w in dependent_watches.items()})
+                                     {url: w.failures for url, w in dependent_watches.items()}, errors=broken)
     return Result(verdict, mode, old_name, new_name, checks, measurements)
 
 
@@ -120,7 +167,7 @@ def _scrape(url: str, timeout: float) -> dict[str, list]:
 
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
-            text = response.read().decode("utf-8", "replace")
+            text = read_body(response, timeout).decode("utf-8", "replace")
         families: dict[str, list] = {}
         for family in text_string_to_metric_families(text):  # untyped lines come one family each
             families.setdefault(family.name, []).extend(family.samples)
@@ -205,7 +252,7 @@ def _docker():
 def verify_images(old_image: str, new_image: str, port: int, settings: dict[str, Any], *, path: str = "/",
                   health_path: str = "/health", metrics_path: str | None = None, dependents: tuple[str, ...] = (),
                   requests: int | None = None, duration: float | None = None, env: dict[str, str] | None = None,
-                  memory: str | None = None, client=None, progress=None) -> Result:
+                  memory: str | None = None, client=None, progress=None, send=request) -> Result:
     """Start both images side by side and compare them. Never pulls."""
     client = client or _docker()
     images = {"old": _local_image(client, old_image), "new": _local_image(client, new_image)}
@@ -213,7 +260,8 @@ def verify_images(old_image: str, new_image: str, port: int, settings: dict[str,
     with _interruptible(), _containers(client, images, port, env or {}, memory, run_id) as (containers, urls):
         result = _compare(urls["old"], urls["new"], settings, old_image, new_image, "image", path=path,
                           health_path=health_path, metrics_path=metrics_path, dependents=dependents,
-                          requests=requests, duration=duration, containers=containers, progress=progress)
+                          requests=requests, duration=duration, containers=containers, progress=progress,
+                          send=send)
     for name, image in images.items():
         config = image.attrs.get("Config") or {}
         result.measurements[name].update({
@@ -430,8 +478,11 @@ def build_pair(old_dockerfile: str, new_dockerfile: str, context: str, client=No
 
 
 def run_command(template: str, service: str, percent: int) -> None:
-    """Run a traffic command as an argument list (no shell), placeholders filled in."""
-    argv = [part.format(service=service, percent=percent) for part in shlex.split(template)]
+    """Run a traffic command as an argument list (no shell), placeholders filled in.
+    Only ``{service}`` and ``{percent}`` are placeholders: other braces are the
+    command's own (kubectl's JSON patches)."""
+    check_command(template, "the traffic command")
+    argv = [part.replace("{service}", service).replace("{percent}", str(percent)) for part in shlex.split(template)]
     try:
         completed = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     except (OSError, subprocess.TimeoutExpired) as error:
@@ -445,18 +496,31 @@ def progressive(measure, steps: list[int], service: str, shift_cmd: str, rollbac
                 step_wait: float) -> Result:
     """Shift traffic step by step (10 → 25 → 50 → 100%), checking the gates between
     steps; a trigger runs the rollback command and stops with ``rollback``."""
+    check_command(shift_cmd, "--shift-cmd")
+    check_command(rollback_cmd, "--rollback-cmd")
     log = []
     result = None
     for percent in steps:
-        run_command(shift_cmd, service, percent)
+        try:
+            run_command(shift_cmd, service, percent)
+        except VerifyError as error:  # fail closed: traffic may be half shifted
+            result = result or Result(gates.FAIL, "progressive", "", "", [], {})
+            result.verdict = gates.FAIL
+            result.notes.append(f"stopped at {percent}%: the shift command failed ({error}); "
+                                "traffic may be partly shifted")
+            log.append({"percent": percent, "verdict": gates.FAIL})
+            break
         if step_wait:
             time.sleep(step_wait)
         result = measure()
         log.append({"percent": percent, "verdict": result.verdict})
         if result.verdict == gates.ROLLBACK:
             if rollback_cmd:
-                run_command(rollback_cmd, service, percent)
-                result.notes.append(f"rolled back at {percent}%: ran the rollback command")
+                try:
+                    run_command(rollback_cmd, service, percent)
+                    result.notes.append(f"rolled back at {percent}%: ran the rollback command")
+                except VerifyError as error:
+                    result.notes.append(f"the rollback at {percent}% FAILED ({error}): roll back by hand")
             break
         if result.verdict == gates.FAIL:
             result.notes.append(f"stopped at {percent}%: a gate was missed")
