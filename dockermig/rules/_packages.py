@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-from dockermig.fix import Applicability, Fix
+from dockermig.fix import Applicability, Edit, Fix
 from dockermig.fix.edits import NotSafe, append_command, insert_after
 from dockermig.syntax.commands import Argv, Use, cache_mounted, lacking_flag, once_per_run, runs, uses
 from dockermig.syntax.shell import Install, Package, installs
@@ -58,7 +58,12 @@ def cleanup_fix(dockerfile, install: Use, command: str) -> Fix | None:
         edit = append_command(dockerfile, install.instruction, install.argv.command.script, command)
     except NotSafe:
         return None
-    return Fix(f"Add {command}", [edit], Applicability.SAFE)
+    # The command cleaned up after, rewritten as itself: a fix that deletes it (the
+    # migration removing an install the master ships) overlaps this one, which waits for
+    # the next pass and is gone with its command, instead of leaving a cleanup for nothing.
+    start, end = install.argv.command.start, install.argv.command.end
+    premise = Edit(start, end, dockerfile.text[start:end])
+    return Fix(f"Add {command}", [premise, edit], Applicability.SAFE)
 
 
 _VERSION_PART = re.compile(r"^[0-9][0-9A-Za-z.~^_:+]*$|^[A-Za-z.~^_:+][0-9A-Za-z.~^_:+]*$")
