@@ -117,7 +117,7 @@ def test_config_only_points_at_the_masters_the_repository_has_and_touches_nothin
 
 def test_a_master_is_never_migrated_onto_itself(tmp_path):
     """Without any config: recognised by a file name that names a master, or by its label."""
-    text = "FROM python:3.12.8-slim-bookworm\nRUN pip install fastapi\nCMD [\"python3\"]\n"
+    text = "FROM python:3.12.8-slim-bookworm\nRUN pip install --no-cache-dir fastapi\nCMD [\"python3\"]\n"
     labelled = text.replace("\nRUN", '\nLABEL dockermig.master="acme-base"\nRUN')
     for relative, content in (("docker/base/Dockerfile.python-agent-master", text),
                               ("python-agent-master/Dockerfile", text), ("base/Dockerfile", labelled)):
