@@ -170,6 +170,7 @@ def removals(path: str, old: str, new: str, masters: list[Manifest]) -> list[Rem
     bases = [word.rpartition("=")[2].split(":")[0] for keyword, line in new_runs if keyword in ("FROM", "ARG")
              for word in line.split()[1:]]
     on = [m for base in bases for m in masters if m.image == base]
+    workdirs = {line.split()[-1].rstrip("/") for keyword, line in new_runs if keyword == "WORKDIR" and line.split()[1:]}
     manifest = on[-1] if on else None  # the master the shipped stage's chain starts from
     found: list[Removal] = []
     matcher = difflib.SequenceMatcher(a=old_runs, b=new_runs, autojunk=False)
@@ -182,14 +183,12 @@ def removals(path: str, old: str, new: str, masters: list[Manifest]) -> list[Rem
                 if keyword not in {k for k, _ in new_runs[j1:j2]}:
                     found.append(Removal(path, script, f"a {keyword} instruction went"))
                 continue
-            if manifest is None:
-                found.append(Removal(path, script, "changed a RUN of a file on no known master"))
-                continue
-            found += _judge_run(path, script, changed_new, manifest)
+            found += _judge_run(path, script, changed_new, manifest, workdirs)
     return found
 
 
-def _judge_run(path: str, script: str, candidates: list[str], manifest: Manifest) -> list[Removal]:
+def _judge_run(path: str, script: str, candidates: list[str], manifest: Manifest | None,
+               workdirs: set[str]) -> list[Removal]:
     old_segments = _segments(script)
     # the new RUN this one became: the one with most words in common (none: it went)
     words = Counter(w for segment in old_segments for w in segment)
@@ -203,15 +202,31 @@ def _judge_run(path: str, script: str, candidates: list[str], manifest: Manifest
     added = list((Counter(new_segments) - Counter(old_segments)).elements())
     found = []
     for segment in gone:
-        shorter = next((a for a in added if _is_subsequence(a, segment)), None)
+        grown = next((a for a in added if _is_subsequence(segment, a)
+                      and all(w.startswith("-") for w in (Counter(a) - Counter(segment)).elements())), None)
+        if grown is not None:  # options added (-y, --no-cache-dir...): nothing went
+            added.remove(grown)
+            continue
+        if len(segment) == 2 and segment[0] == "cd" and any(w.endswith("/" + segment[1].strip("/")) for w in workdirs):
+            continue  # the cd became a WORKDIR (DM530)
+        if manifest is None:
+            found.append(Removal(path, " ".join(segment), "changed a RUN of a file on no known master"))
+            continue
+        # a new segment without the options a hygiene fix added, shorter than the old one
+        shorter = next((a for a in added if _is_subsequence(_old_options(a, segment), segment)), None)
         if shorter is not None:
             added.remove(shorter)
-            removed = list((Counter(segment) - Counter(shorter)).elements())
+            removed = list((Counter(segment) - Counter(_old_options(shorter, segment))).elements())
             found.append(Removal(path, " ".join(removed), judge_removed_words(segment, removed, manifest)))
         else:
             whole_run = best is None or all(_program(s)[0] in _CONTEXT for s in new_segments)
             found.append(Removal(path, " ".join(segment), judge_removed_command(segment, manifest, whole_run)))
     return found
+
+
+def _old_options(new: tuple[str, ...], old: tuple[str, ...]) -> tuple[str, ...]:
+    """``new`` without the options ``old`` did not have."""
+    return tuple(w for w in new if w in old or not w.startswith("-"))
 
 
 def _is_subsequence(short: tuple[str, ...], long: tuple[str, ...]) -> bool:
