@@ -34,6 +34,10 @@ _COMPANIONS = {("apt-get", "update"), ("apt", "update"), ("apt-get", "clean"), (
 _CACHES = ("/var/lib/apt/lists", "/var/cache/apt", "/var/cache/apk", "/root/.npm")
 _ACCOUNT_TOOLS = {"useradd", "groupadd", "adduser", "addgroup"}
 _CONTEXT = {"cd", "export", "set", "source", ".", "pushd", "popd", "umask", "true", ":"}
+# instructions a rule rewrites as another (DM515 ADD -> COPY, DM511 MAINTAINER -> LABEL)
+_REWRITTEN_AS = {"ADD": "COPY", "MAINTAINER": "LABEL"}
+# instructions only the last of which counts: an earlier one going (DM518-DM520) removes nothing
+_OVERRIDDEN = {"CMD", "ENTRYPOINT", "HEALTHCHECK"}
 # pip options whose value is the next word
 _PIP_VALUED = {"-c", "--constraint", "--timeout", "--retries", "--progress-bar", "--cache-dir", "--root-user-action"}
 
@@ -79,7 +83,13 @@ def _runs(text: str) -> list[tuple[str, str]]:
     found = []
     for command in dockerfile.parse_string(text):
         script = " ".join(command.value) + "".join("\n" + h.content for h in command.heredocs)
-        found.append(((command.cmd or "").upper(), script if (command.cmd or "").upper() == "RUN" else command.original))
+        keyword = (command.cmd or "").upper()
+        # other instructions as BuildKit reads them: keyword case and ``ENV k v`` vs
+        # ``ENV k=v`` (rewrites of form, DM604/DM607) do not count as changes
+        value = command.value
+        if keyword == "ENV":  # ``k=v`` keeps a value's quotes that expansion removes later
+            value = tuple(re.sub(r"""^"(.*)"$|^'(.*)'$""", lambda m: m.group(1) or m.group(2) or "", v) for v in value)
+        found.append((keyword, script if keyword == "RUN" else " ".join((keyword, *command.flags, *value))))
     return found
 
 
@@ -91,6 +101,9 @@ def _segments(script: str) -> list[tuple[str, ...]]:
         except ValueError:
             words = tuple(piece.split())
         words = tuple(w for w in words if w != "\\" and not w.startswith("<<"))  # continuations, heredoc markers
+        program = next((i for i, w in enumerate(words) if not re.match(r"^\w+=", w)), None)
+        if program is not None and words[program] == "apt":  # apt -> apt-get (DM538) removes nothing
+            words = (*words[:program], "apt-get", *words[program + 1 :])
         if words:
             found.append(words)
     return found
@@ -180,7 +193,9 @@ def removals(path: str, old: str, new: str, masters: list[Manifest]) -> list[Rem
         changed_new = [s for k, s in new_runs[j1:j2] if k == "RUN"]
         for keyword, script in old_runs[i1:i2]:
             if keyword != "RUN":
-                if keyword not in {k for k, _ in new_runs[j1:j2]}:
+                became = {k for k, _ in new_runs[j1:j2]}
+                if keyword not in became and _REWRITTEN_AS.get(keyword) not in became and not (
+                        keyword in _OVERRIDDEN and keyword in {k for k, _ in new_runs[j2:]}):
                     found.append(Removal(path, script, f"a {keyword} instruction went"))
                 continue
             found += _judge_run(path, script, changed_new, manifest, workdirs)
