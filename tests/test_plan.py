@@ -64,7 +64,7 @@ def test_every_demo_service_is_classified_and_ranked(demo_plan):
     assert got == EXPECTED
     by_path = {e["path"]: e for e in demo_plan if e["path"]}
     assert by_path["agents/crewai/Dockerfile"]["service"] == ["crewai"]
-    assert by_path["agents/crewai/Dockerfile"]["target"] == "sutazai-python-agent-master:latest"
+    assert by_path["agents/crewai/Dockerfile"]["target"] == "sutazai-python-agent-master:1.0.0"
     assert by_path["services/cuda-trainer/Dockerfile"]["service"] == []  # not in compose
     assert "DM404" in by_path["services/document-processor/Dockerfile"]["reason"]
     assert all(e["reason"] for e in demo_plan)
