@@ -194,3 +194,13 @@ def test_ignored_shellcheck_codes_in_hadolint_yaml(tmp_path, monkeypatch):
     write(tmp_path / ".hadolint.yaml", "ignored: [SC2086]\n")
     result = lint_file(write(tmp_path / "Dockerfile", "FROM debian:bookworm\nRUN echo $foo\n"))
     assert {f.subcode for f in result.findings if f.code == "DM700"} == {"SC2154"}
+
+
+@pytest.mark.parametrize("pragma, reported", [("", True), ("# hadolint ignore=DL3048\n", False),
+                                              ("# hadolint ignore=DL3049\n", True)])
+def test_a_label_schema_finding_answers_to_its_own_hadolint_code(pragma, reported):
+    """DM527 stands for DL3048-DL3058: each finding carries its code, so ignoring
+    another of them (DL3049, a missing label) leaves a bad key (DL3048) reported."""
+    text = f"FROM debian:12\n{pragma}LABEL Description=x\nUSER 1001\n"
+    found = [f for f in lint_text(text) if f.code == "DM527"]
+    assert [f.subcode for f in found] == (["DL3048"] if reported else [])

@@ -92,25 +92,27 @@ class LabelSchema(Rule):
             bad_keys = [key for key in keys if not _valid_key(key)]
             if bad_keys:
                 yield self._finding(ctx, instruction, f"label key {bad_keys[0]} breaks the key conventions "
-                                                      f"(lower case, digits, . and -)", Severity.INFO)
+                                                      f"(lower case, digits, . and -)", "DL3048", Severity.INFO)
             if not schema:
                 continue
             for key, value in env_pairs(instruction):
                 if key in schema:
                     kind = _TYPES.get(str(schema[key]))
                     if kind is not None and "$" not in value and not kind[1](value):
-                        yield self._finding(ctx, instruction, f"label {key}={value!r} is not {kind[2]}")
+                        yield self._finding(ctx, instruction, f"label {key}={value!r} is not {kind[2]}", kind[0])
                 elif strict and schema:
-                    yield self._finding(ctx, instruction, f"label {key} is not in the label schema", Severity.INFO)
+                    yield self._finding(ctx, instruction, f"label {key} is not in the label schema", "DL3050",
+                                        Severity.INFO)
         if schema and ctx.dockerfile.stages:
             final = ctx.dockerfile.stages[-1]
             present = {key for stage in final.ancestry() for i in stage.all("LABEL") for key in env_keys(i)}
             for key in schema:
                 if key not in present:
-                    yield self._finding(ctx, final.from_, f"label {key} is missing", Severity.INFO)
+                    yield self._finding(ctx, final.from_, f"label {key} is missing", "DL3049", Severity.INFO)
 
-    def _finding(self, ctx, where, message, severity=Severity.WARNING):
-        finding = self.finding(ctx, where, message)
+    def _finding(self, ctx, where, message, subcode: str, severity=Severity.WARNING):
+        # the hadolint code of each finding, so an ignore of one code silences only its findings
+        finding = self.finding(ctx, where, message, subcode=subcode)
         return finding if severity is self.severity else finding._replace(severity=severity)
 
 
