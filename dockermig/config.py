@@ -272,25 +272,33 @@ def config_for(path: Path) -> Config:
     """The config that applies to ``path``: the nearest config file at or above it."""
     directory = path if path.is_dir() else path.parent
     directory = directory.resolve()
+
+    def config_in(folder: Path) -> Config | None:
+        found = _config_file_in(folder)
+        if found is not None:
+            return load_config(found)
+        return Config() if folder.parent == folder else None  # none up to the root: the defaults
+
+    return with_hadolint(_nearest(directory, _cache, config_in), directory)
+
+
+def _nearest(directory: Path, cache: dict, find):
+    """The first answer of ``find`` at or above ``directory`` (None: none up to the
+    root), remembered in ``cache`` for every folder walked on the way."""
     seen: list[Path] = []
-    config = None
     current = directory
     while True:
-        if current in _cache:
-            config = _cache[current]
+        if current in cache:
+            found = cache[current]
             break
         seen.append(current)
-        found = _config_file_in(current)
-        if found is not None:
-            config = load_config(found)
-            break
-        if current.parent == current:
-            config = Config()
+        found = find(current)
+        if found is not None or current.parent == current:
             break
         current = current.parent
     for visited in seen:
-        _cache[visited] = config
-    return with_hadolint(config, directory)
+        cache[visited] = found
+    return found
 
 
 def _config_file_in(directory: Path) -> Path | None:
@@ -342,21 +350,7 @@ def with_hadolint(config: Config, directory: Path | None) -> Config:
 def _nearest_hadolint_file(directory: Path) -> Path | None:
     from dockermig.hadolint_config import hadolint_file_in
 
-    seen = []
-    current = directory
-    found = None
-    while True:
-        if current in _hadolint_cache:
-            found = _hadolint_cache[current]
-            break
-        seen.append(current)
-        found = hadolint_file_in(current)
-        if found is not None or current.parent == current:
-            break
-        current = current.parent
-    for visited in seen:
-        _hadolint_cache[visited] = found
-    return found
+    return _nearest(directory, _hadolint_cache, hadolint_file_in)
 
 
 _loaded: dict[Path, Config] = {}
