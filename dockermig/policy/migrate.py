@@ -107,7 +107,7 @@ def migration_fix(facts: FileFacts, master: Master, *, tables: frozenset[str] = 
                 path=problem.path, reason=problem.reason).splitlines())
         for where, before, user in plan:
             insert(where, before, [render_line("user.j2", templates, lower=lower,
-                                               user=service_user if user is None else root if user == "root" else user)])
+                                               user=root if user == "root" else service_user)])
         for (_, before), (where, lines) in inserted.items():
             edits.append(insert_lines_before(dockerfile, where, lines) if before
                          else insert_lines_after(dockerfile, where, lines))
