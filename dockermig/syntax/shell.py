@@ -149,7 +149,7 @@ def parsed_scripts(instruction: Instruction, wanted: re.Pattern | None = _INTERE
             if wanted is not None and not wanted.search(text):
                 continue
             if index not in parsed:
-                parsed[index] = _place(instruction, _parse_script(text), to_source, index)
+                parsed[index] = _place(instruction, _relative(instruction, index, text), to_source, index)
             found.append(parsed[index])
         found = answers[wanted] = tuple(found)
     return found
@@ -290,9 +290,20 @@ def relative_scripts(instruction: Instruction) -> tuple[tuple[Script, Callable[[
     some commands need source offsets (:func:`place_command` moves those)."""
     cached = instruction.__dict__.get("_relative_scripts")
     if cached is None:
-        cached = tuple((_parse_script(text), to_source) for text, to_source in scripts(instruction))
+        cached = tuple((_relative(instruction, index, text), to_source)
+                       for index, (text, to_source) in enumerate(scripts(instruction)))
         instruction.__dict__["_relative_scripts"] = cached
     return cached
+
+
+def _relative(instruction: Instruction, index: int, text: str) -> Script:
+    """Script ``index`` of a RUN parsed, offsets relative to it: parsed once whichever
+    analysis asks first (placed or not)."""
+    parses = instruction.__dict__.setdefault("_relative", {})
+    found = parses.get(index)
+    if found is None:
+        found = parses[index] = _parse_script(text)
+    return found
 
 
 def program_name(command: Command) -> str:
