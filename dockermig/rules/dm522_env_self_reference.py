@@ -51,4 +51,6 @@ class EnvSelfReference(Rule):
 
 
 def _references(value: str, name: str) -> bool:
+    if name not in value:  # nearly always: no pattern to build
+        return False
     return re.search(rf"\$(?:{re.escape(name)}(?![A-Za-z0-9_])|\{{{re.escape(name)}[}}:])", value) is not None
