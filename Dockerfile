@@ -24,7 +24,7 @@ ENV PATH=/opt/dockermig/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1
 COPY --from=build /opt/dockermig /opt/dockermig
 RUN useradd --create-home --uid 10001 --user-group dockermig
-USER dockermig
+USER 10001
 # The rule packs parsed once, into the cache of the user the image runs as: a cache is
 # believed only by the user who owns it (SECURITY.md), so `fix` run with --user (to write
 # the mounted files as their owner) parses them afresh, a few milliseconds.

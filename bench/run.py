@@ -138,6 +138,8 @@ def child_env(venv_dir: Path) -> dict[str, str]:
     env["PATH"] = f"{venv_dir / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     # dockermig caches parsed rule packs; keep the bench's cache with the bench venv.
     env["DOCKERMIG_CACHE_DIR"] = str(venv_dir / "dockermig-cache")
+    # the speed targets are measured with ShellCheck (DM700) off, whatever is on PATH
+    env["DOCKERMIG_SHELLCHECK"] = "off"
     return env
 
 

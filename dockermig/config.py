@@ -3,6 +3,10 @@
 The nearest config file above a linted path applies to it (like ruff): a monorepo can
 keep one config at the top and give a sub-tree its own. ``--config FILE`` overrides the
 search. Every key is checked; a mistake is reported with the file and line.
+
+The nearest ``.hadolint.yaml`` above the path is read too, as a layer under that config
+(``dockermig.hadolint_config``): what the dockermig config sets wins, key by key, and its
+``hadolint-config`` key can point at another file or turn the layer off.
 """
 
 from __future__ import annotations
@@ -10,10 +14,13 @@ from __future__ import annotations
 import re
 from functools import cached_property
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dockermig.rule import Severity
-from dockermig.selection import EVERY_RULE, Selection, enabled_codes, matches_nothing
+from dockermig.selection import EVERY_RULE, Selection, enabled_codes, matches_nothing, subcode_enabled
+
+if TYPE_CHECKING:
+    from dockermig.hadolint_config import HadolintConfig
 
 CONFIG_NAMES = (".dockermig.yaml", ".dockermig.yml", "pyproject.toml")
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
@@ -55,6 +62,8 @@ SCHEMA: dict[str, tuple[Any, str]] = {
                          for m in v.values()),
                      "a table of name maps from names to names, e.g. apk-to-debian: {py3-numpy: python3-numpy}"),
     "verify": (lambda v: isinstance(v, dict), "a table of verifier gates and triggers"),
+    "hadolint-config": (lambda v: isinstance(v, (bool, str)), "true, false or the path of a .hadolint.yaml"),
+    "disable-ignore-pragma": (lambda v: isinstance(v, bool), "true or false"),
     "read-roots": (_is_str_list, "a list of directories outside the repository that dockermig may read"),
     "priorities": (lambda v: _is_table_list(v) and all(r.get("priority") in ("P0", "P1", "P2", "P3")
                                                        and set(r) <= _PRIORITY_KEYS for r in v),
@@ -69,10 +78,11 @@ class Config:
     """Settings for the files under one config file (or the defaults)."""
 
     def __init__(self, source: Path | None = None, data: dict[str, Any] | None = None,
-                 overrides: Overrides | None = None):
+                 overrides: Overrides | None = None, hadolint: HadolintConfig | None = None):
         self.source = source
         self.data = data or {}
         self.overrides = overrides
+        self.hadolint = hadolint  # the .hadolint.yaml layered under this config, if any
         self._overridden: dict[Overrides, Config] = {}
         self._parent: Config | None = None  # the config these overrides sit on: it owns the policy
 
@@ -87,7 +97,7 @@ class Config:
             return self
         cached = self._overridden.get(overrides)
         if cached is None:
-            cached = self._overridden[overrides] = Config(self.source, self.data, overrides)
+            cached = self._overridden[overrides] = Config(self.source, self.data, overrides, self.hadolint)
             cached._parent = self
         return cached
 
@@ -95,7 +105,8 @@ class Config:
     def selection(self) -> tuple[Selection, ...]:
         """The layers of rule selection: every rule, then this file's, then the command line's."""
         here = Selection(tuple(self.data["select"]) if "select" in self.data else None, tuple(self.data.get("ignore", ())))
-        return (EVERY_RULE, here) + ((self.overrides.selection,) if self.overrides else ())
+        hadolint = (self.hadolint.selection,) if self.hadolint else ()
+        return (EVERY_RULE, *hadolint, here) + ((self.overrides.selection,) if self.overrides else ())
 
     @cached_property
     def enabled_codes(self) -> frozenset[str]:
@@ -107,11 +118,33 @@ class Config:
     def fail_on(self) -> Severity:
         if self.overrides and self.overrides.fail_on:
             return self.overrides.fail_on
+        if "fail-on" not in self.data and self.hadolint and self.hadolint.fail_on:
+            return self.hadolint.fail_on
         return Severity.parse(self.data.get("fail-on", "info"))
 
     @cached_property
     def severity(self) -> dict[str, Severity]:
-        return {code: Severity.parse(value) for code, value in self.data.get("severity", {}).items()}
+        own = {code: Severity.parse(value) for code, value in self.data.get("severity", {}).items()}
+        if not self.hadolint:
+            return own
+        from dockermig.registry import all_rules
+
+        return {**self.hadolint.severity(all_rules()), **own}
+
+    @cached_property
+    def ignore_pragmas_disabled(self) -> bool:
+        """Inline suppressions are not honoured (hadolint's ``disable-ignore-pragma``)."""
+        if "disable-ignore-pragma" in self.data:
+            return self.data["disable-ignore-pragma"]
+        return bool(self.hadolint and self.hadolint.disable_ignore_pragma)
+
+    def subcode_enabled(self, rule, subcode: str) -> bool:
+        """Whether a finding of ``rule`` with this finer code (SC2086) is reported."""
+        cache = self.__dict__.setdefault("_subcodes", {})
+        key = (rule.code, subcode)
+        if key not in cache:
+            cache[key] = subcode_enabled(rule, subcode, self.selection)
+        return cache[key]
 
     def excludes(self, walked: Path) -> list[tuple[Path, tuple[str, ...]]]:
         """(base, gitignore-style patterns) pairs: the config's own, relative to its folder
@@ -173,7 +206,13 @@ class Config:
 
     def rule_options(self, code: str, name: str) -> dict[str, Any]:
         rules = self.data.get("rules", {})
-        return {**rules.get(name, {}), **rules.get(code, {})}
+        own = {**rules.get(name, {}), **rules.get(code, {})}
+        if not self.hadolint:
+            return own
+        from dockermig.registry import rule_by_key
+
+        rule = rule_by_key(code)
+        return {**self.hadolint.rule_options(rule), **own} if rule is not None else own
 
     @cached_property
     def policy(self):
@@ -224,7 +263,10 @@ class Settings(NamedTuple):
     overrides: Overrides | None = None
 
     def config_for(self, path: Path) -> Config:
-        found = load_config_once(self.config_file) if self.config_file else config_for(path)
+        if self.config_file:  # one config for every path: no search, only what it names
+            found = with_hadolint(load_config_once(self.config_file), None)
+        else:
+            found = config_for(path)
         return found.overridden(self.overrides)
 
 
@@ -238,25 +280,33 @@ def config_for(path: Path) -> Config:
     """The config that applies to ``path``: the nearest config file at or above it."""
     directory = path if path.is_dir() else path.parent
     directory = directory.resolve()
+
+    def config_in(folder: Path) -> Config | None:
+        found = _config_file_in(folder)
+        if found is not None:
+            return load_config(found)
+        return Config() if folder.parent == folder else None  # none up to the root: the defaults
+
+    return with_hadolint(_nearest(directory, _cache, config_in), directory)
+
+
+def _nearest(directory: Path, cache: dict, find):
+    """The first answer of ``find`` at or above ``directory`` (None: none up to the
+    root), remembered in ``cache`` for every folder walked on the way."""
     seen: list[Path] = []
-    config = None
     current = directory
     while True:
-        if current in _cache:
-            config = _cache[current]
+        if current in cache:
+            found = cache[current]
             break
         seen.append(current)
-        found = _config_file_in(current)
-        if found is not None:
-            config = load_config(found)
-            break
-        if current.parent == current:
-            config = Config()
+        found = find(current)
+        if found is not None or current.parent == current:
             break
         current = current.parent
     for visited in seen:
-        _cache[visited] = config
-    return config
+        cache[visited] = found
+    return found
 
 
 def forget_configs() -> None:
@@ -283,6 +333,41 @@ def _config_file_in(directory: Path) -> Path | None:
     return None
 
 
+_hadolint_cache: dict[Path, Path | None] = {}
+_layered: dict[tuple[int, Path | None], Config] = {}
+
+
+def with_hadolint(config: Config, directory: Path | None) -> Config:
+    """``config`` with the hadolint layer that applies: the file its ``hadolint-config``
+    names, none when that is false, else the nearest ``.hadolint.yaml`` at or above
+    ``directory`` (no search when it is None). The same object for the same pair."""
+    setting = config.data.get("hadolint-config", True)
+    if setting is False or config.hadolint is not None:
+        return config
+    if isinstance(setting, str):
+        path = Path(setting)
+        found = path if path.is_absolute() or config.root is None else config.root / path
+    else:
+        found = _nearest_hadolint_file(directory) if directory is not None else None
+    if found is None:
+        return config
+    key = (id(config), found)
+    layered = _layered.get(key)
+    if layered is None or layered._parent is not config:
+        from dockermig.hadolint_config import load_hadolint_config
+
+        layered = Config(config.source, config.data, config.overrides, load_hadolint_config(found))
+        layered._parent = config  # the policy is the config's own
+        _layered[key] = layered
+    return layered
+
+
+def _nearest_hadolint_file(directory: Path) -> Path | None:
+    from dockermig.hadolint_config import hadolint_file_in
+
+    return _nearest(directory, _hadolint_cache, hadolint_file_in)
+
+
 _loaded: dict[Path, Config] = {}
 
 
@@ -295,9 +380,14 @@ def load_config_once(path: Path) -> Config:
 
 
 def load_config(path: Path) -> Config:
-    """Read and validate one config file."""
+    """Read and validate one config file (a hadolint one, by its name, as hadolint's)."""
+    from dockermig.hadolint_config import is_hadolint_file
     from dockermig.limits import InputError, read_text, too_deep
 
+    if is_hadolint_file(path):
+        from dockermig.hadolint_config import load_hadolint_config
+
+        return Config(None, {}, hadolint=load_hadolint_config(path))
     try:
         text = read_text(path)
     except (OSError, UnicodeDecodeError, InputError) as error:

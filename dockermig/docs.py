@@ -26,10 +26,14 @@ def render_rule(rule: type[Rule], *, header: bool = True) -> str:
     lines += [f"# {rule.code} — {rule.name}", "", rule.summary(), ""]
     lines.append(f"- **Severity:** {rule.severity.label}")
     lines.append(f"- **Fix:** {_fix_text(rule)}")
+    if rule.opt_in:
+        lines.append("- **Off by default:** select it (`select`, `extend-select` or `--select`) to run it")
     if rule.tags:
         lines.append(f"- **Tags:** {', '.join(rule.tags)}")
     if rule.hadolint:
         lines.append(f"- **hadolint:** {', '.join(rule.hadolint)} (its `# hadolint ignore=` pragmas apply)")
+    if rule.buildkit:
+        lines.append(f"- **BuildKit check:** {', '.join(rule.buildkit)} (`# check=skip=` applies)")
     lines.append("")
     for title, body in rule.sections().items():
         lines += [f"## {title}", "", body, ""]
@@ -63,6 +67,26 @@ def _example_block(rule: type[Rule]) -> list[str]:
     if valid is not None:
         lines += ["Use instead:", "", "```dockerfile", valid.source.rstrip("\n"), "```", ""]
     return lines
+
+
+def catalogue(rules) -> list[dict]:
+    """The rules as data (``dockermig rules --format json``): what a tool needs to map a
+    hadolint or BuildKit configuration onto dockermig's codes."""
+    return [
+        {
+            "code": rule.code,
+            "name": rule.name,
+            "summary": rule.summary(),
+            "severity": rule.severity.label,
+            "fix": rule.fix_availability.value,
+            "hadolint": list(rule.hadolint),
+            "buildkit": list(rule.buildkit),
+            "tags": list(rule.tags),
+            "aliases": list(rule.aliases),
+            "options": {name: default for name, default in rule.options.items()},
+        }
+        for rule in rules
+    ]
 
 
 def render_index(rules: list[type[Rule]]) -> str:

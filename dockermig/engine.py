@@ -11,6 +11,7 @@ from dockermig.config import Config, ConfigError, Settings, config_for
 from dockermig.limits import InputError
 from dockermig.policy.render import TemplateError
 from dockermig.rule import Finding, LintContext, Rule
+from dockermig.selection import has_subcodes
 from dockermig.syntax import Dockerfile, parse
 
 
@@ -80,9 +81,9 @@ def _lint(tree: Dockerfile, path: Path | None, config: Config) -> tuple[list[Fin
     ctx = _Context(tree, path, config)
     rules = active_rules(config)
     findings = _run([r for r in rules if not r.after_suppressions], ctx, config)
-    ctx.pragmas = suppressions(tree) if "ignore" in tree.text else []
+    ctx.pragmas = suppressions(tree, config)
     if ctx.pragmas:
-        findings, ctx.suppressed, ctx.used_suppressions = apply(findings, ctx.pragmas, _hadolint_codes)
+        findings, ctx.suppressed, ctx.used_suppressions = apply(findings, ctx.pragmas, _rule_of)
         findings += _run([r for r in rules if r.after_suppressions], ctx, config)
     findings.sort(key=lambda f: (f.line, f.column, f.code))
     return findings, ctx
@@ -90,21 +91,26 @@ def _lint(tree: Dockerfile, path: Path | None, config: Config) -> tuple[list[Fin
 
 def _run(rules: list[Rule], ctx: _Context, config: Config) -> list[Finding]:
     overrides = config.severity
+    present = ctx.dockerfile.keywords
     findings: list[Finding] = []
     for rule in rules:
+        if rule.keywords and rule.keywords.isdisjoint(present):
+            continue  # per-keyword dispatch: the file has nothing this rule looks at
+        by_subcode = has_subcodes(rule)
         for finding in rule.check(ctx):
-            severity = overrides.get(finding.code) or overrides.get(finding.name)
+            if by_subcode and not config.subcode_enabled(type(rule), finding.subcode):
+                continue
+            severity = (finding.subcode and overrides.get(finding.subcode)) or overrides.get(finding.code) or overrides.get(finding.name)
             if severity is not None and severity != finding.severity:
                 finding = finding._replace(severity=severity)
             findings.append(finding)
     return findings
 
 
-def _hadolint_codes(code: str) -> tuple[str, ...]:
+def _rule_of(code: str):
     from dockermig.registry import rule_by_key
 
-    rule = rule_by_key(code)
-    return rule.hadolint if rule is not None else ()
+    return rule_by_key(code)
 
 
 def detach(findings: list[Finding]) -> list[Finding]:

@@ -22,17 +22,21 @@ def master_files(master: Master) -> dict[Path, str]:
     short = master.name.removeprefix("sutazai-")
     requirements = f"requirements-{short}.txt"
     pip = sorted(master.packages.get("pip", {}).items())
+    apt = sorted(master.packages.get("apt", {}).items())
     files = {
         BASE_DIR / f"Dockerfile.{short}": render(
             "master.Dockerfile.j2",
             master=master,
             language_name=language_name(master.language),
-            apt=sorted(master.packages.get("apt", {}).items()),
+            apt=apt,
+            # the suite pins apt packages listed without a version: say so to DM543/DL3008
+            apt_unpinned=any(not version for _, version in apt),
             npm=sorted(master.packages.get("npm", {}).items()),
             pip=pip,
             env=[(k, v) for k, v in master.env.items() if k != "SERVICE_PORT"],
             requirements_file=requirements,
-            pip_command="pip install" if master.language == "python" else "pip3 install --break-system-packages",
+            pip_command=("pip install --no-cache-dir" if master.language == "python"
+                         else "pip3 install --no-cache-dir --break-system-packages"),
         )
     }
     if pip:

@@ -34,8 +34,11 @@ def all_rules() -> tuple[type[Rule], ...]:
 
 
 def rule_by_key(key: str) -> type[Rule] | None:
-    """Look a rule up by code (any case), name or alias."""
+    """Look a rule up by code (any case), name or alias, or by one of the finer codes a
+    rule reports (ShellCheck's SC2086 finds DM700)."""
+    from dockermig.selection import owns_subcode
+
     for rule in all_rules():
         if key.upper() == rule.code or key == rule.name or key in rule.aliases:
             return rule
-    return None
+    return next((rule for rule in all_rules() if owns_subcode(rule, key)), None)

@@ -62,6 +62,9 @@ class Finding(NamedTuple):
     # stable across unrelated edits: code + the instruction's text + the flagged text
     # (set by the engine for baselines and CI formats, which match findings over time)
     fingerprint: str = ""
+    # the finer code inside a rule that stands for several (ShellCheck's SC2086 inside
+    # DM700, one of several hadolint codes): pragmas, selection and severity see it too
+    subcode: str = ""
 
 
 class Example(NamedTuple):
@@ -117,6 +120,12 @@ class Rule:
     options: ClassVar[dict[str, Any]] = {}
     aliases: ClassVar[tuple[str, ...]] = ()
     hadolint: ClassVar[tuple[str, ...]] = ()  # hadolint codes this rule corresponds to
+    buildkit: ClassVar[tuple[str, ...]] = ()  # BuildKit build-check names it corresponds to
+    # off unless selected by name (hadolint's rules of severity "ignore", e.g. DL3057)
+    opt_in: ClassVar[bool] = False
+    # the instruction keywords the rule looks at: the engine skips it for a file that has
+    # none of them (empty: the rule always runs)
+    keywords: ClassVar[frozenset[str]] = frozenset()
     # runs after the suppressions are applied, and sees them (ctx.pragmas)
     after_suppressions: ClassVar[bool] = False
     examples: ClassVar[list[Example]] = []
@@ -146,6 +155,7 @@ class Rule:
         where: Node | Span | tuple[int, int],
         message: str,
         fix: Fix | None = None,
+        subcode: str = "",
     ) -> Finding:
         if hasattr(where, "start") and hasattr(where, "end"):
             start, end = where.start, where.end
@@ -158,7 +168,8 @@ class Rule:
         line, column = df.position(start)
         end_line, end_column = df.position(max(end, start))
         return Finding(
-            self.code, self.name, self.severity, message, start, end, line, column, end_line, end_column, fix
+            self.code, self.name, self.severity, message, start, end, line, column, end_line, end_column, fix,
+            subcode=subcode,
         )
 
 

@@ -34,6 +34,10 @@ _COMPANIONS = {("apt-get", "update"), ("apt", "update"), ("apt-get", "clean"), (
 _CACHES = ("/var/lib/apt/lists", "/var/cache/apt", "/var/cache/apk", "/root/.npm")
 _ACCOUNT_TOOLS = {"useradd", "groupadd", "adduser", "addgroup"}
 _CONTEXT = {"cd", "export", "set", "source", ".", "pushd", "popd", "umask", "true", ":"}
+# instructions a rule rewrites as another (DM515 ADD -> COPY, DM511 MAINTAINER -> LABEL)
+_REWRITTEN_AS = {"ADD": "COPY", "MAINTAINER": "LABEL"}
+# instructions only the last of which counts: an earlier one going (DM518-DM520) removes nothing
+_OVERRIDDEN = {"CMD", "ENTRYPOINT", "HEALTHCHECK"}
 # pip options whose value is the next word
 _PIP_VALUED = {"-c", "--constraint", "--timeout", "--retries", "--progress-bar", "--cache-dir", "--root-user-action"}
 
@@ -79,7 +83,13 @@ def _runs(text: str) -> list[tuple[str, str]]:
     found = []
     for command in dockerfile.parse_string(text):
         script = " ".join(command.value) + "".join("\n" + h.content for h in command.heredocs)
-        found.append(((command.cmd or "").upper(), script if (command.cmd or "").upper() == "RUN" else command.original))
+        keyword = (command.cmd or "").upper()
+        # other instructions as BuildKit reads them: keyword case and ``ENV k v`` vs
+        # ``ENV k=v`` (rewrites of form, DM604/DM607) do not count as changes
+        value = command.value
+        if keyword == "ENV":  # ``k=v`` keeps a value's quotes that expansion removes later
+            value = tuple(re.sub(r"""^"(.*)"$|^'(.*)'$""", lambda m: m.group(1) or m.group(2) or "", v) for v in value)
+        found.append((keyword, script if keyword == "RUN" else " ".join((keyword, *command.flags, *value))))
     return found
 
 
@@ -91,6 +101,9 @@ def _segments(script: str) -> list[tuple[str, ...]]:
         except ValueError:
             words = tuple(piece.split())
         words = tuple(w for w in words if w != "\\" and not w.startswith("<<"))  # continuations, heredoc markers
+        program = next((i for i, w in enumerate(words) if not re.match(r"^\w+=", w)), None)
+        if program is not None and words[program] == "apt":  # apt -> apt-get (DM538) removes nothing
+            words = (*words[:program], "apt-get", *words[program + 1 :])
         if words:
             found.append(words)
     return found
@@ -170,6 +183,7 @@ def removals(path: str, old: str, new: str, masters: list[Manifest]) -> list[Rem
     bases = [word.rpartition("=")[2].split(":")[0] for keyword, line in new_runs if keyword in ("FROM", "ARG")
              for word in line.split()[1:]]
     on = [m for base in bases for m in masters if m.image == base]
+    workdirs = {line.split()[-1].rstrip("/") for keyword, line in new_runs if keyword == "WORKDIR" and line.split()[1:]}
     manifest = on[-1] if on else None  # the master the shipped stage's chain starts from
     found: list[Removal] = []
     matcher = difflib.SequenceMatcher(a=old_runs, b=new_runs, autojunk=False)
@@ -179,17 +193,17 @@ def removals(path: str, old: str, new: str, masters: list[Manifest]) -> list[Rem
         changed_new = [s for k, s in new_runs[j1:j2] if k == "RUN"]
         for keyword, script in old_runs[i1:i2]:
             if keyword != "RUN":
-                if keyword not in {k for k, _ in new_runs[j1:j2]}:
+                became = {k for k, _ in new_runs[j1:j2]}
+                if keyword not in became and _REWRITTEN_AS.get(keyword) not in became and not (
+                        keyword in _OVERRIDDEN and keyword in {k for k, _ in new_runs[j2:]}):
                     found.append(Removal(path, script, f"a {keyword} instruction went"))
                 continue
-            if manifest is None:
-                found.append(Removal(path, script, "changed a RUN of a file on no known master"))
-                continue
-            found += _judge_run(path, script, changed_new, manifest)
+            found += _judge_run(path, script, changed_new, manifest, workdirs)
     return found
 
 
-def _judge_run(path: str, script: str, candidates: list[str], manifest: Manifest) -> list[Removal]:
+def _judge_run(path: str, script: str, candidates: list[str], manifest: Manifest | None,
+               workdirs: set[str]) -> list[Removal]:
     old_segments = _segments(script)
     # the new RUN this one became: the one with most words in common (none: it went)
     words = Counter(w for segment in old_segments for w in segment)
@@ -203,15 +217,31 @@ def _judge_run(path: str, script: str, candidates: list[str], manifest: Manifest
     added = list((Counter(new_segments) - Counter(old_segments)).elements())
     found = []
     for segment in gone:
-        shorter = next((a for a in added if _is_subsequence(a, segment)), None)
+        grown = next((a for a in added if _is_subsequence(segment, a)
+                      and all(w.startswith("-") for w in (Counter(a) - Counter(segment)).elements())), None)
+        if grown is not None:  # options added (-y, --no-cache-dir...): nothing went
+            added.remove(grown)
+            continue
+        if len(segment) == 2 and segment[0] == "cd" and any(w.endswith("/" + segment[1].strip("/")) for w in workdirs):
+            continue  # the cd became a WORKDIR (DM530)
+        if manifest is None:
+            found.append(Removal(path, " ".join(segment), "changed a RUN of a file on no known master"))
+            continue
+        # a new segment without the options a hygiene fix added, shorter than the old one
+        shorter = next((a for a in added if _is_subsequence(_old_options(a, segment), segment)), None)
         if shorter is not None:
             added.remove(shorter)
-            removed = list((Counter(segment) - Counter(shorter)).elements())
+            removed = list((Counter(segment) - Counter(_old_options(shorter, segment))).elements())
             found.append(Removal(path, " ".join(removed), judge_removed_words(segment, removed, manifest)))
         else:
             whole_run = best is None or all(_program(s)[0] in _CONTEXT for s in new_segments)
             found.append(Removal(path, " ".join(segment), judge_removed_command(segment, manifest, whole_run)))
     return found
+
+
+def _old_options(new: tuple[str, ...], old: tuple[str, ...]) -> tuple[str, ...]:
+    """``new`` without the options ``old`` did not have."""
+    return tuple(w for w in new if w in old or not w.startswith("-"))
 
 
 def _is_subsequence(short: tuple[str, ...], long: tuple[str, ...]) -> bool:

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from dockermig.config import Config, ConfigError, config_for, load_config
-from dockermig.engine import lint_file, lint_text
+from dockermig.engine import active_rules, lint_file, lint_text
 from dockermig.rule import Severity
 
 PY_SERVICE = "FROM python:3.11-slim\nRUN pip install fastapi\nCMD [\"python\", \"app.py\"]\n"
@@ -24,14 +24,16 @@ def codes(findings):
 
 
 def test_defaults_select_everything():
-    assert codes(lint_text(PY_SERVICE)) == ["DM101", "DM202", "DM302"]
+    # the migration's findings, and hadolint's pip checks (DL3042, DL3013)
+    assert codes(lint_text(PY_SERVICE)) == ["DM101", "DM202", "DM302", "DM556", "DM557"]
+    assert "DM526" not in {r.code for r in active_rules(Config())}  # opt-in, like hadolint's DL3057
 
 
 @pytest.mark.parametrize(
     "data, expected",
     [
         ({"select": ["DM1"]}, ["DM101"]),
-        ({"ignore": ["DM3"]}, ["DM101", "DM202"]),
+        ({"ignore": ["DM3", "DM5"]}, ["DM101", "DM202"]),
         ({"select": ["DM3", "missing-user"]}, ["DM202", "DM302"]),
         ({"ignore": ["DM"], "select": ["DM101"]}, ["DM101"]),  # the more specific selector wins
         ({"select": ["DM1"], "ignore": ["DM101"]}, []),
@@ -97,7 +99,8 @@ def test_extend_keep_as_is_and_replace_masters(tmp_path):
     config = Config(data={
         "extend-keep-as-is": [{"image": "python", "tags": ["3.11-*"], "category": "legacy"}],
     })
-    assert codes(lint_text(PY_SERVICE, config=config)) == []  # kept as is: no migration, no USER demand
+    # kept as is: no migration, no USER demand; only hadolint's pip checks
+    assert codes(lint_text(PY_SERVICE, config=config)) == ["DM556", "DM557"]
     own = Config(data={"masters": [{"image": "acme/py-base:1", "language": "python", "user": "app",
                                     "packages": {"pip": {"fastapi": "0.1.0"}}}]})
     findings = lint_text(PY_SERVICE, config=own)
@@ -127,10 +130,11 @@ def test_master_manifest_read_from_its_own_dockerfile(tmp_path):
     assert master.base == "python:3.12.8-slim-bookworm"
     assert master.packages["apt"] == {"curl": "7.88.1-10", "jq": None}
     assert master.packages["pip"] == {"fastapi": "0.115.6", "httpx": "0.28.1", "orjson": "3.10.13"}
-    # the master's own Dockerfile is recognised and left alone
-    assert lint_file(base / "Dockerfile").findings == []
+    # the master's own Dockerfile is recognised and left alone by the migration (its
+    # hygiene, hadolint's checks, is judged like any Dockerfile's)
+    assert [f for f in lint_file(base / "Dockerfile").findings if f.code < "DM5"] == []
     service = write(tmp_path / "svc" / "Dockerfile", "FROM acme/python-master:latest\nRUN pip install orjson httpx==0.27.0\n")
-    assert [(f.code, f.message.split(" ")[0]) for f in lint_file(service).findings] == [
+    assert [(f.code, f.message.split(" ")[0]) for f in lint_file(service).findings if f.code < "DM5"] == [
         ("DM302", "orjson"), ("DM304", "httpx==0.27.0"),
     ]
 

@@ -50,7 +50,8 @@ def test_every_demo_dockerfile_is_found_and_classified():
     for relative, (verdict, codes) in EXPECTED.items():
         result = results[relative]
         assert result.error is None, relative
-        assert {f.code for f in result.findings} == codes, relative
+        # the migration's findings; hadolint's checks (DM5xx) have their own tests
+        assert {f.code for f in result.findings if f.code < "DM5"} == codes, relative
         path = DEMO / relative
         facts = analyse(parse(path.read_bytes().decode()), path, config_for(path).policy)
         assert facts.verdict is Verdict(verdict), relative

@@ -13,7 +13,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 
 from dockermig import parse
-from dockermig.config import ConfigError, load_config
+from dockermig.config import Config, ConfigError, load_config
 from dockermig.engine import UNANALYSABLE, fix_text, lint_file, lint_text
 from dockermig.plan import PlanError, build_plan, read_compose
 
@@ -36,6 +36,15 @@ KEPT = ("COPY", "ADD", "CMD", "ENTRYPOINT", "EXPOSE", "HEALTHCHECK", "LABEL", "W
         "STOPSIGNAL", "ONBUILD", "ENV")
 
 
+# Left out: the rules whose safe fix rewrites one of those instructions itself (keyword
+# and stage-name casing, ENV key=value, EXPOSE forms, ADD -> COPY, a COPY destination's
+# trailing /, a relative WORKDIR, an overridden CMD/ENTRYPOINT/HEALTHCHECK removed): the
+# engine allows a change to the node a finding points at; tests/test_corpus.py compares
+# what BuildKit makes of those. Everything else is held to the bytes.
+TARGETS_KEPT = Config(data={"ignore": ["DM512", "DM514", "DM515", "DM518", "DM519", "DM520", "DM601", "DM602",
+                                       "DM603", "DM604", "DM607", "DM609", "DM610"]})
+
+
 def _kept(text: str) -> Counter:
     tree = parse(text)
     return Counter(str(i).rstrip("\r\n") for i in tree.instructions if i.keyword in KEPT) + Counter(
@@ -48,7 +57,7 @@ def test_hostile_dockerfiles_round_trip_lint_and_fix_without_losing_text(text):
     assert str(parse(text)) == text
     try:
         lint_text(text)
-        result = fix_text(text)
+        result = fix_text(text, config=TARGETS_KEPT)
     except UNANALYSABLE:  # a bound was hit: the CLI reports it as this file's error
         return
     if not result.changed:
@@ -56,7 +65,7 @@ def test_hostile_dockerfiles_round_trip_lint_and_fix_without_losing_text(text):
     missing = _kept(text) - _kept(result.text)
     assert not missing, f"the fix lost {list(missing)[:2]}"
     assert len(parse(result.text).problems) <= len(parse(text).problems)
-    assert fix_text(result.text).text == result.text  # idempotent
+    assert fix_text(result.text, config=TARGETS_KEPT).text == result.text  # idempotent
 
 
 @fuzz(120)

@@ -18,7 +18,7 @@ def test_no_final_newline_the_inserted_line_is_not_glued_onto_copy():
     text = "FROM python:3.11\nCOPY a .\nRUN apt-get install -y git"
     result = fix_text(text)
     assert result.refused is None
-    assert result.text == "FROM sutazai-python-agent-master:latest\nCOPY a .\nUSER appuser"
+    assert result.text == "FROM sutazai-python-agent-master:latest\nCOPY a .\nUSER 1001"  # DM525: the uid
     assert "COPY a .\n" in result.text
 
 
@@ -118,4 +118,4 @@ def test_overlapping_deletions_of_one_fix_are_its_union():
             "RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*")
     result = fix_text(text)
     assert result.refused is None
-    assert result.text == "FROM sutazai-python-agent-master:latest\n\nUSER appuser"  # still no final newline
+    assert result.text == "FROM sutazai-python-agent-master:latest\n\nUSER 1001"  # still no final newline (DM525: the uid)

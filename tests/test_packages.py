@@ -148,13 +148,14 @@ def test_a_requirements_file_that_is_not_there_is_no_finding(tmp_path):
     "run, kept",
     [
         # another install of the same manager still needs apt-get update
-        ("apt-get update && apt-get install -y curl && apt-get install -y libpq-dev",
-         "apt-get update && apt-get install -y libpq-dev"),
+        ("apt-get update && apt-get install -y curl && apt-get install -y libpq-dev && rm -rf /var/lib/apt/lists/*",
+         "apt-get update && apt-get install -y libpq-dev && rm -rf /var/lib/apt/lists/*"),
         # the install and its companions go, an unrelated rm stays
         ("apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/* && rm -rf /tmp/build",
          "rm -rf /tmp/build"),
         # an emptied command and a package token of another, in one RUN
-        ("pip install requests && pip install fastapi flask-cors", "pip install flask-cors"),
+        ("pip install --no-cache-dir requests && pip install --no-cache-dir fastapi flask-cors",
+         "pip install --no-cache-dir flask-cors"),
     ],
 )
 def test_removal_keeps_what_the_master_does_not_ship(run, kept):

@@ -71,7 +71,7 @@ def test_every_demo_service_is_classified_and_ranked(demo_plan):
     assert got == EXPECTED
     by_path = {e["path"]: e for e in demo_plan if e["path"]}
     assert by_path["agents/crewai/Dockerfile"]["service"] == ["crewai"]
-    assert by_path["agents/crewai/Dockerfile"]["target"] == "sutazai-python-agent-master:latest"
+    assert by_path["agents/crewai/Dockerfile"]["target"] == "sutazai-python-agent-master:1.0.0"
     assert by_path["services/cuda-trainer/Dockerfile"]["service"] == []  # not in compose
     assert "DM404" in by_path["services/document-processor/Dockerfile"]["reason"]
     assert all(e["reason"] for e in demo_plan)
@@ -383,19 +383,19 @@ def test_each_wave_lists_the_verify_command_of_its_services(demo_plan):
 def test_blockers_are_grouped_by_cause_and_the_master_change_is_wave_0(demo_plan):
     waves(demo_plan, 5)
     found = {(b["kind"], b["master"], b["cause"]): b for b in blockers(demo_plan)}
-    node = found[("runtime", "sutazai-nodejs-agent-master:latest",
+    node = found[("runtime", "sutazai-nodejs-agent-master:1.0.0",
                   "Node.js 20 is newer than the master's node:18-slim")]
     assert node["services"] == ["services/n8n-worker/Dockerfile", "services/notifier/Dockerfile"]
     assert node["unblocks"] == 2
-    assert node["proposal"] == ("build sutazai-nodejs-agent-master:latest FROM node:20-slim (now node:18-slim); "
+    assert node["proposal"] == ("build sutazai-nodejs-agent-master:1.0.0 FROM node:20-slim (now node:18-slim); "
                                 "rebuild and verify the 1 service already on it")
     assert node["master_dockerfile"] == "docker/base/Dockerfile.nodejs-agent-master"
-    python = found[("runtime", "sutazai-python-agent-master:latest",
+    python = found[("runtime", "sutazai-python-agent-master:1.0.0",
                     "Python 3.13 is newer than the master's python:3.12.8-slim-bookworm")]
     assert python["services"] == ["services/auth/Dockerfile"]
     assert "FROM python:3.13-slim-bookworm" in python["proposal"]
     pins = {b["cause"]: b for b in found.values() if b["kind"] == "pin"}
-    numpy = pins["sutazai-python-agent-master:latest ships numpy 2.2.1 (pip); the services pin ==1.26.4"]
+    numpy = pins["sutazai-python-agent-master:1.0.0 ships numpy 2.2.1 (pip); the services pin ==1.26.4"]
     assert numpy["services"] == ["services/faiss-vector/Dockerfile"]
     assert numpy["unblocks"] == 0  # faiss-vector also pins fastapi: one change alone does not free it
     # an old pin is the service's to drop, not a reason to age the master
@@ -449,12 +449,12 @@ def test_markdown_is_a_tracking_issue(demo_plan, capsys):
     out = capsys.readouterr().out
     assert "- Still to do: P0 0, P1 15, P2 1, P3 2" in out  # the status figures
     assert "### Wave 0: blockers, and the change that unblocks them" in out
-    assert ("- [ ] **build sutazai-nodejs-agent-master:latest FROM node:20-slim (now node:18-slim); rebuild and verify "
+    assert ("- [ ] **build sutazai-nodejs-agent-master:1.0.0 FROM node:20-slim (now node:18-slim); rebuild and verify "
             "the 1 service already on it** (in `docker/base/Dockerfile.nodejs-agent-master`). Node.js 20 is newer than "
             "the master's node:18-slim. Unblocks 2 of the 2 services it holds back: `services/n8n-worker/Dockerfile`, "
             "`services/notifier/Dockerfile`") in out
     assert "### Wave 1 (5 services)" in out
-    assert re.search(r"^- \[ \] `services/n8n-worker/Dockerfile` → sutazai-nodejs-agent-master:latest \(after wave 0\)",
+    assert re.search(r"^- \[ \] `services/n8n-worker/Dockerfile` → sutazai-nodejs-agent-master:1.0.0 \(after wave 0\)",
                      out, re.MULTILINE)
     assert "  `dockermig verify --build services/backend/Dockerfile.backup services/backend/Dockerfile " in out
     assert "### Needs a person (3)" in out and "`agents/semgrep-agent/Dockerfile`: Python service" in out

@@ -10,7 +10,9 @@ SERVICE = 'FROM python:3.11-slim\nRUN pip install fastapi\nUSER root\nCMD ["pyth
 
 
 def codes(text, **config):
-    return sorted(f.code for f in lint_text(text, config=Config(data=config)))
+    """The codes of the findings, the hadolint-parity rules (DM5xx) aside: their pip
+    checks would report every ``pip install`` of these examples."""
+    return sorted(f.code for f in lint_text(text, config=Config(data=config)) if not f.code.startswith("DM5"))
 
 
 def test_next_instruction_only():

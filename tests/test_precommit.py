@@ -15,7 +15,7 @@ import pytest
 from conftest import ROOT
 
 UNMIGRATED = 'FROM python:3.11-slim\nRUN pip install fastapi\nCMD ["python", "app.py"]\n'
-MIGRATED = 'FROM sutazai-python-agent-master:latest\nHEALTHCHECK NONE\nUSER appuser\nCMD ["python", "app.py"]\n'
+MIGRATED = 'FROM sutazai-python-agent-master:latest\nHEALTHCHECK NONE\nUSER 1001\nCMD ["python", "app.py"]\n'
 
 
 @pytest.fixture(scope="module")

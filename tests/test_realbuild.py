@@ -194,7 +194,11 @@ def test_fix_migrates_what_it_should(corpus, name):
     if outcome.service.expect.get("migrates", True):
         assert outcome.changed and "sutazai-" in outcome.migrated, outcome.fix_output
     else:
-        assert outcome.migrated == outcome.original
+        # not moved: its base images stay (a hadolint check may still fix a line: DM525
+        # writes the uid of a user the file creates with one)
+        froms = [line for line in outcome.original.splitlines() if line.upper().startswith("FROM ")]
+        assert [line for line in outcome.migrated.splitlines() if line.upper().startswith("FROM ")] == froms
+        assert "sutazai-" not in outcome.migrated or "sutazai-" in outcome.original
 
 
 @engine_test

@@ -22,7 +22,7 @@ from dockermig.cli import main
 from dockermig.engine import fix_file
 from dockermig.writer import WriteError, atomic_write, restore, write_fixed
 
-SERVICE = "FROM python:3.11-slim\nRUN pip install fastapi flask\nCMD [\"python\", \"app.py\"]\n"
+SERVICE = "FROM python:3.11-slim\nRUN pip install fastapi flask==3.0.3\nCMD [\"python\", \"app.py\"]\n"
 
 
 def test_atomic_write_keeps_the_mode_and_leaves_no_temp_files(tmp_path):
@@ -90,7 +90,7 @@ def test_backup_and_restore_round_trip(tmp_path, capsys, monkeypatch):
     original = {p: p.read_bytes() for p in repo.rglob("Dockerfile*")}
     assert main(["fix", "--backup"]) == 1  # findings that need a person remain
     backups = sorted(repo.rglob("*.backup"))
-    assert len(backups) == 13
+    assert len(backups) == 14  # the migration rewrites 13; hadolint's checks (DM5xx) fix 1 more
     for backup in backups:
         assert backup.read_bytes() == original[backup.with_name(backup.name.removesuffix(".backup"))]
     assert main(["fix", "--backup"]) == 1  # a second run keeps the oldest backups
@@ -131,7 +131,8 @@ def test_diff_writes_nothing_and_exits_1(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert target.read_text() == SERVICE
     assert "\n-FROM python:3.11-slim\n" in out and "\n+FROM sutazai-python-agent-master:latest\n" in out
-    assert "1 file: 1 would be migrated" in err and "Would fix 3 findings in 1 file" in err
+    # the migration's 3, and hadolint's DL3042 and DL3013 on the pip install (DM556, DM557)
+    assert "1 file: 1 would be migrated" in err and "Would fix 5 findings in 1 file" in err
     assert main(["fix", str(target)]) == 0
     assert main(["fix", "--diff", str(target)]) == 0
 
@@ -157,8 +158,8 @@ def test_report_files(tmp_path, capsys):
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["files"][0]["status"] == "migrated"
     assert report["files"][0]["fixed"][0]["code"] == "DM101"
-    assert report["files"][0]["resolved"] == {"DM101": 1, "DM202": 1, "DM302": 1}
-    assert "| migrated | DM101, DM202, DM302 |" in (tmp_path / "r.md").read_text()
+    assert report["files"][0]["resolved"] == {"DM101": 1, "DM202": 1, "DM302": 1, "DM556": 1, "DM557": 1}
+    assert "| migrated | DM101, DM202, DM302, DM556, DM557 |" in (tmp_path / "r.md").read_text()
     capsys.readouterr()
 
 

@@ -30,6 +30,7 @@ def fix(paths, settings, stdin, quiet, jobs, diff, unsafe_fixes, backup, show_fi
     Exit 0 when nothing is left at or above fail-on, 1 findings remain (or, with --diff or
     --exit-non-zero-on-fix, a file changed), 2 errors (3: both).
     """
+    from dockermig.cli.options import note_missing_shellcheck
     from dockermig.engine import fix_paths, fix_stdin
     from dockermig.fix import Applicability
     from dockermig.outcome import exit_code
@@ -58,6 +59,7 @@ def fix(paths, settings, stdin, quiet, jobs, diff, unsafe_fixes, backup, show_fi
         out = sys.stderr if diff or stdin is not None else sys.stdout
         for line in summary_lines(fixes, written=not diff and stdin is None):
             print(printable(line), file=out)
+        note_missing_shellcheck(fixes)
     if report:
         from dockermig.cli import CommandError
         from dockermig.writer import WriteError

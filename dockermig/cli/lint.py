@@ -66,6 +66,10 @@ def lint(paths, settings, stdin, quiet, jobs, formats, outputs, statistics, exit
             return ERROR
         baselined = found - sum(len(r.findings) for r in results)
     _report(results, formats, list(outputs), statistics=statistics, quiet=quiet, baselined=baselined, stale=len(stale))
+    if not quiet:
+        from dockermig.cli.options import note_missing_shellcheck
+
+        note_missing_shellcheck(results)
     for path, code, _ in stale:
         print(f"{path}: stale baseline entry {code} (fixed since): run --write-baseline to shrink the baseline",
               file=sys.stderr)

@@ -106,3 +106,12 @@ def file_options(command):
     for option in reversed(_OPTIONS):
         run = option(run)
     return run
+
+
+def note_missing_shellcheck(outcomes) -> None:
+    """One line on stderr when DM700 was on for some file but no shellcheck is installed."""
+    from dockermig.shellcheck import missing_note
+
+    note = missing_note(outcomes)
+    if note:
+        print(note, file=sys.stderr)

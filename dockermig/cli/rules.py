@@ -39,10 +39,20 @@ def rule(code: str) -> int:
 
 
 @click.command()
-def rules() -> int:
+@click.option("--format", "output_format", type=click.Choice(("text", "json")), default="text",
+              help="text: one line per rule; json: every rule's code, name, severity, fix, and the "
+                   "hadolint codes and BuildKit checks it stands for.")
+def rules(output_format: str) -> int:
     """List every rule: code, name, severity, summary."""
     from dockermig.registry import all_rules
 
+    if output_format == "json":
+        import json
+
+        from dockermig.docs import catalogue
+
+        print(json.dumps(catalogue(all_rules()), indent=2))
+        return 0
     for found in all_rules():
         print(f"{found.code}  {found.name:<26} {found.severity.label:<8} {found.summary()}")
     return 0

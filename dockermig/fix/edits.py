@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dockermig.fix import Edit
 from dockermig.syntax.nodes import Comment, Instruction
 from dockermig.syntax.parser import Dockerfile
-from dockermig.syntax.shell import Command, parsed_scripts
+from dockermig.syntax.shell import Command, all_scripts, parsed_scripts
 
 
 class NotSafe(Exception):
@@ -232,3 +232,47 @@ def _refuse_if_comment_inside(instruction: Instruction, script, span: tuple[int,
     for comment_start, comment_end in script.comments:
         if start < comment_end and comment_start < end:
             raise NotSafe("a shell comment inside the commands to remove")
+
+
+def append_command(dockerfile: Dockerfile, instruction: Instruction, script_index: int, command: str) -> Edit:
+    """Add ``&& command`` at the end of a RUN's command line, in its layout: on the same
+    line for a one-line RUN, on a continuation line of its own (indented like the last
+    line) for a RUN written over several lines. A heredoc script, or a line that ends
+    in a shell comment, is refused: a line added there would change the script's exit
+    status, or land in the comment."""
+    scripts = all_scripts(instruction)
+    if instruction.is_heredoc_only or script_index != 0 or not scripts or not scripts[0].chain:
+        raise NotSafe("not the RUN's command line")
+    script = scripts[0]
+    end = script.chain[-1][1]
+    if any(start >= end for start, _ in script.comments):
+        raise NotSafe("the command line ends in a shell comment")
+    text = dockerfile.text
+    if text.rfind("\n", 0, end) < instruction.start:
+        return Edit(end, end, f" && {command}")
+    # indent like the line the last command starts on (or, when that is the RUN line,
+    # like the line it ends on); put ``&&`` where the file puts it: at the start of the
+    # continuation line, or at the end of the line before
+    last_start = script.chain[-1][0]
+    line_start = text.rfind("\n", 0, last_start if text.rfind("\n", 0, last_start) >= instruction.start else end) + 1
+    line = text[line_start:end]
+    indent = line[: len(line) - len(line.lstrip(" \t"))]
+    nl, escape = newline(dockerfile), instruction.escape
+    between = text[script.chain[-2][1] : last_start] if len(script.chain) > 1 else ""
+    if "&&" in between and between.index("&&") < between.find(escape):
+        return Edit(end, end, f" && {escape}{nl}{indent}{command}")
+    return Edit(end, end, f" {escape}{nl}{indent}&& {command}")
+
+
+def same_case(written: str, word: str) -> str:
+    """``word`` in the case ``written`` uses (``add`` -> ``copy``, ``Add`` -> ``Copy``)."""
+    if written.islower():
+        return word.lower()
+    if written[:1].isupper() and written[1:].islower():
+        return word.capitalize()
+    return word.upper()
+
+
+def insert_after(word, text: str) -> Edit:
+    """Insert `` text`` right after a word (a flag after a subcommand: ``install -y``)."""
+    return Edit(word.end, word.end, f" {text}")

@@ -36,13 +36,16 @@ _WHOLE_VARIABLE = re.compile(r"^\$(?:\{(\w+)(?::?[-+][^}]*)?\}|(\w+))$")
 
 def migration_fix(facts: FileFacts, master: Master, *, tables: frozenset[str] = frozenset(),
                   templates: Path | None = None, level: Applicability = Applicability.SAFE,
-                  run_edits=None, title: str | None = None, build_stages: bool = False) -> Fix | None:
+                  run_edits=None, title: str | None = None, build_stages: bool = False,
+                  numeric_users: bool = False) -> Fix | None:
     """The migration as one fix. ``tables`` are the package tables (apt, pip, npm) whose
     shipped packages leave the installs; ``templates`` a directory overriding the inserted
     lines' templates. ``run_edits(instruction)`` gives the edits of each RUN of the
     shipped stage instead (raising NotSafe there leaves that RUN as it is, returning None
-    gives up on the whole fix)."""
+    gives up on the whole fix). ``numeric_users``: the ``USER`` lines it writes give uids
+    (``USER 0``, ``USER 1001``) instead of names, as DM525 (hadolint's DL3066) asks."""
     dockerfile = facts.dockerfile
+    root, service_user = ("0", str(master.uid)) if numeric_users and master.uid is not None else ("root", master.user)
     runtime = facts.runtime
     chain = runtime.stage.lineage()
     base_edit = _base_edit(dockerfile, chain[0].from_, master)
@@ -96,14 +99,15 @@ def migration_fix(facts: FileFacts, master: Master, *, tables: frozenset[str] = 
 
         for stage_from, stage_master in build_edits:
             edits.append(_base_edit(dockerfile, stage_from, stage_master))
-            insert(stage_from, False, [render_line("user.j2", templates, lower=lower, user="root")])
+            insert(stage_from, False, [render_line("user.j2", templates, lower=lower, user=root)])
         if health:
             problem = health[0]
             insert(problem.anchor, problem.before, render(
                 "healthcheck.j2", templates, lower=keyword(dockerfile, "HEALTHCHECK") == "healthcheck",
                 path=problem.path, reason=problem.reason).splitlines())
         for where, before, user in plan:
-            insert(where, before, [render_line("user.j2", templates, lower=lower, user=user or master.user)])
+            insert(where, before, [render_line("user.j2", templates, lower=lower,
+                                               user=root if user == "root" else service_user)])
         for (_, before), (where, lines) in inserted.items():
             edits.append(insert_lines_before(dockerfile, where, lines) if before
                          else insert_lines_after(dockerfile, where, lines))
@@ -207,7 +211,8 @@ def unmapped_apk_packages(facts: FileFacts, mapping: dict[str, str]) -> list[str
     return missing
 
 
-def alpine_fix(facts: FileFacts, master: Master, mapping: dict[str, str], templates: Path | None = None) -> Fix | None:
+def alpine_fix(facts: FileFacts, master: Master, mapping: dict[str, str], templates: Path | None = None,
+               numeric_users: bool = False) -> Fix | None:
     """Move an Alpine service onto its master: the migration, with every ``apk add``
     turned into ``apt-get install`` of the mapped Debian names (those the master ships
     left out). Unsafe: names map, behaviour (musl vs glibc, versions) may not."""
@@ -258,4 +263,5 @@ def alpine_fix(facts: FileFacts, master: Master, mapping: dict[str, str], templa
         return edits
 
     return migration_fix(facts, master, templates=templates, level=Applicability.UNSAFE, run_edits=apk_edits,
-                         title=f"Move from Alpine onto {master.image} (apk packages mapped to Debian)")
+                         title=f"Move from Alpine onto {master.image} (apk packages mapped to Debian)",
+                         numeric_users=numeric_users)

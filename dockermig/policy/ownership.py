@@ -53,7 +53,8 @@ def runtime_owner(facts: FileFacts) -> str | None:
         return f"{master.user}:{master.account.group}"
     if user is None or not user.resolved or user.is_root:
         return None
-    if user.user == master.user and user.group is None:
+    # the master's user by name or by uid (DM525 writes the uid; a chown by name is the same owner)
+    if user.user in (master.user, str(master.uid)) and user.group is None:
         return f"{master.user}:{master.account.group}"
     return f"{user.user}:{user.group}" if user.group else user.user
 

@@ -10,7 +10,10 @@ class InvalidSuppression(Rule):
     ## What it does
     Checks the codes of every `# dockermig: ignore=...` and
     `# dockermig: global ignore=...` comment against the rules dockermig has (codes and
-    names). hadolint's own pragmas are hadolint's business and are not checked.
+    names). The codes of hadolint's own pragmas are hadolint's business and are not
+    checked, but a `# hadolint ignore=` comment that hadolint itself cannot read (codes in
+    lower case, a reason without a second `#`) is reported: it silences nothing in either
+    tool.
 
     ## Why is this bad?
     A typo in a suppression silences nothing, while the comment says something is
@@ -29,11 +32,15 @@ class InvalidSuppression(Rule):
     examples = [
         Example.valid("# dockermig: ignore=DM101 moves in wave 3\nFROM python:3.11-slim\nRUN true\n"),
         Example.invalid("# dockermig: global ignore=DM999\nFROM debian:bookworm\n", message="unknown rule DM999"),
+        Example.invalid("FROM debian:bookworm\n# hadolint ignore=DL3002 needs root\nUSER root\n",
+                        message="hadolint does not read this pragma"),
     ]
 
     def check(self, ctx: LintContext):
         for pragma in ctx.pragmas:
-            if pragma.hadolint:
+            if pragma.problem:
+                yield self.finding(ctx, pragma.comment, pragma.problem)
+            if pragma.tool != "dockermig":
                 continue
             for code in pragma.codes:
                 if rule_by_key(code) is None:

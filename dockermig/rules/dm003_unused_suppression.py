@@ -6,12 +6,20 @@ from dockermig.registry import rule_by_key
 from dockermig.rule import Example, FixAvailability, LintContext, Rule, Severity
 
 
+_UNREACHED = {
+    "next": " (it reaches no instruction: only comment lines may stand between the two, not a blank line)",
+    "stage": " (a stage suppression goes right above a FROM)",
+}
+
+
 class UnusedSuppression(Rule):
     """Suppression comment that silences no finding.
 
     ## What it does
     Reports each code of a `# dockermig: ignore=...` comment that matched no finding of
-    the instruction below it (or, for `global ignore`, of the file), like ruff's RUF100.
+    the instruction below it (or, for `stage ignore`, of the stage below it, for `global
+    ignore`, of the file), like ruff's RUF100. A suppression separated from its
+    instruction by a blank line reaches nothing, as in hadolint, and is reported too.
     hadolint's pragmas are left alone: they may be there for hadolint.
 
     ## Why is this bad?
@@ -60,7 +68,7 @@ class UnusedSuppression(Rule):
 
     def check(self, ctx: LintContext):
         for index, pragma in enumerate(ctx.pragmas):
-            if pragma.hadolint:
+            if pragma.tool != "dockermig":
                 continue
             unused = [c for c in pragma.codes if (index, c) not in ctx.used_suppressions and rule_by_key(c)]
             if not unused:
@@ -74,5 +82,7 @@ class UnusedSuppression(Rule):
             for code in unused:
                 enabled = ctx.config.is_enabled(rule_by_key(code).code, rule_by_key(code).name)
                 note = "" if enabled else " (the rule is not enabled)"
+                if pragma.scope[0] == pragma.scope[1]:
+                    note += _UNREACHED[pragma.kind]
                 yield self.finding(ctx, comment, f"unused suppression of {code}{note}",
                                    fix=Fix(f"Remove the unused suppression of {code}", edits, Applicability.SAFE))

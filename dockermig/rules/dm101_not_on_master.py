@@ -34,7 +34,8 @@ class NotOnMaster(Rule):
     the ARG feeds nothing else, and not fixed otherwise. Because the master runs as its
     non-root user, RUNs that ran as root get a `USER root` above them, and unless the file
     switches to its own user, `USER appuser` is added before CMD/ENTRYPOINT as in the
-    master template. The migration models the master it moves onto, so the image keeps
+    master template. While DM525 (hadolint's DL3066) is selected, as it is by default,
+    those lines give uids instead: `USER 0` and the master's uid (`USER 1001`). The migration models the master it moves onto, so the image keeps
     building and the service keeps running: the master's user and group created again
     (`groupadd appuser`, which fails on the master) are removed when they ask for the
     same ids, and the service goes to review when they ask for others; directories the
@@ -129,7 +130,8 @@ class NotOnMaster(Rule):
         tables = frozenset(table for table, (code, name) in _RULE_OF_TABLE.items()
                            if ctx.config.is_enabled(code, name))
         fix = migration_fix(facts, decision.target, tables=tables, templates=ctx.config.templates_dir,
-                            build_stages=bool(self.settings["build-stages"]))
+                            build_stages=bool(self.settings["build-stages"]),
+                            numeric_users=ctx.config.is_enabled("DM525", "non-numeric-user"))
         yield self.finding(ctx, image_word or runtime.stage.from_,
                            f"{decision.reason} is not on its master: use {decision.target.image}", fix=fix)
 

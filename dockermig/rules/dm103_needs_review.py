@@ -114,5 +114,6 @@ class NeedsReview(Rule):
             if missing:
                 message += f"; no Debian name known for {', '.join(missing)}"
             else:
-                fix = alpine_fix(facts, decision.target, mapping, ctx.config.templates_dir)
+                fix = alpine_fix(facts, decision.target, mapping, ctx.config.templates_dir,
+                                 numeric_users=ctx.config.is_enabled("DM525", "non-numeric-user"))
         yield self.finding(ctx, image_word or facts.runtime.stage.from_, message, fix=fix)

@@ -107,7 +107,8 @@ def _ignore_action(document: Document, finding: Finding, found: types.Diagnostic
     if instruction is None or (instruction.start, finding.code) in done:
         return None  # a finding on a comment (an unused suppression) has nothing to ignore on
     done.add((instruction.start, finding.code))
-    existing = next((p for p in suppressions(tree) if p.target is instruction and not p.hadolint), None)
+    existing = next((p for p in suppressions(tree)
+                     if p.tool == "dockermig" and p.kind == "next" and p.applies_at(instruction.start)), None)
     if existing is not None:
         edit = (existing.codes_span[1], existing.codes_span[1], f",{finding.code}")
     else:

@@ -87,6 +87,11 @@ class Dockerfile:
         return line, offset - starts[line - 1] + 1
 
     @cached_property
+    def keywords(self) -> frozenset[str]:
+        """The keywords the file uses (the engine skips rules that look at none of them)."""
+        return frozenset(i.keyword for i in self.instructions)
+
+    @cached_property
     def stages(self) -> tuple[Stage, ...]:
         from dockermig.syntax.query import build_stages
 
@@ -371,3 +376,48 @@ def exec_form_words(instruction: Instruction) -> tuple[Word, ...] | None:
         span = instruction.source_span(base + match.start(), base + match.end())
         words.append(Word(match[0], value, span.start, span.end))
     return tuple(words)
+
+
+def onbuild_trigger(instruction: Instruction) -> Instruction | None:
+    """The instruction an ``ONBUILD`` registers (``ONBUILD RUN make`` -> that RUN), or None.
+
+    It is an Instruction over the same source and the same logical line, so its words,
+    flags, heredocs and shell scripts map to exact source offsets like any other's, and a
+    fix can edit inside it. Cached on the ONBUILD instruction; its ``stage`` is the
+    ONBUILD's (the stage that declares it, not the one it will run in).
+    """
+    if instruction.keyword != "ONBUILD":
+        return None
+    cached = instruction.__dict__.get("_trigger", False)
+    if cached is not False:
+        return cached
+    logical, lstarts, sstarts = instruction.logical, *instruction._segments
+    start = instruction.args_offset
+    match = _KEYWORD_END.search(logical, start)
+    keyword_end = match.start() if match else len(logical)
+    trigger = None
+    if keyword_end > start:
+        rest = keyword_end
+        while rest < len(logical) and logical[rest] in "\t\v\f\r ":
+            rest += 1
+        flags, args_offset = _extract_flags(logical, rest)
+        trigger = Instruction(
+            instruction.source,
+            instruction.start,
+            instruction.end,
+            instruction.start_line,
+            instruction.end_line,
+            logical=logical,
+            segments=instruction._segments,
+            keyword=logical[start:keyword_end].upper(),
+            keyword_span=_map_span(Span(start, keyword_end), lstarts, sstarts),
+            flags=tuple(Flag(f.name, f.value, *_map_span(Span(f.start, f.end), lstarts, sstarts)) for f in flags),
+            args=logical[args_offset:].rstrip(_GO_SPACE),
+            args_offset=args_offset,
+            escape=instruction.escape,
+            heredocs=instruction.heredocs,
+            comments=instruction.comments,
+        )
+        trigger.stage = instruction.stage
+    instruction.__dict__["_trigger"] = trigger
+    return trigger

@@ -79,6 +79,7 @@ class Script(NamedTuple):
     commands: tuple[Command, ...]
     chain: tuple[tuple[int, int], ...]  # source spans of the top-level chain's elements
     comments: tuple[tuple[int, int], ...]  # source spans of shell comments
+    pipes: tuple[tuple[int, int], ...] = ()  # source spans of pipelines (``a | b``)
 
 
 class Install(NamedTuple):
@@ -148,10 +149,16 @@ def parsed_scripts(instruction: Instruction, wanted: re.Pattern | None = _INTERE
             if wanted is not None and not wanted.search(text):
                 continue
             if index not in parsed:
-                parsed[index] = _place(_parse_script(text), to_source, index)
+                parsed[index] = _place(instruction, _relative(instruction, index, text), to_source, index)
             found.append(parsed[index])
         found = answers[wanted] = tuple(found)
     return found
+
+
+def all_scripts(instruction: Instruction) -> tuple[Script, ...]:
+    """The scripts of a RUN, parsed whatever programs they mention: for rules about any
+    command (``cd``, ``sudo``, pipes...)."""
+    return parsed_scripts(instruction, None)
 
 
 def commands(instruction: Instruction, wanted: re.Pattern | None = _INTERESTING) -> tuple[Command, ...]:
@@ -223,11 +230,14 @@ def _parse_script(script: str) -> Script:
     positions = {(e.start_byte, e.end_byte): i for i, e in enumerate(chain) if e.type == "command"}
     found: list[Command] = []
     comments: list[tuple[int, int]] = []
+    pipes: list[tuple[int, int]] = []
     stack = [root]
     while stack:
         node = stack.pop()
         if node.type == "comment":
             comments.append((at(node.start_byte), at(node.end_byte)))
+        elif node.type == "pipeline":
+            pipes.append((at(node.start_byte), at(node.end_byte)))
         elif node.type == "command":
             words = []
             for child in node.children:
@@ -242,21 +252,67 @@ def _parse_script(script: str) -> Script:
                 found.append(Command(tuple(words), at(node.start_byte), at(node.end_byte), 0, position))
         stack.extend(reversed(node.named_children))
     found.sort(key=lambda c: c.start)
-    return Script(tuple(found), tuple((at(e.start_byte), at(e.end_byte)) for e in chain), tuple(sorted(comments)))
+    return Script(tuple(found), tuple((at(e.start_byte), at(e.end_byte)) for e in chain), tuple(sorted(comments)),
+                  tuple(sorted(pipes)))
 
 
-def _place(script: Script, to_source: Callable[[int], int], index: int) -> Script:
+def _place(instruction: Instruction, script: Script, to_source: Callable[[int], int], index: int) -> Script:
     """A parsed script's relative offsets moved to the Dockerfile source. An end maps
     through its last character, so a span never swallows a continuation after it."""
 
     def span(start: int, end: int) -> tuple[int, int]:
         return to_source(start), (to_source(end - 1) + 1 if end > start else to_source(start))
 
-    commands = []
-    for command in script.commands:
+    commands = [place_command(instruction, command, to_source, index) for command in script.commands]
+    return Script(tuple(commands), tuple(span(*e) for e in script.chain), tuple(span(*c) for c in script.comments),
+                  tuple(span(*p) for p in script.pipes))
+
+
+def place_command(instruction: Instruction, command: Command, to_source: Callable[[int], int], index: int) -> Command:
+    """One command of the RUN's script ``index``, parsed with relative offsets, moved to
+    the source (once per command: cached on the instruction, whichever analysis asks)."""
+    placed = instruction.__dict__.setdefault("_placed", {})
+    key = (index, command.start)
+    found = placed.get(key)
+    if found is None:
+
+        def span(start: int, end: int) -> tuple[int, int]:
+            return to_source(start), (to_source(end - 1) + 1 if end > start else to_source(start))
+
         words = tuple(ShellWord(w.text, w.value, *span(w.start, w.end)) for w in command.words)
-        commands.append(Command(words, *span(command.start, command.end), index, command.position))
-    return Script(tuple(commands), tuple(span(*e) for e in script.chain), tuple(span(*c) for c in script.comments))
+        found = placed[key] = Command(words, *span(command.start, command.end), index, command.position)
+    return found
+
+
+def relative_scripts(instruction: Instruction) -> tuple[tuple[Script, Callable[[int], int]], ...]:
+    """The scripts of a RUN, parsed, with offsets relative to each script and the mapper
+    to the source (cached on the instruction). Cheaper than :func:`all_scripts` when only
+    some commands need source offsets (:func:`place_command` moves those)."""
+    cached = instruction.__dict__.get("_relative_scripts")
+    if cached is None:
+        cached = tuple((_relative(instruction, index, text), to_source)
+                       for index, (text, to_source) in enumerate(scripts(instruction)))
+        instruction.__dict__["_relative_scripts"] = cached
+    return cached
+
+
+def _relative(instruction: Instruction, index: int, text: str) -> Script:
+    """Script ``index`` of a RUN parsed, offsets relative to it: parsed once whichever
+    analysis asks first (placed or not)."""
+    parses = instruction.__dict__.setdefault("_relative", {})
+    found = parses.get(index)
+    if found is None:
+        found = parses[index] = _parse_script(text)
+    return found
+
+
+def program_name(command: Command) -> str:
+    """The program a command runs, wrappers (``sudo``, ``env``...) removed: cheap when
+    there is none to remove, which is nearly always."""
+    first = command.words[0].value if command.words else None
+    if first is not None and first.rsplit("/", 1)[-1] not in _WRAPPERS:
+        return first.rsplit("/", 1)[-1]
+    return unwrap(command).name
 
 
 def _chain(node) -> list:
@@ -292,7 +348,8 @@ _VALUE_OPTIONS = {
         "--global-option", "--install-option", "--report", "--python", "--exists-action",
         "--root-user-action", "-p",
     },
-    "npm": {"--prefix", "--registry", "--cache", "-w", "--workspace", "--omit", "--include", "--tag", "--loglevel"},
+    "npm": {"--prefix", "--registry", "--cache", "-w", "--workspace", "--omit", "--include", "--tag", "--loglevel",
+            "--filter", "-F"},
 }
 _INSTALL_VERBS = {
     "apt": ("install",),

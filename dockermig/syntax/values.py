@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from dockermig.syntax.lexer import expand
+from dockermig.syntax.lexer import dequote, expand, split_words
 from dockermig.syntax.nodes import Instruction
 
 ROOT_NAMES = frozenset({"root", "0"})
@@ -16,14 +16,35 @@ def env_values(instruction: Instruction) -> dict[str, str]:
     dockerfile-parse's ``extract_key_values`` implements Docker's quoting rules for
     these two forms, so we use it rather than a second implementation.
     """
-    if not instruction.args or instruction.exec_form is not None:
-        return {}
-    from dockerfile_parse.util import extract_key_values
+    return dict(env_pairs(instruction))
 
-    try:
-        return dict(extract_key_values(False, {}, {}, instruction.args))
-    except (ValueError, IndexError):
-        return {}
+
+def env_pairs(instruction: Instruction) -> tuple[tuple[str, str], ...]:
+    """The (key, value) pairs of ENV or LABEL in the order written, values unexpanded
+    (cached on the instruction: several rules read them)."""
+    cached = instruction.__dict__.get("_env_pairs")
+    if cached is None:
+        cached = ()
+        if instruction.args and instruction.exec_form is None:
+            from dockerfile_parse.util import extract_key_values
+
+            try:
+                cached = tuple(extract_key_values(False, {}, {}, instruction.args))
+            except (ValueError, IndexError):
+                pass
+        instruction.__dict__["_env_pairs"] = cached
+    return cached
+
+
+def env_keys(instruction: Instruction) -> list[str]:
+    """The keys of ENV or LABEL, without parsing the values: ``k=v ...`` pairs, or the
+    legacy ``k v`` form's one key. Much cheaper than :func:`env_pairs`."""
+    words = split_words(instruction.args, instruction.escape)
+    if not words:
+        return []
+    if "=" not in words[0].text:
+        return [dequote(words[0].text, instruction.escape)]
+    return [dequote(w.text.partition("=")[0], instruction.escape) for w in words if "=" in w.text]
 
 
 class User(NamedTuple):

@@ -1,0 +1,148 @@
+"""hadolint's configuration file (``.hadolint.yaml``), read as a layer under dockermig's.
+
+A project that drops hadolint keeps its ``.hadolint.yaml``: dockermig reads the nearest
+one at or above each Dockerfile and applies what dockermig's own config does not say
+otherwise (``Config`` layers it; docs/hadolint.md states the precedence):
+
+| hadolint key | becomes |
+|---|---|
+| ``ignored`` | an ``ignore`` layer under the config's selection (DL codes pick the rules that declare them; SC codes silence those ShellCheck findings only) |
+| ``override: {error,warning,info,style}`` | ``severity`` entries (``style`` is ``info``, dockermig's lowest) |
+| ``failure-threshold`` | ``fail-on`` (``style``, ``ignore`` and ``none`` are ``info``: hadolint fails on any finding with them too) |
+| ``trustedRegistries`` (or ``trusted-registries``) | the ``trusted-registries`` option of every rule that declares it |
+| ``label-schema`` / ``strict-labels`` | the ``label-schema`` / ``strict-labels`` options of every rule that declares them |
+| ``disable-ignore-pragma`` | ``disable-ignore-pragma``: inline suppressions are not honoured |
+
+Keys hadolint reads that are command-line matters here (``format``, ``no-color``,
+``no-fail``, ``verbose``) and keys hadolint does not know are ignored, as hadolint
+ignores unknown keys. A value of the wrong type is an error naming the file and line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from dockermig.rule import Severity
+from dockermig.selection import Selection
+
+HADOLINT_NAMES = (".hadolint.yaml", ".hadolint.yml")
+# what ``--config FILE`` recognises as hadolint's (its user-level files are named so)
+_NAMED_AS_HADOLINT = (*HADOLINT_NAMES, "hadolint.yaml", "hadolint.yml")
+_SEVERITIES = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO, "style": Severity.INFO}
+_THRESHOLDS = {**_SEVERITIES, "ignore": Severity.INFO, "none": Severity.INFO}
+# hadolint's keys -> the rule option that receives the value
+RULE_OPTIONS = {"trustedRegistries": "trusted-registries", "trusted-registries": "trusted-registries",
+                "label-schema": "label-schema", "strict-labels": "strict-labels"}
+
+
+class HadolintConfig(NamedTuple):
+    """One ``.hadolint.yaml``, in dockermig's terms."""
+
+    source: Path
+    ignored: tuple[str, ...] = ()
+    overrides: tuple[tuple[str, Severity], ...] = ()  # (DL or SC code, severity), in file order
+    fail_on: Severity | None = None
+    options: tuple[tuple[str, Any], ...] = ()  # (rule option name, value)
+    disable_ignore_pragma: bool | None = None
+
+    @property
+    def selection(self) -> Selection:
+        return Selection(None, self.ignored)
+
+    def severity(self, rules) -> dict[str, Severity]:
+        """Severity overrides keyed the way the engine looks them up: by rule code for a
+        rule that is one hadolint code, by the code itself for a finer code (SC2086)."""
+        from dockermig.selection import has_subcodes, owns_subcode
+
+        found: dict[str, Severity] = {}
+        for code, severity in self.overrides:
+            for rule in rules:
+                if owns_subcode(rule, code):
+                    found[code] = severity
+                elif code in rule.hadolint and not has_subcodes(rule):
+                    found[rule.code] = severity
+        return found
+
+    def rule_options(self, rule) -> dict[str, Any]:
+        """The hadolint settings this rule takes as options (those it declares)."""
+        return {name: value for name, value in self.options if name in rule.options}
+
+
+def is_hadolint_file(path: Path) -> bool:
+    return path.name in _NAMED_AS_HADOLINT
+
+
+def hadolint_file_in(directory: Path) -> Path | None:
+    for name in HADOLINT_NAMES:
+        candidate = directory / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_hadolint_config(path: Path) -> HadolintConfig:
+    """Read and check one hadolint config file (raises ConfigError)."""
+    from dockermig.config import ConfigError, _line_of
+    from dockermig.policy.loader import YamlError, load_yaml
+
+    try:
+        data = load_yaml(path)
+    except YamlError as error:
+        raise ConfigError(str(error)) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read hadolint config ({error})") from None
+    if data is None:
+        return HadolintConfig(path)
+
+    def fail(key: str, message: str):
+        try:
+            line = _line_of(path.read_text(encoding="utf-8", errors="replace"), key)
+        except OSError:
+            line = 1
+        raise ConfigError(f"{path}:{line}: {message} (hadolint config)")
+
+    if not isinstance(data, dict):
+        fail("", "the config must be a table of settings")
+    ignored = _codes(data.get("ignored"), "ignored", fail)
+    overrides = []
+    override = data.get("override") or {}
+    if not isinstance(override, dict):
+        fail("override", "'override' must be a table of severity: [codes]")
+    for level, codes in override.items():
+        if level not in _SEVERITIES:
+            fail(str(level), f"override: unknown severity {level!r} (expected error, warning, info or style)")
+        overrides += [(code, _SEVERITIES[level]) for code in _codes(codes, f"override.{level}", fail)]
+    fail_on = None
+    if data.get("failure-threshold") is not None:
+        threshold = str(data["failure-threshold"]).lower()
+        if threshold not in _THRESHOLDS:
+            fail("failure-threshold", f"failure-threshold: unknown severity {threshold!r}")
+        fail_on = _THRESHOLDS[threshold]
+    options = []
+    for key, option in RULE_OPTIONS.items():
+        if data.get(key) is None:
+            continue
+        value = data[key]
+        if option == "trusted-registries":
+            value = list(_codes(value, key, fail, upper=False))
+        elif option == "label-schema" and not (isinstance(value, dict) and all(isinstance(v, str) for v in value.values())):
+            fail(key, "'label-schema' must be a table of label: type")
+        elif option == "strict-labels" and not isinstance(value, bool):
+            fail(key, "'strict-labels' must be true or false")
+        options.append((option, value))
+    disable = data.get("disable-ignore-pragma")
+    if disable is not None and not isinstance(disable, bool):
+        fail("disable-ignore-pragma", "'disable-ignore-pragma' must be true or false")
+    return HadolintConfig(path, ignored, tuple(overrides), fail_on, tuple(options), disable)
+
+
+def _codes(value: Any, key: str, fail, upper: bool = True) -> tuple[str, ...]:
+    """A list of strings (a lone string counts as a one-item list)."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        fail(key, f"'{key}' must be a list of strings")
+    return tuple(v.strip().upper() if upper else v.strip() for v in value)

@@ -1,0 +1,11 @@
+"""Paths in instructions: what counts as absolute (shared by DM512, DM513)."""
+
+import re
+
+_WINDOWS = re.compile(r"^[A-Za-z]:[\\/]")
+
+
+def is_absolute(path: str) -> bool:
+    """Absolute, a variable (its value decides), or a Windows drive path."""
+    path = path.strip("\"'")
+    return path.startswith(("/", "$")) or bool(_WINDOWS.match(path))
