@@ -372,6 +372,9 @@ def installs(instruction: Instruction) -> tuple[Install, ...]:
 
 def unwrap(command: Command) -> Command:
     """Drop ``sudo``/``env``/``exec`` prefixes and their options."""
+    first = command.words[0].value if command.words else ""
+    if not first or first.rsplit("/", 1)[-1] not in _WRAPPERS:
+        return command  # most commands: nothing to drop, nothing to copy
     words = list(command.words)
     while words and words[0].value and words[0].value.rsplit("/", 1)[-1] in _WRAPPERS:
         wrapper = words.pop(0).value.rsplit("/", 1)[-1]
