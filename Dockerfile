@@ -12,7 +12,7 @@ COPY rules ./rules
 # Only what runs dockermig goes on: pip and setuptools (install-time tools, 25 MB) and the
 # test suites some packages ship are left behind in this stage.
 RUN python -m venv /opt/dockermig \
-    && /opt/dockermig/bin/pip install --no-cache-dir --disable-pip-version-check . \
+    && /opt/dockermig/bin/pip install --no-cache-dir --disable-pip-version-check '.[shellcheck]' \
     && /opt/dockermig/bin/pip uninstall --yes --quiet pip setuptools \
     && find /opt/dockermig -name '*.dist-info' -prune -o -name tests -type d -prune -exec rm -rf {} +
 
