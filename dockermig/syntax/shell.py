@@ -275,12 +275,15 @@ def place_command(instruction: Instruction, command: Command, to_source: Callabl
     key = (index, command.start)
     found = placed.get(key)
     if found is None:
-
-        def span(start: int, end: int) -> tuple[int, int]:
-            return to_source(start), (to_source(end - 1) + 1 if end > start else to_source(start))
-
-        words = tuple(ShellWord(w.text, w.value, *span(w.start, w.end)) for w in command.words)
-        found = placed[key] = Command(words, *span(command.start, command.end), index, command.position)
+        # inlined span (an end maps through its last character), and tuple.__new__ instead
+        # of the NamedTuple's own __new__: this runs for every word of most RUNs
+        new = tuple.__new__
+        words = tuple(new(ShellWord, (w.text, w.value, to_source(w.start),
+                                      to_source(w.end - 1) + 1 if w.end > w.start else to_source(w.start)))
+                      for w in command.words)
+        start, end = command.start, command.end
+        found = placed[key] = Command(words, to_source(start), to_source(end - 1) + 1 if end > start else to_source(start),
+                                      index, command.position)
     return found
 
 
