@@ -214,6 +214,19 @@ def test_lint_imports_nothing_that_only_other_commands_need(tmp_path):
         assert heavy not in loaded, heavy
 
 
+
+def test_lint_of_a_migrated_file_imports_no_migration_code(tmp_path):
+    """The pre-commit path on a file already on its master: the migration's planner
+    (policy.migrate, ownership, health) is for files that still need it."""
+    target = tmp_path / "Dockerfile"
+    target.write_text('FROM sutazai-python-agent-master:latest\nCOPY . .\nHEALTHCHECK NONE\nCMD ["python", "app.py"]\n')
+    probe = ("import sys; from dockermig.cli import main; main(['lint', sys.argv[1]]); "
+             "print(' '.join(sorted(m for m in sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", probe, str(target)], capture_output=True, text=True, cwd=tmp_path)
+    loaded = set(done.stdout.split())
+    assert "dockermig.rule" in loaded  # the probe ran
+    assert "dockermig.policy.migrate" not in loaded
+
 def test_rule_prints_markdown_without_the_html_comment(cli):
     code, out, _ = cli("rule", "DM101")
     assert code == 0 and out.startswith("# DM101 — not-on-master\n") and "<!--" not in out

@@ -1,7 +1,6 @@
 """DM101: a Python or Node.js service is not on its master base image."""
 
 from dockermig.policy.facts import Verdict
-from dockermig.policy.migrate import migration_fix
 from dockermig.rule import Example, FixAvailability, LintContext, Rule, Severity
 from dockermig.syntax.query import from_words
 
@@ -124,6 +123,8 @@ class NotOnMaster(Rule):
         decision = facts.decision
         if decision.verdict is not Verdict.MIGRATE:
             return
+        from dockermig.policy.migrate import migration_fix  # only for files not yet migrated
+
         runtime = facts.runtime
         image_word, _ = from_words(runtime.stage.from_)
         # the migration removes a table's packages only when the rule reporting them is on

@@ -1,7 +1,6 @@
 """DM103: a service that cannot be moved onto a master by machine."""
 
 from dockermig.policy.facts import Verdict
-from dockermig.policy.migrate import alpine_fix, package_map, unmapped_apk_packages
 from dockermig.rule import Example, FixAvailability, LintContext, Rule, Severity
 from dockermig.syntax.query import from_words
 
@@ -109,6 +108,8 @@ class NeedsReview(Rule):
         image_word, _ = from_words(facts.runtime.stage.from_)
         message, fix = f"needs review: {decision.reason}", None
         if decision.review_kind == "musl" and decision.target is not None:
+            from dockermig.policy.migrate import alpine_fix, package_map, unmapped_apk_packages
+
             mapping = package_map(ctx.config.data.get("package-maps", {}).get("apk-to-debian", {}))
             missing = unmapped_apk_packages(facts, mapping)
             if missing:
