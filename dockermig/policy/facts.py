@@ -20,7 +20,7 @@ from dockermig.policy.workdir import into_filled_workdir
 from dockermig.syntax.nodes import Instruction
 from dockermig.syntax.parser import Dockerfile
 from dockermig.syntax.query import DOCKER_HUB, ImageRef, Stage, parse_image_ref
-from dockermig.syntax.shell import commands, installs, manager_of, unwrap
+from dockermig.syntax.shell import installs, manager_of, relative_commands, unwrap
 from dockermig.syntax.values import User, env_values, user_of
 
 if TYPE_CHECKING:
@@ -223,12 +223,13 @@ def _stage_evidence(stage: Stage, policy: Policy) -> list[Evidence]:
     for instruction in stage.instructions:
         keyword = instruction.keyword
         if keyword == "RUN":
-            for command in commands(instruction):
+            for command, to_source, _ in relative_commands(instruction):
                 managed = manager_of(command)
                 program = unwrap(command).name
                 language = "python" if managed and managed[0] == "pip" else policy.language_of_program(program)
                 if language:
-                    found.append(Evidence(language, "command", f"`{program}` in RUN (line {instruction.start_line})", command.start))
+                    found.append(Evidence(language, "command", f"`{program}` in RUN (line {instruction.start_line})",
+                                          to_source(command.start)))
             for install in installs(instruction):
                 if install.manager in ("apt", "apk", "yum", "dnf"):
                     for package in install.packages:
@@ -496,7 +497,8 @@ def _base_risk(policy: Policy, runtime: StageFacts) -> tuple[str, str] | None:
 
 def programs_run(stage: Stage) -> set[str]:
     """Programs the stage's chain runs: in its RUNs, and what its image starts."""
-    found = {unwrap(c).name for i in stage.lineage_instructions() if i.keyword == "RUN" for c in commands(i)}
+    found = {unwrap(command).name for instruction in stage.lineage_instructions() if instruction.keyword == "RUN"
+             for command, _, _ in relative_commands(instruction)}
     _, program = entry_of(stage)
     return found | {program} if program else found
 

@@ -163,9 +163,9 @@ def doomed_commands(facts: FileFacts, instruction: Instruction, level: Applicabi
         else:
             remaining.add(install.manager)
     emptied_managers = {i.manager for i in installs(instruction) if i.command in doomed} - remaining
-    for command in commands(instruction):
-        if command.position >= 0 and _is_companion(command, emptied_managers):
-            doomed.add(command)
+    if emptied_managers:  # else no companion can go, and the RUN's commands need no placing
+        doomed.update(command for command in commands(instruction)
+                      if command.position >= 0 and _is_companion(command, emptied_managers))
     if accounts:
         doomed |= {r.creation.command for r in facts.recreated if r.instruction is instruction and r.removable}
     return doomed | _context_left(instruction, doomed) if doomed else doomed
