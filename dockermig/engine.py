@@ -239,35 +239,55 @@ def lint_paths(
     with_edits: bool = False, with_fingerprints: bool = False,
 ) -> Iterator[FileResult]:
     """Lint every Dockerfile under ``paths``, streaming results in a stable order."""
-    return map_files(_lint_item, discover_files(paths, settings), jobs=jobs,
+    return map_files(_lint_items, discover_files(paths, settings), jobs=jobs,
                      with_edits=with_edits, with_fingerprints=with_fingerprints)
 
 
-def discover_files(paths: Iterable[Path], settings: Settings | None = None) -> list:
-    """The Dockerfiles under ``paths``, each with the settings that find its config."""
+def discover_files(paths: Iterable[Path], settings: Settings | None = None) -> Iterator:
+    """The Dockerfiles under ``paths``, each with the settings that find its config, as
+    they are found."""
     from dockermig.discover import discover
 
     settings = settings or Settings()
-    return [(item, settings) for item in discover(paths, settings)]
+    return ((item, settings) for item in discover(paths, settings))
 
 
-def map_files(worker, files: list, *, jobs: int | None = None, **options) -> Iterator:
-    """Run ``worker(discovered, settings, **options)`` on every file of ``files``.
+IN_PROCESS_MAX = 64  # fewer files are done in this process: faster than starting workers
+CHUNK = 16  # files per task: small enough to balance the last ones over the workers
 
-    Files are independent: many are spread over a process pool, a handful are done in
-    this process, which is faster than starting workers. Results come in input order.
+
+def map_files(worker, files: Iterable, *, jobs: int | None = None, **options) -> Iterator:
+    """Run ``worker(chunk, **options)`` on ``files`` cut in chunks of (discovered,
+    settings) pairs; ``worker`` returns one result per file.
+
+    Files are independent: many are spread over a process pool, fed as they are
+    discovered (the workers start on the first ones while the walk goes on), a handful
+    are done in this process. Results come in input order.
     """
     from functools import partial
+    from itertools import chain, islice
 
-    task = partial(_call, worker, options)
+    task = partial(worker, **options)
     workers = jobs if jobs is not None else min(os.cpu_count() or 1, 8)
-    if workers <= 1 or len(files) < 64:
-        yield from map(task, files)
+    files = iter(files)
+    head = list(islice(files, IN_PROCESS_MAX))
+    rest = chain(head, files)
+    chunks = iter(lambda: list(islice(rest, CHUNK)), [])  # until a chunk comes back empty
+    if workers <= 1 or len(head) < IN_PROCESS_MAX:
+        for chunk in chunks:
+            yield from task(chunk)
         return
+    from collections import deque
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(workers, initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
-        yield from pool.map(task, files, chunksize=max(1, len(files) // (workers * 8)))
+        pending: deque = deque()
+        for chunk in chunks:
+            pending.append(pool.submit(task, chunk))
+            while pending and pending[0].done():  # hand over what is ready while the walk goes on
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -283,11 +303,6 @@ def _exit_with_parent(parent: int) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="dockermig-parent-watch", daemon=True).start()
-
-
-def _call(worker, options: dict, file):
-    item, settings = file
-    return worker(item, settings, **options)
 
 
 def _resolve(item, settings: Settings) -> tuple[Config | None, str | None]:
@@ -331,11 +346,13 @@ def _stdin(data: bytes, filename: Path | None, settings: Settings) -> tuple[Conf
         return config, None, str(error)
 
 
-def _lint_item(item, settings: Settings, with_edits: bool = False, with_fingerprints: bool = False) -> FileResult:
-    config, error = _resolve(item, settings)
-    if error:
-        return FileResult(item.path, error=error)
-    return lint_file(item.path, config, with_edits, with_fingerprints, root=item.root)
+def _lint_items(chunk: list, with_edits: bool = False, with_fingerprints: bool = False) -> list[FileResult]:
+    results = []
+    for item, settings in chunk:
+        config, error = _resolve(item, settings)
+        results.append(FileResult(item.path, error=error) if error else
+                       lint_file(item.path, config, with_edits, with_fingerprints, root=item.root))
+    return results
 
 
 # -- fixing ------------------------------------------------------------------------------
@@ -364,16 +381,18 @@ class FixResult:
         self.passes = passes
         self.before = before
         self.after = after
-
-    @property
-    def changed(self) -> bool:
-        return self.text != self.original
+        self.changed = text != original
 
     def detach(self) -> FixResult:
         """Drop what holds the trees (analyses, fix builders): for results kept in bulk."""
         self.findings, self.fixed, self.remaining = detach(self.findings), detach(self.fixed), detach(self.remaining)
         self.before = self.after = None
         return self
+
+    def drop_texts(self) -> None:
+        """Forget both texts once the new one is on disk: a worker process sends its
+        results to the parent, which then needs what changed, not the two texts."""
+        self.original = self.text = None
 
 
 def fix_text(text: str, *, path: Path | None = None, config: Config | None = None,
@@ -445,37 +464,67 @@ def fix_paths(paths: Iterable[Path], *, settings: Settings | None = None, jobs: 
               level=None, write: bool = True, backup: bool = False) -> Iterator[FileFix]:
     """Fix every Dockerfile under ``paths`` (in place unless ``write`` is false)."""
     files = discover_files(paths, settings)
-    return map_files(_fix_item, files, jobs=jobs, level=level, write=write, backup=backup)
+    return map_files(_fix_items, files, jobs=jobs, level=level, write=write, backup=backup)
 
 
-def _fix_item(item, settings: Settings, level, write: bool, backup: bool) -> FileFix:
-    config, error = _resolve(item, settings)
-    if error:
-        return FileFix(item.path, status="error", error=error)
-    return fix_file(item.path, config, level=level, write=write, backup=backup, root=item.root)
+def _fix_items(chunk: list, level, write: bool, backup: bool) -> list[FileFix]:
+    """Fix a chunk of files. Each write runs on a thread while the next file is analysed:
+    its fsync waits for the disk, not for the CPU. The texts are not sent back once
+    written (the caller, a worker's parent, needs what changed)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    fixes, writes = [], []
+    with ThreadPoolExecutor(1, thread_name_prefix="dockermig-write") as writer:
+        for item, settings in chunk:
+            config, error = _resolve(item, settings)
+            fix = FileFix(item.path, status="error", error=error) if error else _fixed_file(item.path, config, level,
+                                                                                            item.root)
+            if write:
+                writes.append(writer.submit(_write, fix, item.root, backup))
+            fixes.append(fix)
+    for done in writes:
+        done.result()  # a failure the write did not turn into the file's error is a crash: raise it
+    if write:
+        for fix in fixes:
+            if fix.result is not None:
+                fix.result.drop_texts()
+    return fixes
 
 
 def fix_file(path: Path, config: Config | None = None, *, level=None, write: bool = True,
              backup: bool = False, root: Path | None = None) -> FileFix:
-    from dockermig.writer import WriteError, write_fixed
-
     try:
         config = config or config_for(path)
     except ConfigError as error:
         return FileFix(path, status="error", error=str(error))
+    fix = _fixed_file(path, config, level, root)
+    if write:
+        _write(fix, root, backup)
+    return fix
+
+
+def _fixed_file(path: Path, config: Config, level, root: Path | None = None) -> FileFix:
+    """Read and fix one file, writing nothing."""
     try:
         with confined_to_repository(path, config, root):
             text = read_dockerfile(path, config.max_file_size)
-            fix = fix_source(text, path, config, level=level)
+            return fix_source(text, path, config, level=level)
     except InputError as error:
         return FileFix(path, status="error", error=str(error), config=config)
-    if write and fix.changed and not fix.error:
-        try:
-            fix.backup = write_fixed(path, text, fix.result.text, root=root or path.parent, backup=backup)
-            fix.written = True
-        except WriteError as error:
-            return FileFix(path, status="error", error=str(error), result=fix.result, config=config)
-    return fix
+
+
+def _write(fix: FileFix, root: Path | None, backup: bool) -> None:
+    """Write a changed file; a write that fails makes the file's outcome an error."""
+    from dockermig.writer import WriteError, write_fixed
+
+    if not fix.changed or fix.error:
+        return
+    try:
+        fix.backup = write_fixed(fix.path, fix.result.original, fix.result.text, root=root or fix.path.parent,
+                                 backup=backup)
+        fix.written = True
+    except WriteError as error:
+        fix.status, fix.reason, fix.error = "error", "", str(error)
 
 
 def fix_source(text: str, path: Path | None, config: Config, *, level=None) -> FileFix:

@@ -129,7 +129,7 @@ def test_fix_on_a_copy_of_the_corpus_keeps_every_promise(corpus, tmp_path):
     broken = []
     for result in changed:
         old, new = before[result.path], result.path.read_bytes().decode()
-        assert new == result.result.text
+        assert new != old and result.written  # the worker sent no texts back: they are on disk
         try:
             oracle_old = dockerfile.parse_string(old)
         except dockerfile.GoParseError:

@@ -124,6 +124,22 @@ def test_a_backup_is_written_only_when_asked_and_keeps_the_mode(tmp_path, capsys
     capsys.readouterr()
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_fix_writes_the_fixed_text_and_sends_no_texts_back(tmp_path, jobs):
+    from dockermig.config import Settings
+    from dockermig.engine import fix_paths, fix_text
+
+    for i in range(3):
+        (tmp_path / f"svc{i}").mkdir()
+        (tmp_path / f"svc{i}" / "Dockerfile").write_text(SERVICE.replace("app.py", f"app{i}.py"))
+    results = list(fix_paths([tmp_path], settings=Settings(), jobs=jobs))
+    assert len(results) == 3 and all(r.written and r.changed for r in results)
+    for result in results:
+        original = SERVICE.replace("app.py", f"app{result.path.parent.name[-1]}.py")
+        assert result.path.read_text() == fix_text(original, path=result.path).text
+        assert result.result.text is None and result.result.original is None  # on disk, not in the pipe
+
+
 def test_diff_writes_nothing_and_exits_1(tmp_path, capsys):
     target = tmp_path / "Dockerfile"
     target.write_text(SERVICE)

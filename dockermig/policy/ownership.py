@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from dockermig.fix import Edit
 from dockermig.syntax.nodes import Instruction
-from dockermig.syntax.shell import Command, commands, unwrap
+from dockermig.syntax.shell import Command, commands_named, unwrap
 from dockermig.syntax.values import user_of
 
 if TYPE_CHECKING:
@@ -146,9 +146,9 @@ def _mkdirs(instruction: Instruction) -> list[tuple[Command, list[str], bool]]:
     parents) for the top-level mkdirs of a RUN that do not make their directories
     writable by everyone (``-m 777``)."""
     found = []
-    for command in commands(instruction, _OWNERSHIP):
+    for command in commands_named(instruction, ("mkdir",), _OWNERSHIP):
         words = unwrap(command).words
-        if unwrap(command).name != "mkdir" or command.position < 0:
+        if command.position < 0:
             continue
         operands, mode, parents, i = [], "", False, 1
         while i < len(words):
@@ -201,11 +201,11 @@ def _handed_over(path: str, owner: str, later: list[Instruction], mkdir: Command
     for instruction in later:
         if instruction.keyword != "RUN":
             continue
-        for command in commands(instruction, _OWNERSHIP):
+        for command in commands_named(instruction, ("chown", "chmod"), _OWNERSHIP):
             if instruction is later[0] and command.start <= mkdir.start:
                 continue
             argv = [v or "" for v in unwrap(command).argv()]
-            if unwrap(command).name not in ("chown", "chmod") or len(argv) < 3:
+            if len(argv) < 3:
                 continue
             recursive = any(a == "--recursive" or (a.startswith("-") and not a.startswith("--") and "R" in a)
                             for a in argv[1:])

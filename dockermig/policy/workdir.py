@@ -16,7 +16,7 @@ from typing import NamedTuple
 from dockermig.policy.masters import Master
 from dockermig.syntax.nodes import Instruction
 from dockermig.syntax.query import Stage
-from dockermig.syntax.shell import Command, commands, unwrap
+from dockermig.syntax.shell import Command, commands_named, unwrap
 
 
 _GIT = re.compile(r"\bgit\b")
@@ -38,7 +38,7 @@ def into_filled_workdir(stage: Stage, master: Master) -> list[IntoFilledWorkdir]
         if instruction.keyword == "WORKDIR" and instruction.words:
             workdir = posixpath.normpath(posixpath.join(workdir, instruction.words[0].value))
         elif instruction.keyword == "RUN":
-            for command in commands(instruction, _GIT):
+            for command in commands_named(instruction, ("git",), _GIT):
                 destination = _clone_destination([v or "" for v in unwrap(command).argv()])
                 if destination is not None:
                     path = posixpath.normpath(posixpath.join(workdir, destination))

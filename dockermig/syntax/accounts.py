@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from dockermig.syntax.nodes import Instruction
-from dockermig.syntax.shell import Command, commands, unwrap
+from dockermig.syntax.shell import Command, commands_named, unwrap
 
 
 class AccountCreation(NamedTuple):
@@ -65,7 +65,7 @@ def account_creations(instruction: Instruction) -> tuple[AccountCreation, ...]:
     if cached is None:
         found = []
         if instruction.keyword == "RUN" and "add" in str(instruction):  # useradd, groupadd, adduser, addgroup
-            found = [c for c in map(_creation, commands(instruction)) if c is not None]
+            found = [c for c in map(_creation, commands_named(instruction, _TOOLS)) if c is not None]
         cached = instruction.__dict__["_accounts"] = tuple(found)
     return cached
 

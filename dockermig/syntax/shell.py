@@ -300,6 +300,14 @@ def relative_commands(instruction: Instruction, wanted: re.Pattern | None = _INT
                 yield command, to_source, index
 
 
+def commands_named(instruction: Instruction, names, wanted: re.Pattern | None = _INTERESTING) -> Iterator[Command]:
+    """The commands of a RUN whose program (wrappers removed) is one of ``names``, moved
+    to the source; the others are never placed."""
+    for command, to_source, index in relative_commands(instruction, wanted):
+        if program_name(command) in names:
+            yield place_command(instruction, command, to_source, index)
+
+
 def relative_scripts(instruction: Instruction) -> tuple[tuple[Script, Callable[[int], int]], ...]:
     """The scripts of a RUN, parsed, with offsets relative to each script and the mapper
     to the source (cached on the instruction). Cheaper than :func:`all_scripts` when only

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 
 from dockermig.syntax.lexer import dequote, expand, split_words
@@ -24,16 +25,21 @@ def env_pairs(instruction: Instruction) -> tuple[tuple[str, str], ...]:
     (cached on the instruction: several rules read them)."""
     cached = instruction.__dict__.get("_env_pairs")
     if cached is None:
-        cached = ()
-        if instruction.args and instruction.exec_form is None:
-            from dockerfile_parse.util import extract_key_values
-
-            try:
-                cached = tuple(extract_key_values(False, {}, {}, instruction.args))
-            except (ValueError, IndexError):
-                pass
+        cached = _key_values(instruction.args) if instruction.args and instruction.exec_form is None else ()
         instruction.__dict__["_env_pairs"] = cached
     return cached
+
+
+@lru_cache(maxsize=1024)
+def _key_values(args: str) -> tuple[tuple[str, str], ...]:
+    """Cached by text: each fix pass parses the file again, and its ENV lines are those
+    of the pass before."""
+    from dockerfile_parse.util import extract_key_values
+
+    try:
+        return tuple(extract_key_values(False, {}, {}, args))
+    except (ValueError, IndexError):
+        return ()
 
 
 def env_keys(instruction: Instruction) -> list[str]:
