@@ -11,7 +11,6 @@ from dockermig.config import Config, ConfigError, Settings, config_for
 from dockermig.limits import InputError
 from dockermig.policy.render import TemplateError
 from dockermig.rule import Finding, LintContext, Rule
-from dockermig.selection import has_subcodes
 from dockermig.syntax import Dockerfile, parse
 
 
@@ -96,7 +95,7 @@ def _run(rules: list[Rule], ctx: _Context, config: Config) -> list[Finding]:
     for rule in rules:
         if rule.keywords and rule.keywords.isdisjoint(present):
             continue  # per-keyword dispatch: the file has nothing this rule looks at
-        by_subcode = has_subcodes(rule)
+        by_subcode = rule.by_subcode
         for finding in rule.check(ctx):
             if by_subcode and not config.subcode_enabled(type(rule), finding.subcode):
                 continue

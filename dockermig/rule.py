@@ -14,6 +14,7 @@ import sys
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, NamedTuple
 
 from dockermig.fix import Fix
+from dockermig.selection import has_subcodes
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -129,6 +130,7 @@ class Rule:
     # runs after the suppressions are applied, and sees them (ctx.pragmas)
     after_suppressions: ClassVar[bool] = False
     examples: ClassVar[list[Example]] = []
+    by_subcode: ClassVar[bool] = False  # its findings carry one of several codes (set from ``hadolint``)
 
     def __init__(self, options: dict[str, Any] | None = None):
         self.settings = {**self.options, **(options or {})}
@@ -136,6 +138,7 @@ class Rule:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         _validate(cls)
+        cls.by_subcode = has_subcodes(cls)  # asked of every finding: answered once
 
     @classmethod
     def summary(cls) -> str:

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -196,9 +197,15 @@ _APK_COMPANIONS = {("update",), ("upgrade",), ("cache", "clean")}
 
 def package_map(extra: dict[str, str]) -> dict[str, str]:
     """apk -> Debian package names: the rule pack, extended by ``extra`` (the config's)."""
+    return {**_apk_to_debian(), **extra}
+
+
+@lru_cache(maxsize=1)
+def _apk_to_debian() -> dict[str, str]:
+    """The pack, read once per process (package_map copies it: never changed)."""
     from dockermig.policy.loader import load_pack
 
-    return {**load_pack("package-maps.yaml")["apk-to-debian"], **extra}
+    return load_pack("package-maps.yaml")["apk-to-debian"]
 
 
 def unmapped_apk_packages(facts: FileFacts, mapping: dict[str, str]) -> list[str]:

@@ -143,14 +143,15 @@ class _Parser:
         self.escape = "\\"
         self.problems: list[ParseProblem] = []
         self.nodes: list[Node] = []
-        self._continuation = self._continuation_regex("\\")
 
-    @staticmethod
-    def _continuation_regex(escape: str) -> re.Pattern[str]:
-        # BuildKit: the escape token ends a line as a continuation unless it is itself
-        # escaped (``foo \\`` is a literal backslash), or when it stands alone.
-        e = re.escape(escape)
-        return re.compile(rf"(?<=[^{e}]){e}[ \t]*$|^{e}[ \t]*$")
+    def _continuation(self, content: str) -> int:
+        """Where the escape token that continues this line stands, or -1. BuildKit: the
+        escape token ends a line as a continuation unless it is itself escaped (``foo
+        \\\\`` is a literal backslash), or when it stands alone; blanks may follow it."""
+        end = len(content.rstrip(" \t")) - 1
+        if end < 0 or content[end] != self.escape or (end > 0 and content[end - 1] == self.escape):
+            return -1
+        return end
 
     def run(self) -> Dockerfile:
         i = self._directives()
@@ -189,7 +190,6 @@ class _Parser:
             if name == "escape":
                 if value in ("\\", "`"):
                     self.escape = value
-                    self._continuation = self._continuation_regex(value)
                 else:
                     self.problems.append(
                         ParseProblem(i + 1, f"invalid escape token {value!r} does not match ` or \\")
@@ -221,9 +221,9 @@ class _Parser:
         lead = len(content) - len(content.lstrip(_GO_SPACE))
         i = first
         start = line.start + lead
-        continued = self._continuation.search(content)
-        add(start, line.start + continued.start() if continued else line.content_end)
-        while continued and i + 1 < len(lines):
+        continued = self._continuation(content)
+        add(start, line.start + continued if continued >= 0 else line.content_end)
+        while continued >= 0 and i + 1 < len(lines):
             i += 1
             line = lines[i]
             content = text[line.start : line.content_end]
@@ -233,8 +233,8 @@ class _Parser:
                 continue
             if not stripped:
                 continue  # an empty continuation line: BuildKit skips it (and warns)
-            continued = self._continuation.search(content)
-            add(line.start, line.start + continued.start() if continued else line.content_end)
+            continued = self._continuation(content)
+            add(line.start, line.start + continued if continued >= 0 else line.content_end)
         logical = "".join(pieces)
         if not lstarts:
             lstarts.append(0)

@@ -291,13 +291,18 @@ def place_command(instruction: Instruction, command: Command, to_source: Callabl
 def relative_commands(instruction: Instruction, wanted: re.Pattern | None = _INTERESTING,
                       ) -> Iterator[tuple[Command, Callable[[int], int], int]]:
     """(command, offset mapper, script index) for every command of the scripts of a RUN
-    that mention what ``wanted`` matches, offsets relative to the script: for analyses
-    that read every command but need source offsets for few (:func:`place_command`
-    moves those; placing every word of every RUN cost a tenth of a lint)."""
-    for index, (text, to_source) in enumerate(scripts(instruction)):
-        if wanted is None or wanted.search(text):
-            for command in _relative(instruction, index, text).commands:
-                yield command, to_source, index
+    that mention what ``wanted`` matches, offsets relative to the script (cached on the
+    instruction): for analyses that read every command but need source offsets for few
+    (:func:`place_command` moves those; placing every word of every RUN cost a tenth of
+    a lint)."""
+    answers = instruction.__dict__.setdefault("_relative_commands", {})
+    found = answers.get(wanted)
+    if found is None:
+        found = answers[wanted] = tuple(
+            (command, to_source, index)
+            for index, (text, to_source) in enumerate(scripts(instruction)) if wanted is None or wanted.search(text)
+            for command in _relative(instruction, index, text).commands)
+    return iter(found)
 
 
 def commands_named(instruction: Instruction, names, wanted: re.Pattern | None = _INTERESTING) -> Iterator[Command]:
