@@ -222,39 +222,48 @@ def _parse_script(script: str) -> Script:
         for i, ch in enumerate(script):
             char_at.extend([i] * len(ch.encode("utf-8", "surrogatepass")))
         char_at.append(len(script))
+    at = char_at.__getitem__ if char_at is not None else int  # int(n) is n: one call either way
 
-    def at(byte_offset: int) -> int:
-        return char_at[byte_offset] if char_at is not None else byte_offset
+    import tree_sitter
 
     root = _parser().parse(data).root_node
     chain = [e for child in root.named_children if child.type != "comment" for e in _chain(child)]
     positions = {(e.start_byte, e.end_byte): i for i, e in enumerate(chain) if e.type == "command"}
+    # the query walks the tree in C: a Python walk over every node cost more than the parse
+    captured = tree_sitter.QueryCursor(_query()).captures(root)
+    new = tuple.__new__
     found: list[Command] = []
-    comments: list[tuple[int, int]] = []
-    pipes: list[tuple[int, int]] = []
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.type == "comment":
-            comments.append((at(node.start_byte), at(node.end_byte)))
-        elif node.type == "pipeline":
-            pipes.append((at(node.start_byte), at(node.end_byte)))
-        elif node.type == "command":
-            words = []
-            for child in node.children:
-                if child.type in ("variable_assignment", "file_redirect", "herestring_redirect"):
-                    continue
-                if child.type == "command_name":
-                    child = child.children[0] if child.children else child
-                raw = data[child.start_byte : child.end_byte].decode("utf-8", "surrogatepass")
-                words.append(ShellWord(raw, _literal(child, raw), at(child.start_byte), at(child.end_byte)))
-            if words:
-                position = positions.get((node.start_byte, node.end_byte), -1)
-                found.append(Command(tuple(words), at(node.start_byte), at(node.end_byte), 0, position))
-        stack.extend(reversed(node.named_children))
+    for node in captured.get("command", ()):
+        words = []
+        for child in node.children:
+            kind = child.type
+            if kind in _NOT_WORDS:
+                continue
+            if kind == "command_name" and child.child_count:
+                child = child.children[0]
+                kind = child.type
+            start, end = child.start_byte, child.end_byte
+            raw = data[start:end].decode("utf-8", "surrogatepass")
+            words.append(new(ShellWord, (raw, _literal(kind, raw), at(start), at(end))))
+        if words:
+            start, end = node.start_byte, node.end_byte
+            found.append(Command(tuple(words), at(start), at(end), 0, positions.get((start, end), -1)))
     found.sort(key=lambda c: c.start)
-    return Script(tuple(found), tuple((at(e.start_byte), at(e.end_byte)) for e in chain), tuple(sorted(comments)),
-                  tuple(sorted(pipes)))
+    comments = sorted((at(n.start_byte), at(n.end_byte)) for n in captured.get("comment", ()))
+    pipes = sorted((at(n.start_byte), at(n.end_byte)) for n in captured.get("pipeline", ()))
+    return Script(tuple(found), tuple((at(e.start_byte), at(e.end_byte)) for e in chain), tuple(comments),
+                  tuple(pipes))
+
+
+_NOT_WORDS = frozenset({"variable_assignment", "file_redirect", "herestring_redirect"})
+
+
+@lru_cache(maxsize=1)
+def _query():
+    import tree_sitter
+
+    return tree_sitter.Query(tree_sitter.Language(_bash_language()),
+                             "(command) @command (comment) @comment (pipeline) @pipeline")
 
 
 def _place(instruction: Instruction, script: Script, to_source: Callable[[int], int], index: int) -> Script:
@@ -351,14 +360,17 @@ def _chain(node) -> list:
     return [node]
 
 
-def _literal(node, raw: str) -> str | None:
-    """The value of a word if it is a plain literal (quotes allowed, no expansions)."""
-    if node.type in ("word", "string", "raw_string", "concatenation", "number"):
-        if "$" in raw.replace("'$", "") or "`" in raw:
-            if node.type != "raw_string":
-                return None
+def _literal(kind: str, raw: str) -> str | None:
+    """The value of a word of node type ``kind`` if it is a plain literal (quotes
+    allowed, no expansions)."""
+    if kind in _LITERAL_KINDS:
+        if ("$" in raw or "`" in raw) and kind != "raw_string" and ("`" in raw or "$" in raw.replace("'$", "")):
+            return None
         return dequote(raw)
     return None
+
+
+_LITERAL_KINDS = frozenset({"word", "string", "raw_string", "concatenation", "number"})
 
 
 # -- package installs ------------------------------------------------------------------
