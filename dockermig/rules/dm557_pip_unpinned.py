@@ -51,7 +51,11 @@ class PipUnpinned(Rule):
 
 
 def _from_files(install) -> bool:
-    values = [w.value for w in install.command.words]
-    return bool(install.requirement_files) or "." in values or any(v in ("-c", "--constraint") or
-                                                                  (v or "").startswith("--constraint=")
-                                                                  for v in values)
+    """Versions come from files: requirements, constraints, or the local project."""
+    if install.requirement_files:
+        return True
+    for word in install.command.words:
+        value = word.value or ""
+        if value in (".", "-c", "--constraint") or value.startswith("--constraint="):
+            return True
+    return False
