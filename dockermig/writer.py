@@ -72,9 +72,12 @@ def _owner_of(path: Path) -> _Owner | None:
     return _Owner(stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid)
 
 
-def atomic_write(path: Path, data: bytes, mode: int | None = None, owner: _Owner | None = None) -> None:
+def atomic_write(path: Path, data: bytes, mode: int | None = None, owner: _Owner | None = None, *,
+                 sync_directory: bool = True) -> None:
     """Replace ``path``'s content with ``data`` atomically, keeping its mode, owner and
-    group (or taking those of ``owner``)."""
+    group (or taking those of ``owner``). The data reaches the disk before the rename, so
+    after a crash the file is old or new, never empty; ``sync_directory`` also makes the
+    rename itself durable."""
     directory = path.parent
     owner = owner or _owner_of(path)
     mode = mode if mode is not None else owner.mode if owner else 0o644
@@ -94,7 +97,8 @@ def atomic_write(path: Path, data: bytes, mode: int | None = None, owner: _Owner
         except FileNotFoundError:
             pass
         raise
-    _fsync_directory(directory)
+    if sync_directory:
+        _fsync_directory(directory)
 
 
 def write_output(path: Path, text: str) -> None:
@@ -237,8 +241,10 @@ def write_fixed(path: Path, original: str, fixed: str, *, root: Path | None, bac
     target = write_target(path, root)
     remove_stale_temp_files(target)
     try:
-        wrote_backup = _write_backup(target, original) if backup else False
-        atomic_write(target, fixed.encode("utf-8"))
+        wrote_backup = _write_backup(target, original) if backup else False  # durable before the file changes
+        # old or new after a crash either way: the rename's durability is not worth a
+        # second fsync per file (a lost rename leaves the old file, which fix redoes)
+        atomic_write(target, fixed.encode("utf-8"), sync_directory=False)
     except OSError as error:
         raise WriteError(f"cannot write ({error.strerror or error})") from None
     return wrote_backup

@@ -224,46 +224,44 @@ def _parse_script(script: str) -> Script:
         char_at.append(len(script))
     at = char_at.__getitem__ if char_at is not None else int  # int(n) is n: one call either way
 
-    import tree_sitter
-
     root = _parser().parse(data).root_node
     chain = [e for child in root.named_children if child.type != "comment" for e in _chain(child)]
     positions = {(e.start_byte, e.end_byte): i for i, e in enumerate(chain) if e.type == "command"}
-    # the query walks the tree in C: a Python walk over every node cost more than the parse
-    captured = tree_sitter.QueryCursor(_query()).captures(root)
     new = tuple.__new__
     found: list[Command] = []
-    for node in captured.get("command", ()):
-        words = []
-        for child in node.children:
-            kind = child.type
-            if kind in _NOT_WORDS:
-                continue
-            if kind == "command_name" and child.child_count:
-                child = child.children[0]
-                kind = child.type
-            start, end = child.start_byte, child.end_byte
-            raw = data[start:end].decode("utf-8", "surrogatepass")
-            words.append(new(ShellWord, (raw, _literal(kind, raw), at(start), at(end))))
-        if words:
-            start, end = node.start_byte, node.end_byte
-            found.append(Command(tuple(words), at(start), at(end), 0, positions.get((start, end), -1)))
+    comments: list[tuple[int, int]] = []
+    pipes: list[tuple[int, int]] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        kind = node.type
+        if kind == "comment":
+            comments.append((at(node.start_byte), at(node.end_byte)))
+        elif kind == "pipeline":
+            pipes.append((at(node.start_byte), at(node.end_byte)))
+        elif kind == "command":
+            words = []
+            for child in node.children:
+                word_kind = child.type
+                if word_kind in _NOT_WORDS:
+                    continue
+                if word_kind == "command_name" and child.child_count:
+                    child = child.children[0]
+                    word_kind = child.type
+                start, end = child.start_byte, child.end_byte
+                raw = data[start:end].decode("utf-8", "surrogatepass")
+                words.append(new(ShellWord, (raw, _literal(word_kind, raw), at(start), at(end))))
+            if words:
+                start, end = node.start_byte, node.end_byte
+                found.append(Command(tuple(words), at(start), at(end), 0, positions.get((start, end), -1)))
+        if node.named_child_count:
+            stack.extend(reversed(node.named_children))
     found.sort(key=lambda c: c.start)
-    comments = sorted((at(n.start_byte), at(n.end_byte)) for n in captured.get("comment", ()))
-    pipes = sorted((at(n.start_byte), at(n.end_byte)) for n in captured.get("pipeline", ()))
-    return Script(tuple(found), tuple((at(e.start_byte), at(e.end_byte)) for e in chain), tuple(comments),
-                  tuple(pipes))
+    return Script(tuple(found), tuple((at(e.start_byte), at(e.end_byte)) for e in chain), tuple(sorted(comments)),
+                  tuple(sorted(pipes)))
 
 
 _NOT_WORDS = frozenset({"variable_assignment", "file_redirect", "herestring_redirect"})
-
-
-@lru_cache(maxsize=1)
-def _query():
-    import tree_sitter
-
-    return tree_sitter.Query(tree_sitter.Language(_bash_language()),
-                             "(command) @command (comment) @comment (pipeline) @pipeline")
 
 
 def _place(instruction: Instruction, script: Script, to_source: Callable[[int], int], index: int) -> Script:
