@@ -380,6 +380,18 @@ def test_each_wave_lists_the_verify_command_of_its_services(demo_plan):
     assert main(["verify", *backend["verify"].split()[2:], "--help"]) == 0  # the command parses
 
 
+def test_the_verify_command_builds_in_the_context_compose_builds_in(tmp_path):
+    _service(tmp_path, "services/api", PY.replace("COPY app.py .", "COPY services/api/app.py ."))
+    _service(tmp_path, "worker", PY)
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  api: {build: {context: ., dockerfile: services/api/Dockerfile}}\n  worker: {build: ./worker}\n")
+    entries, _ = build_plan(tmp_path)
+    commands = {e["path"]: e["verify"] for w in waves(entries, 5) for e in w}
+    # the root is the context: COPY services/api/app.py would not be found in services/api
+    assert " services/api/Dockerfile --context . --port" in commands["services/api/Dockerfile"]
+    assert " worker/Dockerfile --context worker --port" in commands["worker/Dockerfile"]
+
+
 def test_blockers_are_grouped_by_cause_and_the_master_change_is_wave_0(demo_plan):
     waves(demo_plan, 5)
     found = {(b["kind"], b["master"], b["cause"]): b for b in blockers(demo_plan)}

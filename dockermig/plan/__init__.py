@@ -33,10 +33,12 @@ class PlanError(ValueError):
 
 class ComposeService:
     def __init__(self, name: str, compose: Path, dockerfile: Path | None, image: str | None, dev: bool,
-                 hosts: frozenset[str] = frozenset(), references: frozenset[str] = frozenset()):
+                 hosts: frozenset[str] = frozenset(), references: frozenset[str] = frozenset(),
+                 context: Path | None = None):
         self.name = name
         self.compose = compose
         self.dockerfile = dockerfile  # resolved path of the Dockerfile it builds, if it builds
+        self.context = context  # resolved build context of that Dockerfile
         self.image = image
         self.dev = dev
         self.hosts = hosts or frozenset({name.lower()})  # the names other services reach it by
@@ -64,12 +66,13 @@ def read_compose(path: Path) -> list[ComposeService]:
     services = []
     for name, spec in (document.get("services") or {}).items():
         spec = spec if isinstance(spec, dict) else {}
-        build, dockerfile = spec.get("build"), None
+        build, dockerfile, context = spec.get("build"), None, None
         try:
             if isinstance(build, str):
-                dockerfile = (path.parent / build / "Dockerfile").resolve()
+                context = (path.parent / build).resolve()
+                dockerfile = (context / "Dockerfile").resolve()
             elif isinstance(build, dict) and "dockerfile_inline" not in build:
-                context = path.parent / str(build.get("context", "."))
+                context = (path.parent / str(build.get("context", "."))).resolve()
                 dockerfile = (context / str(build.get("dockerfile", "Dockerfile"))).resolve()
         except (OSError, RuntimeError, ValueError) as error:  # a NUL byte, a symlink loop
             raise PlanError(f"{display_path(path)}: service {name}: its build path cannot be resolved ({error})") from None
@@ -78,7 +81,7 @@ def read_compose(path: Path) -> list[ComposeService]:
         dev = file_is_dev or bool(profiles & _DEV_WORDS)
         image = spec.get("image")
         services.append(ComposeService(str(name), path, dockerfile, str(image) if image else None, dev,
-                                       frozenset(answers_to(str(name), spec)), frozenset(references(spec))))
+                                       frozenset(answers_to(str(name), spec)), frozenset(references(spec)), context))
     return services
 
 
@@ -204,7 +207,19 @@ def _file_entry(root: Path, path: Path, facts: FileFacts, findings, used_by, con
         "_nodes": [(s.compose, s.name) for s in used_by],
         "_holds": holds(facts, findings),
         "_port": _port(facts),
+        "_context": _build_context(root, path, used_by),
     }
+
+
+def _build_context(root: Path, path: Path, used_by: list[ComposeService]) -> str:
+    """The folder ``verify`` builds in: the context compose builds the Dockerfile with
+    (the first service's, when it lies in the plan's folder), else the Dockerfile's own."""
+    from dockermig.limits import is_inside
+
+    for service in used_by:
+        if service.context is not None and is_inside(service.context, root.resolve(), resolved=True):
+            return _relative(service.context, root.resolve())
+    return path.parent.relative_to(root).as_posix() or "."
 
 
 def _image_entry(root: Path, service: ComposeService, config: Config) -> dict[str, Any]:
@@ -242,6 +257,7 @@ def _image_entry(root: Path, service: ComposeService, config: Config) -> dict[st
         "_nodes": [(service.compose, service.name)],
         "_holds": [],
         "_port": None,
+        "_context": None,
     }
 
 

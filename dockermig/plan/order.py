@@ -202,10 +202,10 @@ def waves(entries: list[dict[str, Any]], size: int = DEFAULT_WAVE_SIZE) -> list[
 
 def verify_command(entry: dict[str, Any]) -> str:
     """The A/B check of the service once `fix --backup` has migrated it: the old image
-    from the backup, the new one from the Dockerfile (paths from the plan's folder)."""
+    from the backup, the new one from the Dockerfile, built in compose's context for it
+    (paths from the plan's folder)."""
     import shlex
 
-    path = entry["path"]
-    context = path.rpartition("/")[0] or "."
+    path, context = entry["path"], entry["_context"]
     command = f"dockermig verify --build {shlex.quote(path + '.backup')} {shlex.quote(path)} --context {shlex.quote(context)}"
     return command + (f" --port {entry['_port']}" if entry["_port"] else "")
