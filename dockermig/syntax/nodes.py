@@ -105,6 +105,25 @@ class Heredoc(NamedTuple):
         return self.terminator is not None
 
 
+Segments = tuple[tuple[int, ...], tuple[int, ...]]  # logical starts, source starts
+
+
+def source_offset(segments: Segments, logical_offset: int) -> int:
+    """Where an offset in a logical line (continuations joined) stands in the source."""
+    lstarts, sstarts = segments
+    i = bisect_right(lstarts, logical_offset) - 1
+    return sstarts[i] + logical_offset - lstarts[i]
+
+
+def source_span(segments: Segments, logical_start: int, logical_end: int) -> Span:
+    """Source offsets of ``logical[logical_start:logical_end]``: the end maps through its
+    last character, so a span never swallows the continuation after it."""
+    if logical_end <= logical_start:
+        at = source_offset(segments, logical_start)
+        return Span(at, at)
+    return Span(source_offset(segments, logical_start), source_offset(segments, logical_end - 1) + 1)
+
+
 class Instruction(Node):
     """One instruction: its physical lines, continuation lines, inner comments and heredocs.
 
@@ -137,7 +156,7 @@ class Instruction(Node):
         end_line: int,
         *,
         logical: str,
-        segments: tuple[tuple[int, ...], tuple[int, ...]],
+        segments: Segments,
         keyword: str,
         keyword_span: Span,
         flags: tuple[Flag, ...],
@@ -163,16 +182,11 @@ class Instruction(Node):
     # -- offsets -------------------------------------------------------------------
 
     def source_offset(self, logical_offset: int) -> int:
-        lstarts, sstarts = self._segments
-        i = bisect_right(lstarts, logical_offset) - 1
-        return sstarts[i] + logical_offset - lstarts[i]
+        return source_offset(self._segments, logical_offset)
 
     def source_span(self, logical_start: int, logical_end: int) -> Span:
         """Source offsets of ``logical[logical_start:logical_end]`` (may cover a continuation)."""
-        if logical_end <= logical_start:
-            at = self.source_offset(logical_start)
-            return Span(at, at)
-        return Span(self.source_offset(logical_start), self.source_offset(logical_end - 1) + 1)
+        return source_span(self._segments, logical_start, logical_end)
 
     @property
     def instruction_line_end(self) -> int:

@@ -23,8 +23,10 @@ from dockermig.syntax.nodes import (
     Heredoc,
     Instruction,
     Node,
+    Segments,
     Span,
     Word,
+    source_span,
 )
 
 if TYPE_CHECKING:
@@ -201,111 +203,99 @@ class _Parser:
 
     def _instruction(self, first: int) -> int:
         """Parse the instruction starting at line index ``first``; return the next line index."""
-        text, lines = self.text, self.lines
-        comments: list[Comment] = []
-        # Logical line segments: (logical start, source start) pairs and the pieces of text.
-        lstarts: list[int] = []
-        sstarts: list[int] = []
-        pieces: list[str] = []
-        length = 0
-
-        def add(source_start: int, source_end: int) -> None:
-            nonlocal length
-            lstarts.append(length)
-            sstarts.append(source_start)
-            pieces.append(text[source_start:source_end])
-            length += source_end - source_start
-
-        line = lines[first]
-        content = text[line.start : line.content_end]
-        lead = len(content) - len(content.lstrip(_GO_SPACE))
-        i = first
-        start = line.start + lead
-        continued = self._continuation(content)
-        add(start, line.start + continued if continued >= 0 else line.content_end)
-        while continued >= 0 and i + 1 < len(lines):
-            i += 1
-            line = lines[i]
-            content = text[line.start : line.content_end]
-            stripped = content.lstrip(_GO_SPACE)
-            if stripped.startswith("#"):
-                comments.append(self._comment(i))
-                continue
-            if not stripped:
-                continue  # an empty continuation line: BuildKit skips it (and warns)
-            continued = self._continuation(content)
-            add(line.start, line.start + continued if continued >= 0 else line.content_end)
-        logical = "".join(pieces)
-        if not lstarts:
-            lstarts.append(0)
-            sstarts.append(start)
-
-        # keyword, flags and arguments, like BuildKit's splitCommand
-        stripped_logical = logical.strip(_GO_SPACE)
-        lead = len(logical) - len(logical.lstrip(_GO_SPACE))
-        match = _KEYWORD_END.search(stripped_logical)
-        raw_keyword = stripped_logical[: match.start()] if match else stripped_logical
-        keyword_end = lead + len(raw_keyword)
-        rest_offset = keyword_end
-        while rest_offset < len(logical) and logical[rest_offset] in "\t\v\f\r ":
-            rest_offset += 1
-        flags, args_offset = _extract_flags(logical, rest_offset)
-        args = logical[args_offset:].rstrip(_GO_SPACE)
-
-        instruction_end = lines[i].end
-        keyword = raw_keyword.upper()
+        logical, segments, comments, last = self._logical_line(first)
+        keyword, keyword_span, flags, args, args_offset = _split_command(logical)
         heredocs: list[Heredoc] = []
         if "<<" in logical and _can_contain_heredoc(keyword, args):
-            for opener, name, chomp, quoted in _heredoc_openers(logical):
-                body_start = lines[i + 1].start if i + 1 < len(lines) else instruction_end
-                terminator = None
-                while i + 1 < len(lines):
-                    i += 1
-                    candidate = text[lines[i].start : lines[i].content_end]
-                    if chomp:
-                        candidate = candidate.lstrip("\t")
-                    if candidate == name:
-                        terminator = Span(lines[i].start, lines[i].end)
-                        break
-                instruction_end = lines[i].end
-                if terminator is None:
-                    self.problems.append(ParseProblem(first + 1, f"unterminated heredoc {name}"))
-                body_end = terminator.start if terminator else instruction_end
-                heredocs.append(
-                    Heredoc(name, chomp, quoted, _map_span(opener, lstarts, sstarts), Span(body_start, body_end), terminator)
-                )
-
-        instruction = Instruction(
-            text,
-            lines[first].start,
-            instruction_end,
+            heredocs, last = self._heredocs(first, last, logical)
+        self.nodes.append(Instruction(
+            self.text,
+            self.lines[first].start,
+            self.lines[last].end,
             first + 1,
-            i + 1,
+            last + 1,
             logical=logical,
-            segments=(tuple(lstarts), tuple(sstarts)),
+            segments=segments,
             keyword=keyword,
-            keyword_span=_map_span(Span(lead, keyword_end), lstarts, sstarts),
-            flags=tuple(
-                Flag(f.name, f.value, *_map_span(Span(f.start, f.end), lstarts, sstarts)) for f in flags
-            ),
+            keyword_span=source_span(segments, *keyword_span),
+            flags=tuple(Flag(f.name, f.value, *source_span(segments, f.start, f.end)) for f in flags),
             args=args,
             args_offset=args_offset,
             escape=self.escape,
-            heredocs=tuple(heredocs),
+            heredocs=tuple(h._replace(opener=source_span(segments, *h.opener)) for h in heredocs),
             comments=tuple(comments),
-        )
-        self.nodes.append(instruction)
-        return i + 1
+        ))
+        return last + 1
+
+    def _logical_line(self, first: int) -> tuple[str, Segments, list[Comment], int]:
+        """The instruction's lines joined at their continuations, as BuildKit joins them
+        (comment and empty lines inside are skipped; the comments are kept), the segments
+        that map it back to the source, and the index of its last line."""
+        text, lines = self.text, self.lines
+        comments: list[Comment] = []
+        lstarts: list[int] = []  # where each piece starts in the logical line...
+        sstarts: list[int] = []  # ...and in the source
+        pieces: list[str] = []
+        length = 0
+        i = first
+        while True:
+            line = lines[i]
+            content = text[line.start : line.content_end]
+            stripped = content.lstrip(_GO_SPACE)
+            if i > first and stripped.startswith("#"):
+                comments.append(self._comment(i))
+            elif i == first or stripped:  # an empty continuation line: BuildKit skips it (and warns)
+                start = line.start + (len(content) - len(stripped) if i == first else 0)
+                continued = self._continuation(content)
+                end = line.start + continued if continued >= 0 else line.content_end
+                lstarts.append(length)
+                sstarts.append(start)
+                pieces.append(text[start:end])
+                length += end - start
+                if continued < 0:
+                    break
+            if i + 1 == len(lines):
+                break
+            i += 1
+        return "".join(pieces), (tuple(lstarts), tuple(sstarts)), comments, i
+
+    def _heredocs(self, first: int, last: int, logical: str) -> tuple[list[Heredoc], int]:
+        """The heredocs the logical line opens, their bodies read from the lines after
+        ``last``, in order; openers keep logical offsets. Returns them and the new last line."""
+        text, lines = self.text, self.lines
+        heredocs = []
+        i = last
+        for opener, name, chomp, quoted in _heredoc_openers(logical):
+            body_start = lines[i + 1].start if i + 1 < len(lines) else lines[i].end
+            terminator = None
+            while i + 1 < len(lines):
+                i += 1
+                candidate = text[lines[i].start : lines[i].content_end]
+                if chomp:
+                    candidate = candidate.lstrip("\t")
+                if candidate == name:
+                    terminator = Span(lines[i].start, lines[i].end)
+                    break
+            if terminator is None:
+                self.problems.append(ParseProblem(first + 1, f"unterminated heredoc {name}"))
+            body_end = terminator.start if terminator else lines[i].end
+            heredocs.append(Heredoc(name, chomp, quoted, opener, Span(body_start, body_end), terminator))
+        return heredocs, i
 
 
-def _map_span(span: Span, lstarts: list[int], sstarts: list[int]) -> Span:
-    def at(offset: int) -> int:
-        j = bisect_right(lstarts, offset) - 1
-        return sstarts[j] + offset - lstarts[j]
-
-    if span.end <= span.start:
-        return Span(at(span.start), at(span.start))
-    return Span(at(span.start), at(span.end - 1) + 1)
+def _split_command(logical: str) -> tuple[str, tuple[int, int], list[Flag], str, int]:
+    """Keyword, its logical span, flags, arguments and their offset: BuildKit's
+    splitCommand and extractBuilderFlags."""
+    stripped = logical.strip(_GO_SPACE)
+    lead = len(logical) - len(logical.lstrip(_GO_SPACE))
+    match = _KEYWORD_END.search(stripped)
+    raw_keyword = stripped[: match.start()] if match else stripped
+    keyword_end = lead + len(raw_keyword)
+    rest = keyword_end
+    while rest < len(logical) and logical[rest] in "\t\v\f\r ":
+        rest += 1
+    flags, args_offset = _extract_flags(logical, rest)
+    return raw_keyword.upper(), (lead, keyword_end), flags, logical[args_offset:].rstrip(_GO_SPACE), args_offset
 
 
 def _extract_flags(line: str, pos: int) -> tuple[list[Flag], int]:
@@ -391,7 +381,7 @@ def onbuild_trigger(instruction: Instruction) -> Instruction | None:
     cached = instruction.__dict__.get("_trigger", False)
     if cached is not False:
         return cached
-    logical, lstarts, sstarts = instruction.logical, *instruction._segments
+    logical, segments = instruction.logical, instruction._segments
     start = instruction.args_offset
     match = _KEYWORD_END.search(logical, start)
     keyword_end = match.start() if match else len(logical)
@@ -410,8 +400,8 @@ def onbuild_trigger(instruction: Instruction) -> Instruction | None:
             logical=logical,
             segments=instruction._segments,
             keyword=logical[start:keyword_end].upper(),
-            keyword_span=_map_span(Span(start, keyword_end), lstarts, sstarts),
-            flags=tuple(Flag(f.name, f.value, *_map_span(Span(f.start, f.end), lstarts, sstarts)) for f in flags),
+            keyword_span=source_span(segments, start, keyword_end),
+            flags=tuple(Flag(f.name, f.value, *source_span(segments, f.start, f.end)) for f in flags),
             args=logical[args_offset:].rstrip(_GO_SPACE),
             args_offset=args_offset,
             escape=instruction.escape,
