@@ -160,12 +160,14 @@ def _start_verify(images, tmp_path) -> subprocess.Popen:
     return process
 
 
-def test_ports_are_published_on_127_0_0_1_only(client, images, tmp_path):
+def test_ports_are_published_on_127_0_0_1_only_and_no_image_health_check_runs(client, images, tmp_path):
     process = _start_verify(images, tmp_path)
     try:
         for container in client.containers.list(filters={"label": LABEL}):
             bindings = [b for ports in container.attrs["NetworkSettings"]["Ports"].values() for b in ports or []]
             assert bindings and {b["HostIp"] for b in bindings} == {"127.0.0.1"}, (container.name, bindings)
+            # a probe inside the container would add to its CPU during the load
+            assert (container.attrs["Config"].get("Healthcheck") or {}).get("Test") == ["NONE"], container.name
     finally:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=60)
