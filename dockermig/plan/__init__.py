@@ -13,8 +13,8 @@ from typing import Any, NamedTuple
 from dockermig.config import Config, Settings
 from dockermig.discover import discover, walk
 from dockermig.plan.graph import answers_to, dependency_edges, dependents, references
-from dockermig.policy.facts import FileFacts, Verdict
-from dockermig.plan.order import DEFAULT_WAVE_SIZE, blockers, holds, waves
+from dockermig.plan.order import DEFAULT_WAVE_SIZE, blockers, holds, waves  # noqa: F401 (waves, blockers: the package's API)
+from dockermig.policy.facts import FileFacts
 from dockermig.report import display_path, plural
 from dockermig.syntax.query import parse_image_ref
 
