@@ -64,6 +64,7 @@ SCHEMA: dict[str, tuple[Any, str]] = {
     "verify": (lambda v: isinstance(v, dict), "a table of verifier gates and triggers"),
     "hadolint-config": (lambda v: isinstance(v, (bool, str)), "true, false or the path of a .hadolint.yaml"),
     "disable-ignore-pragma": (lambda v: isinstance(v, bool), "true or false"),
+    "resolve-from-image": (lambda v: isinstance(v, bool), "true or false"),
     "read-roots": (_is_str_list, "a list of directories outside the repository that dockermig may read"),
     "priorities": (lambda v: _is_table_list(v) and all(r.get("priority") in ("P0", "P1", "P2", "P3")
                                                        and set(r) <= _PRIORITY_KEYS for r in v),
@@ -220,7 +221,8 @@ class Config:
             return self._parent.policy
         from dockermig.policy.masters import PolicyError, build_policy, default_policy
 
-        keys = ("masters", "extend-masters", "keep-as-is", "extend-keep-as-is", "review-bases", "extend-review-bases")
+        keys = ("masters", "extend-masters", "keep-as-is", "extend-keep-as-is", "review-bases", "extend-review-bases",
+                "resolve-from-image")
         if not any(k in self.data for k in keys):
             return default_policy()
         from dockermig.limits import InputError, confined, read_text
@@ -229,7 +231,7 @@ class Config:
             # the masters' Dockerfiles are read from this config's repository, whichever
             # file asked first
             with confined(self.read_roots, self.max_file_size):
-                return build_policy(self.data, self.root)
+                return build_policy(self.data, self.root, _shown(self.source))
         except (PolicyError, InputError) as error:
             key = getattr(error, "key", None)
             try:
@@ -466,6 +468,16 @@ def validate(data: dict[str, Any], path: Path, text: str) -> None:
         for option in options:
             if option not in rule.options:
                 fail(option, f"rules.{code}: {rule.code} has no option {option!r}")
+
+
+def _shown(path: Path | None) -> str:
+    """A config file as messages name it: relative to the working directory when under it."""
+    if path is None:
+        return "the config"
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, OSError):
+        return str(path)
 
 
 def _line_of(text: str, key: str) -> int:

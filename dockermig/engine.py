@@ -84,8 +84,17 @@ def _lint(tree: Dockerfile, path: Path | None, config: Config) -> tuple[list[Fin
     if ctx.pragmas:
         findings, ctx.suppressed, ctx.used_suppressions = apply(findings, ctx.pragmas, _rule_of)
         findings += _run([r for r in rules if r.after_suppressions], ctx, config)
+    if any(f.fix is not None for f in findings) and _is_master(ctx):
+        # a master's own Dockerfile is the standard the services follow: reported, never rewritten
+        findings = [f._replace(fix=None) if f.fix is not None else f for f in findings]
     findings.sort(key=lambda f: (f.line, f.column, f.code))
     return findings, ctx
+
+
+def _is_master(ctx: _Context) -> bool:
+    from dockermig.policy.facts import Verdict
+
+    return bool(ctx.dockerfile.stages) and ctx.facts.verdict is Verdict.MASTER_DEFINITION
 
 
 def _run(rules: list[Rule], ctx: _Context, config: Config) -> list[Finding]:

@@ -101,7 +101,7 @@ def test_extend_keep_as_is_and_replace_masters(tmp_path):
     })
     # kept as is: no migration, no USER demand; only hadolint's pip checks
     assert codes(lint_text(PY_SERVICE, config=config)) == ["DM556", "DM557"]
-    own = Config(data={"masters": [{"image": "acme/py-base:1", "language": "python", "user": "app",
+    own = Config(data={"masters": [{"image": "acme/py-base:1", "language": "python", "user": "app", "base": "python:3.12-slim",
                                     "packages": {"pip": {"fastapi": "0.1.0"}}}]})
     findings = lint_text(PY_SERVICE, config=own)
     assert any("use acme/py-base:1" in f.message for f in findings)
@@ -159,7 +159,7 @@ def test_check_config_command(tmp_path, capsys):
             colour: red
         """)
     assert main(["check-config", str(bad.parent)]) == 2
-    assert capsys.readouterr().err == f"error: {bad}:5: master acme/py:1: unknown key(s) colour (known: accounts, aliases, base, cmd, dockerfile, entrypoint, env, gid, health_path, home, image, language, name, packages, port, replaces, runtimes, uid, user, workdir, workdir_contents)\n"
+    assert capsys.readouterr().err == f"error: {bad}:5: master acme/py:1: unknown key(s) colour (known: accounts, aliases, base, cmd, context, dockerfile, entrypoint, env, gid, group, health_path, home, image, language, name, packages, port, replaces, resolve-from-image, uid, user, workdir, workdir_contents)\n"
     assert main(["check-config", "--config", str(tmp_path / "nope.yaml")]) == 2
     assert main(["check-config", str(tmp_path)]) == 0  # no config: defaults
     capsys.readouterr()

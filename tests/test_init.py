@@ -12,7 +12,7 @@ from dockermig.config import Config
 from dockermig.engine import fix_text
 from dockermig.fix import Applicability
 from dockermig.init import init_files
-from dockermig.policy.manifest import manifest_from_dockerfile
+from dockermig.policy.master_file import read_master_file
 from dockermig.policy.masters import default_policy
 
 
@@ -29,27 +29,31 @@ def test_rendered_masters_carry_exactly_the_manifests_the_rules_use(tmp_path):
     main(["init", str(tmp_path)])
     for master in default_policy().masters:
         short = master.name.removeprefix("sutazai-")
-        read = manifest_from_dockerfile(tmp_path / "docker" / "base" / f"Dockerfile.{short}")
-        assert read.base == master.base
-        assert read.user == master.user
+        base = tmp_path / "docker" / "base"
+        read = read_master_file(base / f"Dockerfile.{short}", f"Dockerfile.{short}", base, "docker/base")
+        assert not read.problems
+        assert read.facts["base"].value == master.base
+        assert read.facts["user"].value == master.user
         for table in ("apt", "pip", "npm"):
-            assert read.packages[table] == master.packages[table], (master.name, table)
+            versions = {name: package.version for name, package in read.packages[table].items()}
+            assert versions == master.packages[table], (master.name, table)
 
 
 def test_the_master_model_read_from_a_rendered_master_is_the_packs(tmp_path):
     """Users and ids, home, WORKDIR, ENV, port and health check: what the rules know of a
     master is what its Dockerfile builds."""
-    from dockermig.policy.masters import master_from_dict
+    from dockermig.policy.masters import build_policy
 
     main(["init", str(tmp_path)])
-    for master in default_policy().masters:
-        short = master.name.removeprefix("sutazai-")
-        read = master_from_dict({"image": master.image, "dockerfile": f"docker/base/Dockerfile.{short}"}, tmp_path)
+    entries = [{"image": m.image, "dockerfile": f"docker/base/Dockerfile.{m.name.removeprefix('sutazai-')}"}
+               for m in default_policy().masters]
+    for master, read in zip(default_policy().masters, build_policy({"masters": entries}, tmp_path).masters):
         assert read.language == master.language and read.base == master.base
-        assert read.account == master.account == (master.user, master.uid, master.user, master.gid, master.home)
+        assert read.account == master.account == (master.user, master.uid, master.group, master.gid, master.home)
         assert (read.workdir, read.workdir_contents) == (master.workdir, master.workdir_contents)
         assert read.env == master.env and read.port == master.port
-        assert read.healthcheck == master.healthcheck
+        assert (read.health_path, read.port_variable) == (master.health_path, master.port_variable) == ("/health", "SERVICE_PORT")
+        assert read.fact("uid").source.where.startswith(f"docker/base/Dockerfile.{master.name.removeprefix('sutazai-')}:")
 
 
 def test_the_demo_masters_are_the_rendered_ones():

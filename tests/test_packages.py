@@ -79,8 +79,10 @@ def test_npm_caret_and_tilde_ranges_are_judged_by_lint():
 
 # masters without a health check: these tests are about packages (DM406 would add HEALTHCHECK NONE)
 PYTHON_MASTER = {"image": "acme/python-master", "language": "python", "base": "python:3.12-slim", "health_path": None,
+                 "user": "appuser",
                  "packages": {"apt": {"curl": "7.88.1", "wget": None}, "pip": {"fastapi": "0.115.6", "requests": "2.32.3"}}}
 NODE_MASTER = {"image": "acme/node-master", "language": "node", "base": "node:18-slim", "health_path": None,
+               "user": "appuser",
                "replaces": {"apt": ["nodejs"]},
                "packages": {"npm": {"pm2": "5.4.3"}}}
 MASTERS = Config(data={"masters": [PYTHON_MASTER, NODE_MASTER]})

@@ -301,7 +301,7 @@ def _runs_non_root(facts: FileFacts) -> bool | None:
     if instruction is not None:
         return None if user is None or not user.resolved else not user.is_root
     if runtime.master is not None:
-        return runtime.master.user not in ("root", "0")
+        return None if runtime.master.user is None else runtime.master.user not in ("root", "0")
     if runtime.keep is not None and runtime.keep.user:
         return runtime.keep.user not in ("root", "0")
     return False

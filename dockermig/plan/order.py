@@ -24,7 +24,7 @@ from dockermig.syntax.query import parse_image_ref
 
 if TYPE_CHECKING:
     from dockermig.policy.facts import FileFacts
-    from dockermig.policy.masters import Master
+    from dockermig.policy.model import Master
 
 DEFAULT_WAVE_SIZE = 5  # a first wave is a handful of canaries, not a quarter of the fleet
 MIGRATE = ("migrate-python", "migrate-node")

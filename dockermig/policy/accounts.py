@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from dockermig.policy.masters import Account, Master
+from dockermig.policy.model import Master
+from dockermig.policy.provenance import Account
 from dockermig.syntax.accounts import AccountCreation, account_creations
 from dockermig.syntax.nodes import Instruction
 from dockermig.syntax.query import Stage
@@ -50,13 +51,15 @@ def _collision(creation: AccountCreation, master: Master) -> tuple[Account, str 
         number = account.uid if kind == "user" else account.gid
         if creation.name == name:
             return account, _differences(creation, account, master)
-        if creation.id is not None and creation.id == str(number):
+        if creation.id is not None and number is not None and creation.id == str(number):
             return account, (f"creates {kind} {creation.name} with id {creation.id}, which {master.image}'s "
                              f"{kind} {name} already has")
     return None
 
 
 def _differences(creation: AccountCreation, account: Account, master: Master) -> str | None:
+    """What the creation asks for that the master's account does not give, or cannot be
+    shown to give (an id the master leaves to the build is not the id the service asks)."""
     kind = creation.kind
     number = account.uid if kind == "user" else account.gid
     asked = []
@@ -70,5 +73,9 @@ def _differences(creation: AccountCreation, account: Account, master: Master) ->
         asked.append(" ".join(creation.extra))
     if not asked:
         return None
-    has = f"id {number}" + (f", primary group {account.group}, home {account.home}" if kind == "user" else "")
-    return f"creates {kind} {creation.name} with {', '.join(asked)}; {master.image}'s {creation.name} has {has}"
+    has = [f"id {number}" if number is not None else "no fixed id"]
+    if kind == "user":
+        has += [f"primary group {account.group}" if account.group else "", f"home {account.home}" if account.home
+                else "no home directory"]
+    return (f"creates {kind} {creation.name} with {', '.join(asked)}; {master.image}'s {creation.name} has "
+            f"{', '.join(h for h in has if h)}")

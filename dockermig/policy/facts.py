@@ -30,6 +30,13 @@ if TYPE_CHECKING:
 _PACKAGE_LANGUAGE = {
     re.compile(r"python3?(\.\d+)?(-pip|-dev|-venv)?$"): "python",
     re.compile(r"(nodejs|npm|yarn)$"): "node",
+    # the other runtimes an OS image can be given: evidence that competes with the masters'
+    re.compile(r"(openjdk-\d+-(jdk|jre)(-headless)?|default-(jdk|jre)(-headless)?|java-\d+-openjdk.*|maven|gradle|"
+               r"tomcat\d*|ant)$"): "java",
+    re.compile(r"(ruby(\d[\d.]*)?(-full|-dev)?|rubygems|bundler)$"): "ruby",
+    re.compile(r"(php(\d[\d.]*)?(-cli|-fpm|-common)?|composer)$"): "php",
+    re.compile(r"(golang(-\d[\d.]*)?(-go)?)$"): "go",
+    re.compile(r"(dotnet-(sdk|runtime|host)(-\d[\d.]*)?|aspnetcore-runtime(-\d[\d.]*)?)$"): "dotnet",
 }
 _LANGUAGE_NAMES = {"python": "Python", "node": "Node.js", "go": "Go", "java": "Java", "dotnet": ".NET",
                    "ruby": "Ruby", "php": "PHP", "rust": "Rust"}
@@ -342,6 +349,10 @@ def _decide(facts: FileFacts) -> Decision:
                             f"{image.short} is neither a master nor kept as is",
                             build_only, policy.master_for_language(build_only), "build-only")
         return Decision(Verdict.OTHER, f"no Python or Node.js evidence, and {image.short} is not in the keep-as-is catalogue")
+    competing = _competing_runtimes(facts, language) if runtime.image_language is None else ""
+    if competing:
+        return Decision(Verdict.REVIEW, f"{language_name(language)} service ({why}), but {competing}: one runtime "
+                        f"moves onto a master, a person decides which this image is", language, master, "multi-runtime")
     unsafe = _review_reason(facts, master)
     if unsafe:
         kind, text = unsafe
@@ -393,6 +404,27 @@ def _runtime_language(facts: FileFacts) -> tuple[str | None, str]:
     if len({e.language for e in context}) == 1:
         return context[0].language, context[0].reason
     return None, ""
+
+
+def _competing_runtimes(facts: FileFacts, language: str) -> str:
+    """The evidence, in the shipped stage's chain, of runtimes that have no master (Java,
+    Ruby, PHP, Go, .NET): a plain OS image given Node.js for a UI build beside Maven and
+    Tomcat is not a Node.js service. Empty when there is none."""
+    masters = facts.policy.master_languages
+    others: dict[str, Evidence] = {}
+    for evidence in facts.runtime.evidence:
+        if evidence.language not in masters and evidence.language != language:
+            others.setdefault(evidence.language, evidence)
+    return "; ".join(f"it also {_as_clause(e)} ({language_name(e.language)})" for e in others.values())
+
+
+def _as_clause(evidence: Evidence) -> str:
+    reason = evidence.reason
+    if evidence.kind == "command":
+        return f"runs {reason}"
+    if evidence.kind == "entrypoint":
+        return f"starts it: {reason}"
+    return reason  # "installs openjdk-17-jre (line 3)", "copies pom.xml"
 
 
 def _build_stage_languages(facts: FileFacts) -> str | None:
@@ -472,9 +504,17 @@ def _review_reason(facts: FileFacts, master: Master) -> tuple[str, str] | None:
     """(kind, explanation) when moving the shipped stage onto ``master`` is not
     mechanical: the build or the service would break, or a person must choose."""
     runtime = facts.runtime
-    return (_base_risk(facts.policy, runtime) or _runtime_risk(facts.policy, runtime, master)
+    return (_unknown_master(master) or _base_risk(facts.policy, runtime) or _runtime_risk(facts.policy, runtime, master)
             or _inherited_entry(runtime, master) or _kept_service(facts.policy, runtime) or _root_home(facts)
             or _account_conflict(runtime, master) or _filled_workdir(runtime, master))
+
+
+def _unknown_master(master: Master) -> tuple[str, str] | None:
+    """A master whose user or base no source states: the move cannot be shown safe."""
+    fact = master.fact("user")
+    if not fact.known:
+        return "master-unknown", f"would move onto {master.image}, but the user it runs as is not known ({fact.source})"
+    return None
 
 
 def _base_risk(policy: Policy, runtime: StageFacts) -> tuple[str, str] | None:
@@ -536,6 +576,9 @@ def _runtime_risk(policy: Policy, runtime: StageFacts, master: Master) -> tuple[
         return "downgrade", (f"is on {image.display}, which follows the newest release: moving to "
                              f"{master.base} may downgrade it")
     have = runtime_version(policy, image, master.language)
+    if have and master.base is None:
+        return "master-unknown", (f"is {language_name(master.language)} {'.'.join(map(str, have))}, and the base of "
+                                  f"{master.image} is not known ({master.fact('base').source}): moving may change it")
     want = _version(parse_image_ref(master.base).tag) if master.base else None
     if have and want and have[0] == 2 and master.language == "python":
         return "python2", f"is Python 2; the master runs Python {'.'.join(map(str, want))}"
@@ -558,7 +601,7 @@ def _inherited_entry(runtime: StageFacts, master: Master) -> tuple[str, str] | N
     image = runtime.image
     if is_official(image) and runtime.image_language == master.language:
         return None  # python:3.11 starts python3, like the master built on python
-    started = " ".join(master.cmd) if master.cmd else "its own CMD"
+    started = " ".join(master.cmd) if master.cmd else "what the master's base starts"
     return "inherited-cmd", (f"has no CMD or ENTRYPOINT of its own: it runs what {image.display} starts, "
                              f"which on the master becomes {started}")
 

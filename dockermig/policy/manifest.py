@@ -1,7 +1,6 @@
-"""What an image ships, read from its Dockerfile: packages installed, requirements files
-copied in and installed, base image, its user and their ids, WORKDIR and what is in it,
-ENV, health check, ENTRYPOINT/CMD. Used for masters defined by their own Dockerfile in
-the repo, and to read the requirements files a service installs."""
+"""Requirements files and the build-context files a COPY puts in an image: what a
+service installs with ``pip install -r``, and the manifests a master copies
+(``policy/master_file.py``)."""
 
 from __future__ import annotations
 
@@ -9,15 +8,11 @@ import posixpath
 import re
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from dockermig.limits import InputError, read_text
-from dockermig.syntax import parse
-from dockermig.syntax.accounts import AccountCreation, account_creations
+from dockermig.limits import read_text
 from dockermig.syntax.nodes import Instruction
 from dockermig.syntax.query import Stage
-from dockermig.syntax.shell import installs
-from dockermig.syntax.values import env_values, probed_path, user_of
 
 _REQUIREMENT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*([^;#]*)")
 
@@ -126,119 +121,3 @@ def _source_of(wanted: str, dest: str, into_directory: bool, source: str, contex
     if inside and (context / source).is_dir():  # a directory's contents go into dest
         return context / source / relative
     return None
-
-
-class ImageManifest:
-    """What an image's Dockerfile says it ships: ``packages`` per table, and ``model``,
-    the Master fields it gives (base, language, user and ids, WORKDIR and its contents,
-    ENV, port, health check, ENTRYPOINT/CMD), only those it really sets."""
-
-    def __init__(self) -> None:
-        self.packages: dict[str, dict[str, str | None]] = {"apt": {}, "pip": {}, "npm": {}}
-        self.model: dict[str, Any] = {}
-
-    @property
-    def base(self) -> str:
-        return self.model.get("base", "")
-
-    @property
-    def user(self) -> str | None:
-        return self.model.get("user")
-
-
-def manifest_from_dockerfile(path: Path) -> ImageManifest:
-    """Read what the image built by ``path`` ships (its final stage and its ancestors)."""
-    from dockermig.policy.masters import PolicyError, default_policy
-
-    try:
-        text = read_text(path)
-    except (OSError, UnicodeDecodeError, InputError) as error:
-        raise PolicyError(f"{path}: cannot read master Dockerfile ({error})") from None
-    dockerfile = parse(text)
-    if not dockerfile.stages:
-        raise PolicyError(f"{path}: master Dockerfile has no FROM")
-    final = dockerfile.stages[-1]
-    manifest = ImageManifest()
-    model = manifest.model
-    root = final.root_image
-    model["base"] = root.raw if root else final.base
-    model["language"] = default_policy().language_of_image(root) or ""
-    context = path.parent
-    created: dict[tuple[str, str], AccountCreation] = {}
-    workdir = "/"
-    contents: list[str] = []
-    env: dict[str, str] = {}
-    for stage in final.lineage():
-        for instruction in stage.instructions:
-            keyword = instruction.keyword
-            if keyword == "USER":
-                user = user_of(instruction, stage.variables(instruction))
-                if user:
-                    model["user"] = user.user
-            elif keyword == "WORKDIR" and instruction.words:
-                workdir = posixpath.normpath(posixpath.join(workdir, instruction.words[0].value))
-                model["workdir"] = workdir
-            elif keyword == "ENV":
-                env.update(env_values(instruction))
-            elif keyword == "HEALTHCHECK":
-                model["health_path"] = probed_path(instruction)
-            elif keyword in ("ENTRYPOINT", "CMD"):
-                words = instruction.exec_form if instruction.exec_form is not None else instruction.words
-                model[keyword.lower()] = tuple(w.value for w in words)
-            elif keyword in ("COPY", "ADD"):
-                contents += _placed_in(instruction, workdir, model.get("workdir"))
-            elif keyword == "RUN":
-                _read_run(manifest, stage, instruction, context)
-                for creation in account_creations(instruction):
-                    if creation.name:
-                        created[(creation.kind, creation.name)] = creation
-    _read_account(model, created)
-    port = env.pop("SERVICE_PORT", None)
-    if port and port.isdigit():
-        model["port"] = int(port)
-    if env:
-        model["env"] = env
-    if contents:
-        model["workdir_contents"] = tuple(contents)
-    return manifest
-
-
-def _read_run(manifest: ImageManifest, stage: Stage, instruction: Instruction, context: Path) -> None:
-    for install in installs(instruction):
-        manager = "apt" if install.manager in ("apt", "apk", "yum", "dnf") else install.manager
-        table = manifest.packages.setdefault(manager, {})
-        for package in install.packages:
-            version = package.version
-            if manager == "pip":
-                version = exact_version(version)
-            table[package.name] = version
-        for word in install.requirement_files:
-            source = copied_file(stage, word.value or "", context, instruction)
-            for requirement in parse_requirements(source) if source else []:
-                table[requirement.name] = exact_version(requirement.specifier)
-
-
-def _read_account(model: dict[str, Any], created: dict[tuple[str, str], AccountCreation]) -> None:
-    """uid, gid and home of the user the image ends as, from the commands that made it."""
-    user = created.get(("user", model.get("user", "")))
-    if user is None:
-        return
-    if user.id and user.id.isdigit():
-        model["uid"] = int(user.id)
-    group = created.get(("group", user.group or user.name or ""))
-    if user.group and user.group.isdigit():
-        model["gid"] = int(user.group)
-    elif group is not None and group.id and group.id.isdigit():
-        model["gid"] = int(group.id)
-    if user.home:
-        model["home"] = user.home
-
-
-def _placed_in(instruction: Instruction, workdir: str, master_workdir: str | None) -> list[str]:
-    """Paths a COPY/ADD puts inside the image's WORKDIR."""
-    words = [w.value for w in (instruction.exec_form or instruction.words)]
-    if master_workdir is None or len(words) < 2:
-        return []
-    destination = posixpath.normpath(posixpath.join(workdir, words[-1]))
-    inside = destination == master_workdir or destination.startswith(master_workdir.rstrip("/") + "/")
-    return [destination] if inside else []

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 
 from dockermig.fix.edits import NotSafe, insert_lines_after, insert_lines_before, keyword, remove_commands
 from dockermig.fix import Applicability, Edit, Fix
-from dockermig.policy.health import inherited_health_problems
-from dockermig.policy.masters import Master
+from dockermig.policy.health import health_check_lines, inherited_health_problems
+from dockermig.policy.model import Master
 from dockermig.policy.ownership import ownership_edit, root_owned_paths
 from dockermig.policy.shipped import deletes_whole, run_removal
 from dockermig.syntax.nodes import Instruction
@@ -45,7 +45,10 @@ def migration_fix(facts: FileFacts, master: Master, *, tables: frozenset[str] = 
     shipped stage instead (raising NotSafe there leaves that RUN as it is, returning None
     gives up on the whole fix). ``numeric_users``: the ``USER`` lines it writes give uids
     (``USER 0``, ``USER 1001``) instead of names, as DM525 (hadolint's DL3066) asks."""
+    if master.user is None:
+        return None  # which user it runs as after the move, nobody can say: a person decides
     dockerfile = facts.dockerfile
+    # a uid only where the master's files fix it (``useradd -r`` does not): the name is right whatever it is
     root, service_user = ("0", str(master.uid)) if numeric_users and master.uid is not None else ("root", master.user)
     runtime = facts.runtime
     chain = runtime.stage.lineage()
@@ -88,8 +91,9 @@ def migration_fix(facts: FileFacts, master: Master, *, tables: frozenset[str] = 
         notes.append(f"probe {health[0].path} instead of {master.health_path}" if health[0].path
                      else "disable the master's health check (HEALTHCHECK NONE), which the service cannot pass")
 
+
     def build() -> list[Edit]:
-        from dockermig.policy.render import render, render_line
+        from dockermig.policy.render import render_line
 
         lower = keyword(dockerfile, "USER") == "user"
         edits = [base_edit, *removals, *handovers]
@@ -103,9 +107,7 @@ def migration_fix(facts: FileFacts, master: Master, *, tables: frozenset[str] = 
             insert(stage_from, False, [render_line("user.j2", templates, lower=lower, user=root)])
         if health:
             problem = health[0]
-            insert(problem.anchor, problem.before, render(
-                "healthcheck.j2", templates, lower=keyword(dockerfile, "HEALTHCHECK") == "healthcheck",
-                path=problem.path, reason=problem.reason).splitlines())
+            insert(problem.anchor, problem.before, health_check_lines(dockerfile, problem, templates))
         for where, before, user in plan:
             insert(where, before, [render_line("user.j2", templates, lower=lower,
                                                user=root if user == "root" else service_user)])

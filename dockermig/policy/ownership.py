@@ -48,14 +48,15 @@ def runtime_owner(facts: FileFacts) -> str | None:
     master = facts.master
     if master is None:
         return None
+    own = f"{master.user}:{master.group}" if master.group else master.user
     instruction, user = facts.final_user
     if instruction is None:
-        return f"{master.user}:{master.account.group}"
+        return own  # None when the master's user is unknown: nothing to hand over to
     if user is None or not user.resolved or user.is_root:
         return None
     # the master's user by name or by uid (DM525 writes the uid; a chown by name is the same owner)
     if user.user in (master.user, str(master.uid)) and user.group is None:
-        return f"{master.user}:{master.account.group}"
+        return own
     return f"{user.user}:{user.group}" if user.group else user.user
 
 
@@ -67,10 +68,10 @@ def root_owned_paths(facts: FileFacts) -> list[RootOwned]:
     stage = facts.runtime.stage
     instructions = stage.lineage_instructions()
     # paths the master already has exist: ``mkdir -p`` leaves their owner alone
-    existing = {master.workdir, master.home, *master.workdir_contents}
+    existing = {p for p in (master.workdir, master.home) if p} | {*master.workdir_contents, *master.workdir_made}
     volumes = [path for i in instructions if i.keyword == "VOLUME" for path in _volume_paths(i)]
     user = "root" if facts.runtime.master is None else master.user  # the migration adds USER root above RUNs
-    workdir = master.workdir
+    workdir = master.workdir or "/"
     found: list[RootOwned] = []
     for index, instruction in enumerate(instructions):
         keyword = instruction.keyword

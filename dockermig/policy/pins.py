@@ -24,7 +24,7 @@ import re
 import shlex
 from typing import Any, NamedTuple
 
-from dockermig.policy.masters import Master
+from dockermig.policy.model import Master
 
 LABEL = "dockermig.pins"
 
@@ -67,7 +67,11 @@ def check_pins(master: Master, *, image: str | None = None, client=None, propose
     base). Raises PinsError when the check itself cannot run."""
     import docker
 
+    if master.problems:
+        raise PinsError("; ".join(master.problems))
     image = image or master.base
+    if image is None:
+        raise PinsError(f"the base image of {master.name} is not known: give --image")
     try:
         client = client or docker.from_env(timeout=600)
         client.images.get(image)
@@ -161,7 +165,7 @@ _REPORT = "--- dockermig pins report ---"
 
 
 def _check_pip(shell: _Shell, master: Master, pip: dict[str, str | None], report: PinReport, propose: bool) -> None:
-    from dockermig.policy.masters import normalize_package
+    from dockermig.policy.model import normalize_package
 
     code, _ = shell("python3 -m pip --version")
     if code:  # a base without pip (node:*-slim): the master installs Debian's python3-pip first
@@ -206,7 +210,7 @@ def _check_pip(shell: _Shell, master: Master, pip: dict[str, str | None], report
 
 
 def _blamed(output: str, pins: dict[str, tuple[str, str | None]]) -> set[str]:
-    from dockermig.policy.masters import normalize_package
+    from dockermig.policy.model import normalize_package
 
     texts = []
     for line in output.splitlines():

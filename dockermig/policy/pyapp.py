@@ -311,7 +311,7 @@ def app_info(facts: FileFacts) -> AppInfo | None:
     if runtime is None or facts.decision.language != "python" or facts.path is None:
         return None
     master = facts.master
-    workdir = master.workdir if master is not None else "/"
+    workdir = (master.workdir if master is not None else None) or "/"
     entry = entry_of(runtime.stage.lineage(), workdir)
     if entry is None:
         return None

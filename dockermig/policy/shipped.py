@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from dockermig.fix.edits import NotSafe, remove_commands, remove_words
 from dockermig.fix import Applicability, Edit, Fix
 from dockermig.policy.manifest import copied_file, parse_requirements
-from dockermig.policy.masters import Master
+from dockermig.policy.model import Master
 from dockermig.syntax.nodes import Instruction
 from dockermig.policy.environments import install_table
 from dockermig.syntax.shell import Command, Install, commands, installs, parsed_scripts, unwrap

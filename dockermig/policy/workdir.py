@@ -13,7 +13,7 @@ import posixpath
 import re
 from typing import NamedTuple
 
-from dockermig.policy.masters import Master
+from dockermig.policy.model import Master
 from dockermig.syntax.nodes import Instruction
 from dockermig.syntax.query import Stage
 from dockermig.syntax.shell import Command, commands_named, unwrap
@@ -29,10 +29,14 @@ class IntoFilledWorkdir(NamedTuple):
 
 def into_filled_workdir(stage: Stage, master: Master) -> list[IntoFilledWorkdir]:
     """Clones and copies, in the stage's chain, onto what the master put in its WORKDIR;
-    clones also into the master user's home, which ``useradd --create-home`` fills."""
-    filled = {master.workdir, *master.workdir_contents} if master.workdir_contents else set()
-    cloned_over = filled | {master.home}
-    workdir = master.workdir  # what a service that sets none runs in on the master
+    clones also into the directories it made there, and into its user's home, which
+    ``useradd --create-home`` fills."""
+    workdir = master.workdir or "/"  # what a service that sets none runs in on the master
+    filled = {workdir, *master.workdir_contents} if master.workdir_contents else set()
+    # a clone needs an empty (or missing) folder: directories the master makes in its WORKDIR fill it
+    cloned_over = filled | ({workdir} if master.workdir_made else set())
+    if master.home:
+        cloned_over.add(master.home)
     found = []
     for instruction in stage.lineage_instructions():
         if instruction.keyword == "WORKDIR" and instruction.words:

@@ -82,7 +82,7 @@ class RootUser(Rule):
 def _fix(ctx, root_user):
     facts = ctx.facts
     master, _ = facts.master_for(facts.runtime)
-    if master is None or root_user.stage is not facts.runtime.stage:
+    if master is None or master.user is None or root_user.stage is not facts.runtime.stage:
         return None
     dockerfile = ctx.dockerfile
     following = root_user.stage.instructions[root_user.stage.instructions.index(root_user) + 1 :]

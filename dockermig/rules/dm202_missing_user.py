@@ -58,13 +58,13 @@ class MissingUser(Rule):
             return
         if runtime.master is not None:
             if runtime.master.user not in ("root", "0"):
-                return
+                return  # its own non-root user, or one its files do not name: nothing to claim
             base_user = f"{runtime.master.image} runs as {runtime.master.user}"
         elif runtime.image is None or runtime.image.is_scratch or "nonroot" in (runtime.image.tag or ""):
             return  # scratch has no user database; distroless ``:nonroot`` tags run as 65532
         else:
             base_user = f"its base {runtime.image.display} runs as root"
-        hint = f"; the master template ends with USER {facts.master.user}" if facts.master else ""
+        hint = f"; the master template ends with USER {facts.master.user}" if facts.master and facts.master.user else ""
         yield self.finding(
             ctx, runtime.stage.from_, f"no USER instruction: the image runs as root ({base_user}){hint}"
         )

@@ -10,18 +10,20 @@ class ServicePortEnv(Rule):
     """Service on a master exposes a port without `ENV SERVICE_PORT`.
 
     ## What it does
-    For a Dockerfile built on a master (or moving onto one), finds the first port its
-    `EXPOSE` publishes and reports when no `ENV SERVICE_PORT` is set in the shipped stage.
+    For a Dockerfile built on a master (or moving onto one) whose health check reads its
+    port from a variable (`http://localhost:${SERVICE_PORT:-8080}/health`, as the master's
+    own Dockerfile states it), finds the first port the service's `EXPOSE` publishes and
+    reports when the shipped stage does not set that variable. A master with no health
+    check, or one on a fixed port, is not reported: the variable would change nothing.
 
     ## Why is this bad?
-    The master template's `HEALTHCHECK` probes `http://localhost:${SERVICE_PORT}/health`
-    and sets `SERVICE_PORT` to the master's default port. A service listening elsewhere
-    is reported unhealthy and restarted in a loop unless it sets `SERVICE_PORT` to the
-    port it really serves, as the template does.
+    The inherited `HEALTHCHECK` then probes the master's default port. A service
+    listening elsewhere is reported unhealthy and restarted in a loop unless it sets the
+    variable to the port it really serves, as the master template expects.
 
     ## Fix safety
-    Safe: `ENV SERVICE_PORT=<port>` is inserted above the `EXPOSE` (from the
-    `service-port.j2` template); nothing else changes.
+    Safe: `ENV SERVICE_PORT=<port>` (the variable the master's probe reads) is inserted
+    above the `EXPOSE` (from the `service-port.j2` template); nothing else changes.
 
     ## References
     - the master template: `dockermig init` renders it
@@ -47,11 +49,12 @@ class ServicePortEnv(Rule):
     def check(self, ctx: LintContext):
         facts = ctx.facts
         runtime = facts.runtime
-        if runtime is None or facts.master_for(runtime)[0] is None:
-            return
+        master = facts.master_for(runtime)[0] if runtime is not None else None
+        variable = master.port_variable if master is not None else None
+        if variable is None:
+            return  # no health check reads a variable: setting one changes nothing
         instructions = runtime.stage.lineage_instructions()
-        if any(i.keyword == "ENV" and "SERVICE_PORT" in i.args and "SERVICE_PORT" in env_values(i)
-               for i in instructions):
+        if any(i.keyword == "ENV" and variable in i.args and variable in env_values(i) for i in instructions):
             return
         for instruction in instructions:
             if instruction.keyword != "EXPOSE":
@@ -66,13 +69,12 @@ class ServicePortEnv(Rule):
                 from dockermig.policy.render import render_line
 
                 line = render_line("service-port.j2", ctx.config.templates_dir,
-                                   lower=keyword(dockerfile, "ENV") == "env", port=port)
+                                   lower=keyword(dockerfile, "ENV") == "env", port=port, variable=variable)
                 return [insert_lines_before(dockerfile, instruction, [line])]
 
             yield self.finding(
                 ctx, instruction,
-                f"EXPOSE {port} without ENV SERVICE_PORT: the master's health check would probe "
-                f"its default port instead",
-                fix=Fix(f"Set SERVICE_PORT={port}", applicability=Applicability.SAFE, build=build),
+                f"EXPOSE {port} without ENV {variable}: the master's health check probes {master.probe()}",
+                fix=Fix(f"Set {variable}={port}", applicability=Applicability.SAFE, build=build),
             )
             return

@@ -21,11 +21,14 @@ class NonNumericUser(Rule):
     user: with a name they refuse to start the container, or cannot tell it is not root.
 
     ## Fix safety
-    Safe, and only when the uid is known: the master's user (the master manifest gives
-    its uid), or a user the Dockerfile creates with an explicit uid (`useradd -u 1001
-    app`). The runtime resolves the uid to the same passwd entry, group and home. This is
-    also how the migration's `USER` line follows the config: with this rule selected the
-    fix writes the uid; ignore the rule to keep names.
+    Safe, and only when the uid is known: the master's user when the master's own files
+    state its uid (`useradd -u 1001`), or a user the Dockerfile creates with an explicit
+    uid (`useradd -u 1001 app`). The runtime resolves the uid to the same passwd entry,
+    group and home. A master that leaves its uid to the build (`useradd -r`: a system uid)
+    gives no number to write: the finding says so and names the line, and `dockermig plan`
+    proposes pinning it in the master (`useradd -r -u N`), after which the fix writes it.
+    This is also how the migration's `USER` line follows the config: with this rule
+    selected the fix writes the uid where it is known; ignore the rule to keep names.
 
     ## References
     - hadolint DL3066. Deliberate differences: only the final `USER` of the shipped
@@ -60,25 +63,31 @@ class NonNumericUser(Rule):
             return
         if "$" in instruction.args:  # the build passes the value (hadolint/hadolint#1226)
             return
-        uid = _known_uid(ctx, instruction, user.user)
+        uid, open_fact = _known_uid(ctx, instruction, user.user)
         fix = None
         word = instruction.words[0]
         written = word.text.partition(":")[0]  # the user part; a group after ":" stays
         if uid is not None and written == user.user:
             fix = Fix(f"Use uid {uid}", [Edit(word.start, word.start + len(written), uid)], Applicability.SAFE)
-        yield self.finding(ctx, instruction, f"USER {user.user} is a name: the host can only check a numeric uid",
-                           fix=fix)
+        message = f"USER {user.user} is a name: the host can only check a numeric uid"
+        if open_fact is not None:
+            message += f"; the master leaves its uid to the build ({open_fact}): pin it there to write the number"
+        yield self.finding(ctx, instruction, message, fix=fix)
 
 
-def _known_uid(ctx, instruction, name: str) -> str | None:
-    """The uid of ``name`` when the image's own lineage says it: created with an
-    explicit uid, or the master's user."""
+def _known_uid(ctx, instruction, name: str):
+    """(uid, None) of ``name`` when the image's own lineage says it: created with an
+    explicit uid, or the master's user whose uid its files state. (None, source) when the
+    master's user is meant but its files leave the uid open (``useradd -r``)."""
     stage = instruction.stage
     for run in [i for i in stage.lineage_instructions() if i.keyword == "RUN"]:
         for creation in account_creations(run):
             if creation.kind == "user" and creation.name == name:
-                return creation.id if creation.id and creation.id.isdigit() else None
-    master, on_it = ctx.facts.master_for(ctx.facts.runtime)
-    if master is not None and on_it and master.user == name:
-        return str(master.uid)
-    return None
+                return (creation.id if creation.id and creation.id.isdigit() else None), None
+    master, _ = ctx.facts.master_for(ctx.facts.runtime)
+    if master is not None and master.user == name:
+        fact = master.fact("uid")
+        if fact.known:
+            return (str(fact.value), None) if ctx.facts.runtime.master is not None else (None, None)
+        return None, fact.source
+    return None, None

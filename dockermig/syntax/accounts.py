@@ -24,6 +24,21 @@ class AccountCreation(NamedTuple):
     extra: tuple[str, ...]
     guarded: bool  # groupadd -f, ``|| true``, in a condition: it cannot fail the build
     command: Command
+    flags: frozenset[str] = frozenset()  # the options without a value, as written (-r, --create-home)
+
+    @property
+    def creates_home(self) -> bool:
+        """Whether the user's home directory is made: ``useradd -m``; Debian's and BusyBox's
+        ``adduser`` unless told not to (``--no-create-home``, ``-H``, ``--system`` without
+        ``--home``)."""
+        if self.kind != "user":
+            return False
+        program = unwrap(self.command).name
+        if program == "useradd":
+            return bool(self.flags & {"-m", "--create-home"})
+        if self.flags & {"--no-create-home", "-H"}:
+            return False
+        return not (self.flags & {"--system", "-S"} and self.home is None)
 
 
 # option -> (takes a value, what the value sets: "id", "group", "home", or None)
@@ -78,6 +93,7 @@ def _creation(command: Command) -> AccountCreation | None:
     kind, valued, flags = _TOOLS[program]
     values: dict[str, str | None] = {}
     extra: list[str] = []
+    given: set[str] = set()
     positional: list[str | None] = []
     guarded = command.position < 0
     i = 1
@@ -91,6 +107,7 @@ def _creation(command: Command) -> AccountCreation | None:
         if option in ("-f", "--force") and kind == "group" and program == "groupadd":
             guarded = True
         if option in flags:
+            given.add(option)
             if option in ("-o", "--non-unique"):
                 extra.append(option)
             i += 1
@@ -112,9 +129,11 @@ def _creation(command: Command) -> AccountCreation | None:
             # short options run together: -rm, -ms /bin/bash, -rU
             letters = [f"-{c}" for c in text[1:]]
             if all(letter in flags for letter in letters):
+                given.update(letters)
                 i += 1
                 continue
             if all(letter in flags for letter in letters[:-1]) and letters[-1] in valued:
+                given.update(letters[:-1])
                 words_left = words[i + 1 :]
                 sets = valued[letters[-1]]
                 value = words_left[0].value if words_left else None
@@ -136,4 +155,4 @@ def _creation(command: Command) -> AccountCreation | None:
     if len(positional) != 1:
         return None
     return AccountCreation(kind, positional[0], values.get("id"), values.get("group"), values.get("home"),
-                           tuple(extra), guarded, command)
+                           tuple(extra), guarded, command, frozenset(given))

@@ -92,10 +92,23 @@ def exposed_ports(instruction: Instruction, variables: dict[str, str]) -> list[P
 def probed_path(instruction: Instruction) -> str | None:
     """The URL path a ``HEALTHCHECK CMD curl/wget http://...`` requests (None for
     ``HEALTHCHECK NONE`` or a probe that is not an HTTP request)."""
+    url = probed_url(instruction)
+    return url[1] if url else None
+
+
+_URL = None
+
+
+def probed_url(instruction: Instruction) -> tuple[str, str, str | None] | None:
+    """(host, path, port as written) of the URL a ``HEALTHCHECK CMD curl/wget http://...``
+    requests: ``http://localhost:${SERVICE_PORT:-8080}/health`` gives ("localhost",
+    "/health", "${SERVICE_PORT:-8080}"); the port is None when the URL names none."""
     import json
     import re
-    from urllib.parse import urlparse
 
+    global _URL
+    if _URL is None:
+        _URL = re.compile(r"https?://(\[[^\]]*\]|[^/:?#\s]*)(?::(\$\{[^}]*\}|\$\w+|\d+))?([^?#\s]*)")
     values = [word.value for word in instruction.words]
     exec_form = re.fullmatch(r"\s*cmd\s+(\[.*\])\s*", instruction.args, re.IGNORECASE | re.DOTALL)
     if exec_form:  # HEALTHCHECK CMD ["curl", "-f", "http://..."]: the JSON strings, not shell words
@@ -107,5 +120,7 @@ def probed_path(instruction: Instruction) -> str | None:
         for token in value.split():
             token = token.strip("\"'")
             if token.startswith(("http://", "https://")):
-                return urlparse(token.replace("${", "").replace("}", "")).path or "/"
+                match = _URL.match(token)
+                if match:
+                    return match[1], match[3] or "/", match[2]
     return None
