@@ -8,9 +8,11 @@ manifest that drives DM3xx is read from the file the master is built from.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 from dockermig.policy.facts import language_name
-from dockermig.policy.masters import Master, default_policy
+from dockermig.policy.masters import default_policy
+from dockermig.policy.model import Master
 
 BASE_DIR = Path("docker") / "base"
 
@@ -76,21 +78,41 @@ def write_init(target: Path, force: bool = False) -> list[Path]:
     return written
 
 
-def existing_masters(directory: Path) -> dict[str, Path]:
+class MasterSearchError(ValueError):
+    """Two live Dockerfiles build the same master: which one is the master is the user's call."""
+
+
+class FoundMasters(NamedTuple):
+    masters: dict[str, Path]  # master name -> its live Dockerfile
+    contexts: dict[str, Path]  # master name -> the build context compose gives it, when not the file's folder
+    copies: list[Path]  # copy folders (backups/, archive/, dated snapshots) seen, relative to the repository
+
+
+def existing_masters(directory: Path) -> FoundMasters:
     """The masters whose Dockerfiles the repository already has, by master name: a file
     labelled ``dockermig.master=NAME``, one whose name says it builds a known master
     (``docker/base/Dockerfile.python-agent-master``), or one a compose service builds
-    and tags as a known master's image."""
+    and tags as a known master's image. Copies (``backups/``, ``archive/``, dated
+    snapshots) and .gitignored files are not masters; two live files for one master are a
+    MasterSearchError that names both."""
+    from dockermig.copies import copy_folder
     from dockermig.discover import discover
     from dockermig.engine import InputError, read_dockerfile
     from dockermig.policy.facts import MASTER_LABEL
     from dockermig.syntax import parse
     from dockermig.syntax.values import env_values
 
+    directory = directory.resolve()
     masters = default_policy().masters
-    found: dict[str, Path] = {}
+    candidates: dict[str, list[Path]] = {}
+    copies: list[Path] = []
     for item in discover([directory]):
         if item.error:
+            continue
+        path = item.path.resolve()
+        copy = copy_folder(path, directory)
+        if copy is not None:
+            copies.append(copy)
             continue
         try:
             text = read_dockerfile(item.path, 10 * 1024 * 1024)
@@ -98,24 +120,40 @@ def existing_masters(directory: Path) -> dict[str, Path]:
             continue
         labels = [env_values(i).get(MASTER_LABEL) for i in parse(text).instructions if i.keyword == "LABEL"]
         named = [label for label in labels if label]
-        named += [m.name for m in masters if m.named_by(item.path.resolve())]
+        named += [m.name for m in masters if m.named_by(path)]
         for name in named[:1]:
-            found.setdefault(name, item.path.resolve())
-    for name, path in _built_by_compose(directory, masters).items():
-        found.setdefault(name, path)
-    return found
+            candidates.setdefault(name, []).append(path)
+    contexts: dict[str, Path] = {}
+    for name, path, context, copy in _built_by_compose(directory, masters):
+        if copy is not None:
+            copies.append(copy)
+            continue
+        if path not in candidates.setdefault(name, []):
+            candidates[name].append(path)
+        if context != path.parent:
+            contexts[name] = context
+    for name, paths in candidates.items():
+        if len(paths) > 1:
+            listed = ", ".join(p.relative_to(directory).as_posix() for p in paths)
+            raise MasterSearchError(f"{len(paths)} live Dockerfiles build {name}: {listed}; keep one, or exclude "
+                                    f"the others (exclude: in the config), then run init --config-only again")
+    return FoundMasters({name: paths[0] for name, paths in candidates.items()}, contexts,
+                        sorted(set(copies), key=lambda p: p.as_posix()))
 
 
-def _built_by_compose(directory: Path, masters) -> dict[str, Path]:
+def _built_by_compose(directory: Path, masters):
+    """(master name, Dockerfile, build context, copy folder or None) of the compose
+    services that build a master's image."""
     from dockermig.config import Config
+    from dockermig.copies import copy_folder
     from dockermig.discover import walk
     from dockermig.plan import PlanError, is_compose_name, read_compose
     from dockermig.syntax.query import parse_image_ref
 
-    found: dict[str, Path] = {}
     for compose, unreadable in walk(directory, Config(), is_compose_name):
         if unreadable:
             continue  # `dockermig plan` reports it
+        copy = copy_folder(compose.resolve(), directory)
         try:
             services = read_compose(compose)
         except PlanError:
@@ -126,13 +164,15 @@ def _built_by_compose(directory: Path, masters) -> dict[str, Path]:
             ref = parse_image_ref(service.image)
             for master in masters:
                 if master.matches(ref):
-                    found.setdefault(master.name, service.dockerfile)
-    return found
+                    yield master.name, service.dockerfile.resolve(), (service.context or service.dockerfile.parent).resolve(), copy
 
 
-def config_for_existing(directory: Path) -> tuple[str, dict[str, Path]]:
-    """(config text, masters found): the built-in masters, each pointed at its Dockerfile
-    when the repository has one (and a master only the repository knows, by its label)."""
+def config_for_existing(directory: Path) -> tuple[str, FoundMasters]:
+    """(config text, what was found): each built-in master the repository has, pointed at
+    its live Dockerfile, with nothing else said about it: every fact about a master is read
+    from its own files. A master only the repository knows (by its label) is listed too;
+    one it does not have is left out (``dockermig init`` renders it). The copy folders seen
+    are excluded."""
     from io import StringIO
 
     from ruamel.yaml import YAML
@@ -142,29 +182,48 @@ def config_for_existing(directory: Path) -> tuple[str, dict[str, Path]]:
     directory = directory.resolve()
     found = existing_masters(directory)
     entries = []
-    for raw in load_pack("masters.yaml")["masters"]:
-        path = found.get(raw["name"])
-        if path is None:
-            entries.append(raw)  # not in this repository: the built-in definition, in full
-        else:
-            entries.append({key: raw[key] for key in ("name", "image", "language", "user", "port", "replaces")
-                            if key in raw} | {"dockerfile": path.relative_to(directory).as_posix()})
-    known = {raw["name"] for raw in load_pack("masters.yaml")["masters"]}
-    for name, path in found.items():
-        if name not in known:
+    known = load_pack("masters.yaml")["masters"]
+    for raw in known:
+        path = found.masters.get(raw["name"])
+        if path is not None:
+            entry = {key: raw[key] for key in ("name", "image", "language") if key in raw}
+            entry["dockerfile"] = path.relative_to(directory).as_posix()
+            if raw["name"] in found.contexts:
+                entry["context"] = found.contexts[raw["name"]].relative_to(directory).as_posix()
+            if raw.get("replaces"):
+                entry["replaces"] = raw["replaces"]
+            entries.append(entry)
+    names = {raw["name"] for raw in known}
+    for name, path in found.masters.items():
+        if name not in names:
             entries.append({"name": name, "image": f"{name}:latest", "dockerfile": path.relative_to(directory).as_posix()})
+    document: dict = {"masters": entries}
+    if found.copies:
+        document["exclude"] = [f"{copy.as_posix()}/" for copy in _outermost(found.copies)]
     out = StringIO()
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
+    yaml.width = 4096  # a long path stays on its key's line
     yaml.representer.sort_base_mapping_type_on_output = False  # keep name and image first
-    yaml.dump({"masters": entries}, out)
+    yaml.dump(document, out)
+    missing = [raw["name"] for raw in known if raw["name"] not in found.masters]
     header = ("# dockermig configuration, written by `dockermig init --config-only` for the masters this\n"
-              "# repository already has (read from their own Dockerfiles; the others as dockermig knows them).\n"
+              "# repository already has. Everything about a master (its user and ids, WORKDIR, health\n"
+              "# check, packages) is read from its own Dockerfile and the manifests it copies:\n"
+              "# `dockermig check-config --explain` shows each fact with the line it came from.\n"
               "# Every key is explained in dockermig's docs/configuration.md.\n")
+    if missing:
+        header += "".join(f"# {name}: not in this repository (`dockermig init` renders it)\n" for name in missing)
+    if found.copies:
+        header += "# exclude: copies of the live files (backups, archives, dated snapshots) are not linted.\n"
     return header + out.getvalue(), found
 
 
-def write_config_only(target: Path, force: bool = False) -> tuple[Path, dict[str, Path]]:
+def _outermost(folders: list[Path]) -> list[Path]:
+    return [f for f in folders if not any(other != f and other in f.parents for other in folders)]
+
+
+def write_config_only(target: Path, force: bool = False) -> tuple[Path, FoundMasters]:
     """Write ``.dockermig.yaml`` for the masters already in ``target``; never touches them."""
     from dockermig.writer import atomic_write
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -20,17 +21,22 @@ def init(directory: Path, force: bool, config_only: bool) -> int:
     the repository (found by name, label or compose image), which stay untouched.
     """
     from dockermig.cli import CommandError
-    from dockermig.init import write_config_only, write_init
+    from dockermig.init import MasterSearchError, write_config_only, write_init
 
     if config_only:
         try:
             path, found = write_config_only(directory, force=force)
         except FileExistsError as error:
             raise CommandError(f"would overwrite {error}; use --force") from None
-        for name, master in found.items():
+        except MasterSearchError as error:
+            raise CommandError(str(error)) from None
+        for name, master in found.masters.items():
             print(f"found master {name}: {master}")
+        if found.copies:
+            print(f"left out {len(found.copies)} cop{'y' if len(found.copies) == 1 else 'ies'} of live files "
+                  f"(excluded in the config): {', '.join(p.as_posix() + '/' for p in found.copies)}")
         print(f"wrote {path}")
-        return 0
+        return _report_problems(path)
     try:
         written = write_init(directory, force=force)
     except FileExistsError as error:
@@ -40,30 +46,57 @@ def init(directory: Path, force: bool, config_only: bool) -> int:
     return 0
 
 
+def _report_problems(config_file: Path) -> int:
+    """Read back the config just written: what keeps a master from being read whole (a
+    manifest its Dockerfile copies that is missing) is an error, exit 2."""
+    from dockermig.config import ConfigError, load_config
+
+    try:
+        problems = load_config(config_file).policy.problems
+    except ConfigError as error:
+        problems = (str(error),)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    return 2 if problems else 0
+
+
 @click.command("check-config")
 @click.argument("path", default=Path("."), type=click.Path(exists=True, path_type=Path))
 @click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="FILE",
               help="Validate this file instead of the one that applies to PATH.")
-def check_config(path: Path, config: Path | None) -> int:
+@click.option("--explain", is_flag=True,
+              help="Print every fact known about each master (user, ids, WORKDIR, health check, packages...) "
+                   "with the line it came from; unknown facts say why.")
+def check_config(path: Path, config: Path | None, explain: bool) -> int:
     """Validate the config that applies to PATH.
 
-    Keys, rules, masters (their Dockerfiles are read) and templates; PATH defaults to the
-    working directory.
+    Keys, rules, masters (their Dockerfiles and the manifests they copy are read) and
+    templates; PATH defaults to the working directory. A master whose manifest is
+    missing is an error (exit 2).
     """
     from dockermig.cli import CommandError
     from dockermig.config import ConfigError, config_for, load_config
 
     try:
         found = load_config(config) if config is not None else config_for(path)
-        if found.source is None:
-            print(f"no config file at or above {path}: the defaults apply")
-            return 0
         policy = found.policy  # builds the masters (reading their Dockerfiles) and the catalogue
         problems = found.template_problems()  # renders each template once, in the sandbox
         if problems:
             raise ConfigError(f"{found.source}: " + "; ".join(problems))
     except ConfigError as error:
         raise CommandError(str(error)) from None
+    if explain:
+        for master in policy.masters:
+            print(f"{master.name} ({master.image})")
+            for key, value, source in master.explain():
+                print(f"  {key:<20} {value:<28} {source}")
+    for problem in policy.problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if policy.problems:
+        return 2
+    if found.source is None:
+        print(f"no config file at or above {path}: the defaults apply")
+        return 0
     print(f"ok: {found.source} ({len(policy.masters)} masters, {len(policy.catalogue)} keep-as-is entries)")
     return 0
 

@@ -77,8 +77,9 @@ class MasterAccountRecreated(Rule):
                 message = f"{recreated.problem}: the build fails on {master.image}; choose the ids by hand"
                 fix = None
             else:
-                message = (f"{creation.kind} {creation.name} is created again: {where} already has it "
-                           f"(id {recreated.account.uid if creation.kind == 'user' else recreated.account.gid})")
+                number = recreated.account.uid if creation.kind == "user" else recreated.account.gid
+                message = (f"{creation.kind} {creation.name} is created again: {where} already has it"
+                           + (f" (id {number})" if number is not None else ""))
                 fix = _fix(ctx, recreated) if on_master else None
             yield self.finding(ctx, creation.command.words[0], message, fix=fix)
 
