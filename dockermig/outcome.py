@@ -14,11 +14,31 @@ from dockermig.rule import Severity
 OK, FINDINGS, ERROR = 0, 1, 2
 
 
+def config_problems(results: Iterable) -> list[str]:
+    """What keeps the configs that applied from being read whole (a manifest a master's
+    Dockerfile copies is missing), once each: errors of the run, though every file was
+    still checked (with what could be read: no install is removed on the strength of a
+    manifest that was not)."""
+    from dockermig.config import ConfigError
+
+    found: dict[str, None] = {}
+    for result in results:
+        if result.config is None:
+            continue
+        try:
+            found.update(dict.fromkeys(result.config.policy.problems))
+        except ConfigError:
+            continue  # the file's own error says it
+    return list(found)
+
+
 def exit_code(results: Iterable, *, exit_zero: bool = False, failed: bool = False) -> int:
     """The exit code for ``results`` (FileResult or FileFix: each has ``error``,
     ``findings`` and the ``config`` that applied, command-line overrides included).
     ``failed``: the run itself found a problem; ``exit_zero``: findings do not fail."""
-    code = FINDINGS if failed else OK
+    results = list(results)
+    code = ERROR if config_problems(results) else OK
+    code |= FINDINGS if failed else OK
     for result in results:
         if result.error:
             code |= ERROR

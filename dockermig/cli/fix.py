@@ -68,6 +68,9 @@ def fix(paths, settings, stdin, quiet, jobs, diff, unsafe_fixes, backup, show_fi
             write_report(report, fixes, written=not diff and stdin is None)
         except WriteError as error:  # a missing folder, a full disk
             raise CommandError(str(error)) from None
+    from dockermig.cli.lint import _print_config_problems
+
+    _print_config_problems(fixes)
     changed = any(f.changed for f in fixes)
     return exit_code(fixes, failed=changed and (diff or exit_non_zero_on_fix))
 

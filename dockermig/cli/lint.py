@@ -66,6 +66,7 @@ def lint(paths, settings, stdin, quiet, jobs, formats, outputs, statistics, exit
             return ERROR
         baselined = found - sum(len(r.findings) for r in results)
     _report(results, formats, list(outputs), statistics=statistics, quiet=quiet, baselined=baselined, stale=len(stale))
+    _print_config_problems(results)
     if not quiet:
         from dockermig.cli.options import note_missing_shellcheck
 
@@ -103,6 +104,15 @@ def _report(results, formats: list[str], outputs: list[Path], *, statistics: boo
             from dockermig.writer import write_output
 
             _write_or_fail(write_output, target, text)
+
+
+def _print_config_problems(results) -> None:
+    """A master the config names that could not be read whole: once per run, on stderr."""
+    from dockermig.outcome import config_problems
+    from dockermig.report import printable
+
+    for problem in config_problems(results):
+        print(printable(f"error: {problem}"), file=sys.stderr)
 
 
 def _write_or_fail(write, *args):

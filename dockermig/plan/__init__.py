@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 from dockermig.config import Config, Settings
 from dockermig.discover import discover, walk
 from dockermig.plan.graph import answers_to, dependency_edges, dependents, references
-from dockermig.plan.order import DEFAULT_WAVE_SIZE, blockers, holds, waves  # noqa: F401 (waves, blockers: the package's API)
+from dockermig.plan.order import DEFAULT_WAVE_SIZE, blockers, holds, settles, waves  # noqa: F401 (waves, blockers: the package's API)
 from dockermig.policy.facts import FileFacts
 from dockermig.report import display_path, plural
 from dockermig.syntax.query import parse_image_ref
@@ -206,6 +206,7 @@ def _file_entry(root: Path, path: Path, facts: FileFacts, findings, used_by, con
         "_file": path.resolve(),
         "_nodes": [(s.compose, s.name) for s in used_by],
         "_holds": holds(facts, findings),
+        "_settles": settles(facts, numeric_users=config.is_enabled("DM525", "non-numeric-user")),
         "_port": _port(facts),
         "_context": _build_context(root, path, used_by),
     }

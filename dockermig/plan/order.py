@@ -40,6 +40,19 @@ class Hold(NamedTuple):
     detail: Any = None  # runtime: the version tuple; vendor: the programs the master lacks
 
 
+def settles(facts: FileFacts, numeric_users: bool) -> list[Hold]:
+    """Master changes that let this service meet a rule it cannot meet today, without
+    holding its migration back: with DM525 on, a master that leaves its user's uid to the
+    build (``useradd -r``) keeps every service that runs as that user from a numeric USER."""
+    decision = facts.decision
+    master = decision.target
+    if not numeric_users or master is None or facts.runtime is None or decision.classification not in (
+            *MIGRATE, "migrated"):
+        return []
+    uid = _open_uid(facts, master)
+    return [uid] if uid is not None else []
+
+
 def holds(facts: FileFacts, findings) -> list[Hold]:
     """What of the master holds this Dockerfile's service back."""
     decision = facts.decision
@@ -65,6 +78,18 @@ def holds(facts: FileFacts, findings) -> list[Hold]:
     return found
 
 
+def _open_uid(facts: FileFacts, master: Master) -> Hold | None:
+    """A master whose files name its user but leave the uid to the build (``useradd -r``),
+    for a service that runs (or will run) as that user."""
+    fact = master.fact("uid")
+    if master.user is None or fact.known:
+        return None
+    _, user = facts.final_user
+    if user is not None and user.user != master.user:
+        return None  # it runs as a user of its own
+    return Hold("uid", master, master.user, str(fact.source))
+
+
 # -- blockers ------------------------------------------------------------------------------
 
 
@@ -75,7 +100,7 @@ def blockers(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     blocker), ``kind``."""
     groups: dict[tuple, list[tuple[dict[str, Any], Hold]]] = defaultdict(list)
     for entry in entries:
-        for hold in entry["_holds"]:
+        for hold in (*entry["_holds"], *entry.get("_settles", ())):
             groups[_key(hold)].append((entry, hold))
     found = []
     for key, members in groups.items():
@@ -85,13 +110,16 @@ def blockers(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         cause, proposal, changes_master = _DESCRIBE[key[0]](master, [hold for _, hold in members], entries)
         found.append({"kind": key[0], "cause": cause, "proposal": proposal, "master": master.image,
                       "master_dockerfile": _master_entry(entries, master) if changes_master else None,
-                      "services": sorted({e["path"] for e in held if e["path"]}), "unblocks": unblocks})
+                      "services": sorted({e["path"] for e in held if e["path"]}), "unblocks": unblocks,
+                      "blocks": key[0] not in _SETTLES})
     found.sort(key=lambda b: (-len(b["services"]), b["kind"], b["cause"]))
     return found
 
 
 def _key(hold: Hold) -> tuple:
-    return (hold.kind, hold.master.image) if hold.kind == "runtime" else (hold.kind, hold.master.image, hold.subject)
+    if hold.kind in ("runtime", "uid"):
+        return hold.kind, hold.master.image
+    return hold.kind, hold.master.image, hold.subject
 
 
 # each gives (cause, proposal, whether the proposal changes the master)
@@ -146,7 +174,16 @@ def _vendor(master: Master, held: list[Hold], entries: list[dict[str, Any]]) -> 
     return cause, f"add what {hold.subject} brings to {master.image}, or keep these services on it (extend-keep-as-is)", True
 
 
-_DESCRIBE = {"runtime": _runtime, "pin": _pin, "vendor": _vendor}
+def _uid(master: Master, held: list[Hold], entries: list[dict[str, Any]]) -> tuple[str, str, bool]:
+    cause = (f"{master.image} leaves the uid of {master.user} to the build ({held[0].wants}): the services can "
+             f"only name it (USER {master.user}), and DM525 asks for a number")
+    proposal = (f"pin the uid in the master: useradd -u N (and groupadd -g N) for {master.user}; then "
+                f"`dockermig fix` writes USER N")
+    return cause, proposal, True
+
+
+_DESCRIBE = {"runtime": _runtime, "pin": _pin, "vendor": _vendor, "uid": _uid}
+_SETTLES = {"uid": "DM525"}  # kinds that hold no migration back: the rule they settle
 
 
 def _master_entry(entries: list[dict[str, Any]], master: Master) -> str | None:

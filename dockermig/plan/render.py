@@ -72,13 +72,16 @@ def _wrapped(text: str, width: int, first: str, rest: str) -> list[str]:
                          break_long_words=True, break_on_hyphens=False) or [first.rstrip()]
 
 
-def _held(blocker: dict[str, Any]) -> str:
+def _held(blocker: dict[str, Any], quote=str) -> str:
     services = blocker["services"]
-    return f"unblocks {blocker['unblocks']} of {plural(len(services), 'service')} it holds back: {', '.join(services)}"
+    listed = ", ".join(map(quote, services))
+    if not blocker.get("blocks", True):
+        return f"settles it for {plural(len(services), 'service')} (their migration does not wait): {listed}"
+    return f"unblocks {blocker['unblocks']} of {plural(len(services), 'service')} it holds back: {listed}"
 
 
 def _blockers_text(blockers: list, width: int) -> list[str]:
-    held = len({path for b in blockers for path in b["services"]})
+    held = len({path for b in blockers if b.get("blocks", True) for path in b["services"]})
     lines = [f"Wave 0: what holds {plural(held, 'service')} back, and the change that unblocks them "
              f"({plural(len(blockers), 'cause')}):"]
     for blocker in blockers:
@@ -116,9 +119,8 @@ def plan_markdown(entries: list[dict[str, Any]], waves: list | None = None, bloc
         lines += ["", "### Wave 0: blockers, and the change that unblocks them", ""]
         for b in blockers:
             where = f" (in `{b['master_dockerfile']}`)" if b["master_dockerfile"] else ""
-            services = ", ".join(f"`{path}`" for path in b["services"])
-            lines.append(f"- [ ] **{_md(b['proposal'])}**{where}. {_md(b['cause'])}. Unblocks {b['unblocks']} "
-                         f"of the {plural(len(b['services']), 'service')} it holds back: {services}")
+            held = _held(b, lambda path: f"`{path}`")
+            lines.append(f"- [ ] **{_md(b['proposal'])}**{where}. {_md(b['cause'])}. {held[0].upper()}{held[1:]}")
     for number, wave in enumerate(waves or [], 1):
         lines += ["", f"### Wave {number} ({plural(len(wave), 'service')})", ""]
         for entry in wave:

@@ -207,11 +207,12 @@ class _Reader:
     def _read_manifest(self, stage: Stage, instruction: Instruction, table: str, name: str) -> None:
         source = copied_file(stage, name, self.context, instruction)
         if source is None or not source.is_file():
-            consequence = (f"the master's {table} packages are not known (no {table} install is reported or "
-                           f"removed as shipped)")
+            consequence = (f"its {table} packages are not known: no {table} install is reported or removed as "
+                           f"shipped")
             index = self.missing.get(source) if source is not None else None
             if index is not None:  # the COPY of it is a problem already: say what it costs there
-                self.problems[index] += f", installed on line {instruction.start_line}: {consequence}"
+                self.problems[index] += (f", and {consequence} (line {instruction.start_line} installs them "
+                                         f"from it)")
             else:
                 why = (f"installs -r {name}, which no COPY puts in the image" if source is None
                        else f"installs -r {name}, which is not in the build context {self.context_display}")
@@ -238,7 +239,7 @@ class _Reader:
             if not path.exists():
                 self.missing[path] = len(self.problems)
                 self.problems.append(f"{self.display}:{instruction.start_line}: {instruction.keyword} {source}: "
-                                     f"no such file in the build context {self.context_display}, so the master "
+                                     f"no such file in the build context {self.context_display}: the master "
                                      f"does not build")
 
 

@@ -466,6 +466,14 @@ def _merge(layers: list[dict[str, Fact]], what: str) -> dict[str, Fact]:
 
 
 def _agree(key: str, first: Any, second: Any) -> bool:
+    if key == "expose":
+        # the image lists every port its layers expose, its base's too, as "8080/tcp"
+        def ports(value) -> set[str]:
+            return {p if "/" in p else f"{p}/tcp" for p in value}
+
+        return ports(first) <= ports(second) or ports(second) <= ports(first)
+    if key.startswith("env.") and ("$" in str(first) or "$" in str(second)):
+        return True  # a file's ENV as written (PATH=/app/bin:$PATH), the image's expanded
     if key != "healthcheck":
         return first == second
     # the config's health_path/port state parts of a health check: each part it states must match

@@ -47,6 +47,13 @@ class ShippedPackage(NamedTuple):
     def written(self) -> str:
         return f"{self.name}{_separator(self.installer, self.requested)}{self.requested or ''}"
 
+    @property
+    def listed_at(self) -> str:
+        """``, docker/base/base-requirements.txt:2``: where the master's files list it (empty
+        for the masters dockermig renders, whose manifests are its own pack's)."""
+        source = self.master.package_source(self.manager, self.name)
+        return f", {source.where}" if source is not None and source.kind not in ("built-in", "config") else ""
+
     def describe_master(self) -> str:
         if self.on_master:
             return self.master.image
@@ -304,4 +311,4 @@ def duplicate_message(package: ShippedPackage) -> str:
         return (f"{package.name}{origin} is not needed on {package.describe_master()}: "
                 f"the master's own {package.master.language} runtime replaces it")
     return (f"{package.name}{origin} is already shipped by {package.describe_master()} "
-            f"({package.manager}{version}): do not install it again")
+            f"({package.manager}{version}{package.listed_at}): do not install it again")

@@ -64,7 +64,8 @@ class MissingUser(Rule):
             return  # scratch has no user database; distroless ``:nonroot`` tags run as 65532
         else:
             base_user = f"its base {runtime.image.display} runs as root"
-        hint = f"; the master template ends with USER {facts.master.user}" if facts.master and facts.master.user else ""
+        master = facts.master
+        hint = (f"; the master ends with USER {master.user}{master.cited('user')}" if master and master.user else "")
         yield self.finding(
             ctx, runtime.stage.from_, f"no USER instruction: the image runs as root ({base_user}){hint}"
         )

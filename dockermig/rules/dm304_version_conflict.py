@@ -66,6 +66,7 @@ class VersionConflict(Rule):
                     ctx,
                     (package.start, package.end),
                     f"{package.written}{origin} conflicts with {package.describe_master()}, "
-                    f"which ships {package.name} {package.shipped_version}",
+                    f"which ships {package.name} {package.shipped_version}"
+                    + (f" ({package.listed_at[2:]})" if package.listed_at else ""),
                     fix=package_fix(ctx.facts, package, Applicability.UNSAFE),
                 )
