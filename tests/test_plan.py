@@ -463,7 +463,7 @@ def test_markdown_is_a_tracking_issue(demo_plan, capsys):
     assert "### Wave 0: blockers, and the change that unblocks them" in out
     assert ("- [ ] **build sutazai-nodejs-agent-master:1.0.0 FROM node:20-slim (now node:18-slim); rebuild and verify "
             "the 1 service already on it** (in `docker/base/Dockerfile.nodejs-agent-master`). Node.js 20 is newer than "
-            "the master's node:18-slim. Unblocks 2 of the 2 services it holds back: `services/n8n-worker/Dockerfile`, "
+            "the master's node:18-slim. Unblocks 2 of 2 services it holds back: `services/n8n-worker/Dockerfile`, "
             "`services/notifier/Dockerfile`") in out
     assert "### Wave 1 (5 services)" in out
     assert re.search(r"^- \[ \] `services/n8n-worker/Dockerfile` → sutazai-nodejs-agent-master:1.0.0 \(after wave 0\)",

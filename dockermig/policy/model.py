@@ -412,16 +412,21 @@ def _entry_facts(raw: dict[str, Any], kind: str, where: str, what: str):
 
 def _stated_healthcheck(raw: dict[str, Any], kind: str, where: str, what: str) -> Fact:
     """``health_path`` (null: no health check) and ``port``: the master template's probe of
-    ``health_path`` on ``${SERVICE_PORT}``."""
+    ``health_path`` on ``${SERVICE_PORT}``, as ``dockermig init`` renders it. The pack's
+    masters set ``ENV SERVICE_PORT`` to the port; a config's states the probe's default."""
     path = raw.get("health_path")
     port = _number("port", raw["port"], what) if raw.get("port") is not None else None
     if "health_path" in raw and path is None:
         return Fact(NO_HEALTHCHECK, Source(kind, where, "health_path: null"))
     path = str(path) if path is not None else None
-    expression = PortExpression("${SERVICE_PORT}", "SERVICE_PORT", port)
+    if kind == BUILT_IN or port is None:
+        expression = PortExpression("${SERVICE_PORT}", "SERVICE_PORT", None)
+    else:
+        expression = PortExpression(f"${{SERVICE_PORT:-{port}}}", "SERVICE_PORT", port)
+    command = (f'--interval=30s --timeout=5s --start-period=10s --retries=3 CMD curl -fsS '
+               f'"http://localhost:{expression.text}{path or "/"}" || exit 1')
     text = ", ".join(p for p in (f"health_path: {path}" if path else "", f"port: {port}" if port else "") if p)
-    return Fact(HealthCheck(f"curl -fsS http://localhost:${{SERVICE_PORT}}{path or ''}", path, expression),
-                Source(kind, where, text))
+    return Fact(HealthCheck(command, path, expression), Source(kind, where, text))
 
 
 def _number(key: str, value: Any, what: str) -> int:

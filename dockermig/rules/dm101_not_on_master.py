@@ -77,7 +77,7 @@ class NotOnMaster(Rule):
             # with DM301 enabled too, the RUN would go: the master's Node replaces nodejs and npm
             # no port: the master's /health probe could not pass, so the service gets HEALTHCHECK NONE
             fixed="FROM sutazai-nodejs-agent-master:latest\nUSER root\nRUN apt-get update && apt-get install -y nodejs npm\n"
-            "# dockermig: the master's health check probes /health on SERVICE_PORT (3000), but the service exposes no port\n"
+            "# dockermig: the master's health check probes /health on port ${SERVICE_PORT} (3000 unless set), but the service exposes no port\n"
             "HEALTHCHECK NONE\nUSER appuser\nCMD [\"node\", \"server.js\"]\n",
         ),
         Example.invalid(

@@ -39,7 +39,7 @@ class MissingUser(Rule):
         Example.invalid(
             "FROM node:18-slim\nCMD [\"node\", \"index.js\"]\n",
             message="no USER instruction: the image runs as root (its base node:18-slim runs as root); "
-            "the master template ends with USER appuser",
+            "the master ends with USER appuser",
         ),
         Example.invalid(
             "FROM acme/root-master:2\nCMD [\"python\", \"app.py\"]\n",

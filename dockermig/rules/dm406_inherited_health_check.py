@@ -43,7 +43,7 @@ class InheritedHealthCheck(Rule):
             "FROM sutazai-python-agent-master:latest\nCOPY . .\nCMD [\"python\", \"worker.py\"]\n",
             message="exposes no port",
             fixed="FROM sutazai-python-agent-master:latest\nCOPY . .\n"
-            "# dockermig: the master's health check probes /health on SERVICE_PORT (8080), but the service "
+            "# dockermig: the master's health check probes /health on port ${SERVICE_PORT} (8080 unless set), but the service "
             "exposes no port\nHEALTHCHECK NONE\nCMD [\"python\", \"worker.py\"]\n",
         ),
     ]
