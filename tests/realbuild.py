@@ -3,10 +3,11 @@ images made from a Debian bookworm root filesystem, the masters `dockermig init`
 built on them with real apt-get/pip/npm, and the build corpus of fixtures/services/ built
 before and after `dockermig fix`, run and checked.
 
-Used by tests/test_realbuild.py and bench/buildproof.py. Everything this module creates
-carries the label ``dockermig.realbuild`` and a ``dockermig-realbuild/`` tag, so it finds
-and reuses its own images (keyed by the hash of what they are built from) and removes only
-its own containers. Nothing is ever pulled (``pull=False``): Docker Hub is not reachable.
+Used by tests/test_realbuild.py, tests/test_own_masters.py and bench/buildproof.py.
+Everything this module creates carries the label ``dockermig.realbuild`` and a
+``dockermig-realbuild/`` tag, so it finds and reuses its own images (keyed by the hash of
+what they are built from) and removes only its own containers. Nothing is ever pulled
+(``pull=False``): Docker Hub is not reachable.
 """
 
 from __future__ import annotations
@@ -258,6 +259,7 @@ EXPECT_KEYS = {
     "root-ok",  # why running as root after the fix is expected
     "verify",  # {port, path, health}: `dockermig verify` on the before/after pair
     "xfail",  # "issue N: cause": the after-fix result is known broken by that issue
+    "writes",  # [path, ...]: files the running service must have written (tests/test_own_masters.py)
 }
 
 
@@ -363,11 +365,13 @@ def _config(client, image: str) -> dict[str, Any]:
     return client.api.inspect_image(image)["Config"]
 
 
-def run_checks(client, image: str, slack: float = 20.0) -> dict[str, Any]:
+def run_checks(client, image: str, slack: float = 20.0, files: tuple[str, ...] | list[str] = ()) -> dict[str, Any]:
     """Start ``image`` and report: running, uid of PID 1, health. The image's own health
     check command is used as it is; only its interval is shortened to one second, so a
     probe that passes shows within the start period instead of after a 30 s interval. The
-    wait is the start period (at least 10 s) plus ``slack`` for a busy 2-core machine."""
+    wait is the start period (at least 10 s) plus ``slack`` for a busy 2-core machine.
+    ``files``: paths the running container must have written, ``result["files"]`` says
+    which exist (``test -f``, given up to 10 s for a service that writes after it starts)."""
     import docker
 
     config = _config(client, image)
@@ -382,7 +386,7 @@ def run_checks(client, image: str, slack: float = 20.0) -> dict[str, Any]:
                                  "retries": health.get("Retries") or 3,
                                  "start_period": health.get("StartPeriod") or 0}
     result: dict[str, Any] = {"has_health": has_health, "health": None, "probe": "", "running": False,
-                              "uid": None, "logs": "", "exit_code": None}
+                              "uid": None, "logs": "", "exit_code": None, "files": {}}
     container = client.containers.create(image, labels={LABEL: "1"}, **kwargs)
     try:
         try:
@@ -416,10 +420,62 @@ def run_checks(client, image: str, slack: float = 20.0) -> dict[str, Any]:
             status = container.exec_run(["cat", "/proc/1/status"], user="0").output.decode("utf-8", "replace")
             uid = next((line.split()[1] for line in status.splitlines() if line.startswith("Uid:")), None)
             result["uid"] = int(uid) if uid is not None else None
+            result["files"] = _written(container, files)
         result["logs"] = container.logs().decode("utf-8", "replace")[-1500:]
     finally:
         container.remove(force=True)
     return result
+
+
+def _written(container, files, wait: float = 10.0) -> dict[str, bool]:
+    found = {path: False for path in files}
+    deadline = time.time() + wait
+    while True:
+        for path in [p for p, there in found.items() if not there]:
+            found[path] = container.exec_run(["test", "-f", path], user="0").exit_code == 0
+        if all(found.values()) or time.time() > deadline:
+            return found
+        time.sleep(0.5)
+
+
+def user_uid(client, image: str, user: str) -> int:
+    """The uid ``user`` has in ``image`` (``id -u`` in a container of it)."""
+    output = client.containers.run(image, ["id", "-u", user], entrypoint=[], user="0", remove=True,
+                                   labels={LABEL: "1"})
+    return int(output.decode().split()[-1])
+
+
+def built_on(client, image: str, base: str) -> bool:
+    """Whether ``image`` was built on ``base``: its layers start with the base's layers (a
+    label cannot tell two masters of the same name apart; their layers can)."""
+    layers = client.api.inspect_image(image)["RootFS"]["Layers"]
+    base_layers = client.api.inspect_image(base)["RootFS"]["Layers"]
+    return layers[:len(base_layers)] == base_layers
+
+
+def build_own_masters(client, images: Images, context: Path, dockerfiles: dict[str, str]) -> None:
+    """A repository's own masters, built from its own context (``docker/base``) on the
+    stand-ins: ``dockerfiles`` maps each master's image name (``name:tag``) to its
+    Dockerfile in ``context``. Each is built as ``dockermig-realbuild/<name>:<hash>``, and
+    its image name points at it from then on (``images.ensure()``)."""
+    official = standin_tags()
+    standins = _digest(*sorted(f"{name}={image_id}" for name, image_id in images.names.items() if name in official))
+
+    def one(item):
+        image, dockerfile = item
+        name = image.split(":")[0]
+        tag = f"{PREFIX}/{name}:{_digest(standins, dockerfile, _tree_digest(context))}"
+        if not _exists(client, tag):
+            images.ensure()
+            build(client, context, tag, dockerfile=dockerfile)
+        return image, name, tag
+
+    with ThreadPoolExecutor(max_workers=min(JOBS, len(dockerfiles))) as pool:
+        for image, name, tag in pool.map(one, dockerfiles.items()):
+            with images.lock:  # other threads may be building (and ensure()-ing) meanwhile
+                images.masters[name] = tag
+                images.names[image] = client.images.get(tag).id
+    images.ensure()
 
 
 def _exec_form(config: dict[str, Any]) -> dict[str, Any]:
