@@ -75,6 +75,7 @@ def write_init(target: Path, force: bool = False) -> list[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, content.encode("utf-8"))
         written.append(path)
+    _forget_configs()
     return written
 
 
@@ -232,4 +233,13 @@ def write_config_only(target: Path, force: bool = False) -> tuple[Path, FoundMas
         raise FileExistsError(str(path))
     text, found = config_for_existing(target)
     atomic_write(path, text.encode("utf-8"))
+    _forget_configs()
     return path, found
+
+
+def _forget_configs() -> None:
+    """The search for masters looked up the config of every folder (there was none): a
+    caller that goes on in this process (a test, a library user) must find the new one."""
+    from dockermig.config import forget_configs
+
+    forget_configs()
