@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dockermig.cli import main
-from dockermig.config import Config, ConfigError, load_config
+from dockermig.config import Config, ConfigError, forget_configs, load_config
 from dockermig.copies import copy_folder, is_copy_folder
 from dockermig.engine import fix_text, lint_text
 from dockermig.fix import Applicability
@@ -241,6 +241,7 @@ def test_plan_wave_0_proposes_pinning_the_uid_only_with_dm525(repo, capsys):
     held = [line for line in capsys.readouterr().out.splitlines() if "(after wave 0)" in line]
     assert len(held) == 1 and "hardware-optimizer" in held[0]
     (repo / ".dockermig.yaml").write_text((repo / ".dockermig.yaml").read_text() + "ignore: [DM525]\n")
+    forget_configs()  # read each config once per run, like the CLI
     main(["plan", str(repo)])
     assert "leaves the uid" not in capsys.readouterr().out
 
