@@ -248,10 +248,15 @@ def _healthcheck(instruction: Instruction) -> HealthCheck:
     if not words or words[0].upper() == "NONE":
         return NO_HEALTHCHECK
     command = _one_line(instruction).split(None, 1)[1] if " " in _one_line(instruction) else ""
-    url = probed_url(instruction)
+    return probe_of(command, probed_url(instruction))
+
+
+def probe_of(command: str, url: tuple[str, str, str | None] | None) -> HealthCheck:
+    """The health check that runs ``command``, probing ``url`` (host, path, port as
+    written): an HTTP probe of this container, or a command we do not read further."""
     if url is None or url[0] not in _LOCAL_HOSTS:
         return HealthCheck(command)
-    host, path, port = url
+    _, path, port = url
     return HealthCheck(command, path, _port_expression(port if port is not None else "80"))
 
 

@@ -17,14 +17,13 @@ import io
 import json
 import posixpath
 import tarfile
-from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 from dockermig.limits import MIB
-from dockermig.policy.master_file import _LOCAL_HOSTS, _port_expression
+from dockermig.policy.master_file import probe_of
 from dockermig.policy.model import PolicyError
-from dockermig.policy.provenance import IMAGE, NO_HEALTHCHECK, Fact, HealthCheck, Source
-from dockermig.syntax.values import probed_url
+from dockermig.policy.provenance import IMAGE, NO_HEALTHCHECK, Fact, Source
+from dockermig.syntax.values import url_in
 
 LABEL = "dockermig.master-image"  # on the containers it creates, to find any left behind
 MAX_FILE = 1 * MIB  # /etc/passwd or /etc/group larger than this is not read
@@ -299,21 +298,10 @@ class _ImageReader:
             return Fact(NO_HEALTHCHECK, source)
         if form == "CMD-SHELL":
             command = " ".join(arguments)
-            return Fact(_probe(f"CMD {command}", [command]), source)
+            return Fact(probe_of(f"CMD {command}", url_in([command])), source)
         if form == "CMD":
-            return Fact(_probe(f"CMD {json.dumps(arguments)}", arguments), source)
+            return Fact(probe_of(f"CMD {json.dumps(arguments)}", url_in(arguments)), source)
         return Fact(None, source._replace(text=_bounded(f"{source.text}: not a test Docker defines")))
-
-
-def _probe(command: str, words: list[str]) -> HealthCheck:
-    """The health check ``command`` runs, with the URL its ``words`` request, the way
-    master_file reads a HEALTHCHECK line (``probed_url`` reads only the words of an
-    instruction: here, the test's strings as the engine stores them)."""
-    url = probed_url(SimpleNamespace(words=[SimpleNamespace(value=w) for w in words], args=""))
-    if url is None or url[0] not in _LOCAL_HOSTS:
-        return HealthCheck(command)
-    _, path, port = url
-    return HealthCheck(command, path, _port_expression(port if port is not None else "80"))
 
 
 def _no_user(name: str) -> str:

@@ -305,8 +305,7 @@ def build_master(raw: dict[str, Any], root: Path | None, origin: str, *, built_i
     name = str(raw.get("name") or parse_image_ref(image).name)
     what = f"master {name}"
     kind = BUILT_IN if built_in else CONFIG
-    where = origin
-    stated, stated_packages = _entry_facts(raw, kind, where, what)
+    stated, stated_packages = _entry_facts(raw, kind, origin, what)
     layers = [stated]
     packages = stated_packages
     problems: tuple[str, ...] = ()
@@ -342,12 +341,12 @@ def build_master(raw: dict[str, Any], root: Path | None, origin: str, *, built_i
                           + (f"its base {base.value} is neither" if base and base.known else "nothing states it"),
                           image)
     if raw.get("language"):
-        facts["language"] = Fact(language, Source(kind, where, f"language: {language}"))
+        facts["language"] = Fact(language, Source(kind, origin, f"language: {language}"))
     elif "base" in facts:
         facts["language"] = Fact(language, facts["base"].source)
     return Master(name, image, language, facts, packages, aliases=tuple(str(a) for a in raw.get("aliases", ())),
                   replaces={m: list(v) for m, v in (raw.get("replaces") or {}).items()}, dockerfile=dockerfile,
-                  context=context, problems=problems, incomplete=incomplete, origin=where)
+                  context=context, problems=problems, incomplete=incomplete, origin=origin)
 
 
 def _base_user(facts: dict[str, Fact], known) -> None:

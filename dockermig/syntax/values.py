@@ -106,9 +106,6 @@ def probed_url(instruction: Instruction) -> tuple[str, str, str | None] | None:
     import json
     import re
 
-    global _URL
-    if _URL is None:
-        _URL = re.compile(r"https?://(\[[^\]]*\]|[^/:?#\s]*)(?::(\$\{[^}]*\}|\$\w+|\d+))?([^?#\s]*)")
     values = [word.value for word in instruction.words]
     exec_form = re.fullmatch(r"\s*cmd\s+(\[.*\])\s*", instruction.args, re.IGNORECASE | re.DOTALL)
     if exec_form:  # HEALTHCHECK CMD ["curl", "-f", "http://..."]: the JSON strings, not shell words
@@ -116,6 +113,16 @@ def probed_url(instruction: Instruction) -> tuple[str, str, str | None] | None:
             values = [str(value) for value in json.loads(exec_form[1])]
         except ValueError:
             pass
+    return url_in(values)
+
+
+def url_in(values) -> tuple[str, str, str | None] | None:
+    """(host, path, port as written) of the first HTTP URL in these command words."""
+    import re
+
+    global _URL
+    if _URL is None:
+        _URL = re.compile(r"https?://(\[[^\]]*\]|[^/:?#\s]*)(?::(\$\{[^}]*\}|\$\w+|\d+))?([^?#\s]*)")
     for value in values:
         for token in value.split():
             token = token.strip("\"'")
