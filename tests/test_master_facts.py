@@ -72,10 +72,12 @@ def test_explain_prints_every_fact_with_its_source_and_no_default(repo, capsys):
     own_config(repo)
     assert main(["check-config", "--explain", str(repo)]) == 0
     out = capsys.readouterr().out
-    uid = next(line for line in out.splitlines() if line.strip().startswith("uid "))
-    assert "unknown" in uid and f"{PY_MASTER}:23" in uid and "useradd -r" in uid
+    lines = out.splitlines()
+    uid = lines.index("  uid: unknown")  # the first master's
+    assert lines[uid + 1].strip().startswith(f"{PY_MASTER}:23: useradd -r -g appuser appuser")
     assert "1001" not in out and "/home/appuser" not in out  # nothing nobody read
-    assert f"{PY_MASTER}:32" in next(line for line in out.splitlines() if "healthcheck" in line)
+    health = lines.index("  healthcheck: /health on port ${SERVICE_PORT:-8080}")
+    assert lines[health + 1].strip().startswith(f"{PY_MASTER}:32: HEALTHCHECK")
 
 
 def test_an_unknown_uid_is_written_as_the_name_and_dm525_says_why(repo):

@@ -89,7 +89,7 @@ def check_config(path: Path, config: Path | None, explain: bool) -> int:
         for master in policy.masters:
             print(f"{master.name} ({master.image})")
             for key, value, source in master.explain():
-                print(f"  {key:<20} {value:<28} {source}")
+                print(f"  {key}: {value}\n      {source}")
     for problem in policy.problems:
         print(f"error: {problem}", file=sys.stderr)
     if policy.problems:
