@@ -161,7 +161,7 @@ def _base_accounts(entries: list[dict[str, Any]]) -> list[tuple[ImagePattern, tu
     for entry in entries:
         accounts = tuple(Account(str(a["name"]), a.get("uid"), str(a.get("group", a["name"])), a.get("gid"),
                                  a.get("home")) for a in entry["accounts"])
-        text = ", ".join(f"{a.name} (uid {a.uid})" for a in accounts)
+        text = ", ".join(f"{a.name} (uid {a.uid})" for a in accounts) or "no user but root and the system's"
         found.append((ImagePattern.parse(str(entry["image"])), accounts,
                       Source(BUILT_IN, "built-in pack languages.yaml", f"{entry['image']} images have {text}")))
     return found
