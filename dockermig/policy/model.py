@@ -298,6 +298,9 @@ def build_master(raw: dict[str, Any], root: Path | None, origin: str, *, built_i
     if not isinstance(raw, dict) or "image" not in raw:
         raise PolicyError(f"master entry {raw!r} needs at least 'image'")
     image = str(raw["image"])
+    if not image or not parse_image_ref(image).is_well_formed:
+        # the migration writes it into FROM lines: one image reference, nothing else
+        raise PolicyError(f"master image {image!r} is not an image reference", "image")
     unknown_keys = sorted(set(raw) - MASTER_KEYS)
     if unknown_keys:
         raise PolicyError(f"master {image}: unknown key(s) {', '.join(unknown_keys)} "
