@@ -29,11 +29,12 @@ EXPECTED = {  # (path or service) -> (classification, category, priority)
     "infra/ollama/Dockerfile": ("keep-as-is", "llm-runtime", "P0"),  # FROM ubuntu, runs ollama
     "infra/postgres/Dockerfile": ("keep-as-is", "database", "P0"),
     "infra/prometheus/Dockerfile": ("keep-as-is", "monitoring", "P0"),
-    "infra/redis-cache/Dockerfile": ("needs-review", "utility", "P1"),
+    # runs redis-server: a cache by what it runs; 3 production services depend on it: critical
+    "infra/redis-cache/Dockerfile": ("needs-review", "cache", "P0"),
     "monitoring/prometheus-federation/Dockerfile": ("keep-as-is", "monitoring", "P0"),  # FROM alpine
     "services/api-gateway-ui/Dockerfile": ("migrate-node", "frontend", "P1"),
-    "services/auth/Dockerfile": ("needs-review", "core", "P1"),
-    "services/backend/Dockerfile": ("migrate-python", "core", "P1"),
+    "services/auth/Dockerfile": ("needs-review", "core", "P0"),  # critical: 11 services depend on it
+    "services/backend/Dockerfile": ("migrate-python", "core", "P0"),
     "services/chat-frontend/Dockerfile": ("keep-as-is", "gateway", "P0"),
     "services/cuda-trainer/Dockerfile": ("keep-as-is", "gpu", "P0"),
     "services/document-processor/Dockerfile": ("migrate-python", "data", "P1"),
@@ -92,8 +93,8 @@ def test_compose_joins(tmp_path):
     (tmp_path / "shared" / "Dockerfile.worker").write_text("FROM python:3.11-slim\nCMD [\"python\", \"w.py\"]\n")
     (tmp_path / "web").mkdir()
     (tmp_path / "web" / "Dockerfile").write_text("FROM node:18-slim\nCMD [\"node\", \"i.js\"]\n")
-    (tmp_path / "experimental" / "old-bot").mkdir(parents=True)
-    (tmp_path / "experimental" / "old-bot" / "Dockerfile").write_text("FROM python:3.11-slim\nCMD [\"python\", \"b.py\"]\n")
+    (tmp_path / "experimental" / "summarizer-bot").mkdir(parents=True)
+    (tmp_path / "experimental" / "summarizer-bot" / "Dockerfile").write_text("FROM python:3.11-slim\nCMD [\"python\", \"b.py\"]\n")
     (tmp_path / "docker-compose.yml").write_text(textwrap.dedent("""\
         services:
           ingest-worker:
@@ -122,7 +123,7 @@ def test_compose_joins(tmp_path):
     assert by_key["toolbox"]["classification"] == "needs-review" and by_key["toolbox"]["priority"] == "P2"
     assert "give it a Dockerfile FROM sutazai-python-agent-master:latest" in by_key["toolbox"]["reason"]
     assert by_key["mailhog"]["priority"] == "P2"  # only a dev compose file runs it
-    assert by_key["experimental/old-bot/Dockerfile"]["priority"] == "P3"
+    assert by_key["experimental/summarizer-bot/Dockerfile"]["priority"] == "P3"
 
 
 def test_a_broken_compose_file_is_a_warning_with_file_and_line_and_the_plan_is_made(tmp_path, capsys):
@@ -150,14 +151,18 @@ def test_excludes_apply_to_compose_files_too(tmp_path, capsys):
     assert "warning" not in capsys.readouterr().err
 
 
-def test_image_only_services_are_listed_per_compose_file_with_the_file(tmp_path):
-    (tmp_path / "docker-compose.yml").write_text("services:\n  grafana:\n    image: grafana/grafana:11.2.0\n")
+def test_an_image_only_service_is_one_row_whatever_compose_files_run_it(tmp_path):
+    (tmp_path / "docker-compose.yml").write_text("services:\n  grafana:\n    image: grafana/grafana:11.2.0\n"
+                                                 "  cache: {image: 'redis:7'}\n  sessions: {image: 'redis:7'}\n")
     (tmp_path / "monitoring").mkdir()
-    (tmp_path / "monitoring" / "compose.yaml").write_text("services:\n  grafana:\n    image: grafana/grafana:11.2.0\n")
+    (tmp_path / "monitoring" / "compose.yaml").write_text("services:\n  grafana:\n    image: grafana/grafana:11.1.0\n")
     entries, warnings = build_plan(tmp_path)
     assert warnings == []
-    assert [(e["service"], e["compose_files"]) for e in entries] == [
-        (["grafana"], ["docker-compose.yml"]), (["grafana"], ["monitoring/compose.yaml"])]
+    by = {e["service"][0]: e for e in entries}
+    assert by["grafana"]["compose_files"] == ["docker-compose.yml", "monitoring/compose.yaml"]
+    assert by["grafana"]["reason"].endswith("; also run as grafana/grafana:11.1.0")  # one service, the tags said
+    # two services of one compose file on one image are two services
+    assert sorted(by) == ["cache", "grafana", "sessions"]
 
 
 def test_compose_merge_keys_and_missing_dockerfiles(tmp_path):
@@ -178,12 +183,17 @@ def test_compose_merge_keys_and_missing_dockerfiles(tmp_path):
 def test_waves_follow_priority(demo_plan):
     grouped = waves(demo_plan, 4)
     flat = [e for wave in grouped for e in wave]
-    assert [len(w) for w in grouped] == [4, 4, 4, 3]
+    # 11 of P1 in 3 even waves; mock-llm (P2) fills the third, legacy-summarizer (P3) has its own
+    assert [len(w) for w in grouped] == [4, 4, 4, 1]
     assert [e["priority"] for e in flat] == sorted(e["priority"] for e in flat)
     # what a person must look at is in no wave, unless a master change (wave 0) unblocks it
     assert {e["classification"] for e in flat} == {"migrate-python", "migrate-node", "needs-review"}
     assert all(e["_holds"] for e in flat if e["classification"] == "needs-review")
     assert all(e["wave"] is None for e in demo_plan if e["classification"] in ("keep-as-is", "migrated"))
+    # P0 is watched: backend, the most depended-on Python service, is in no wave
+    assert all(e["wave"] is None for e in demo_plan if e["priority"] == "P0")
+    assert {e["path"] for e in demo_plan if e["priority"] == "P0" and e["path"] and e["classification"] != "keep-as-is"} \
+        == {"services/backend/Dockerfile", "services/auth/Dockerfile", "infra/redis-cache/Dockerfile"}
 
 
 def test_status_figures(demo_plan):
@@ -191,7 +201,7 @@ def test_status_figures(demo_plan):
     assert figures["dockerfiles"] == 31 and figures["services"] == 40
     assert figures["classifications"]["migrated"] == 4
     assert figures["migratable"] == 21 and figures["migrated_percent"] == 19.0
-    assert figures["todo_by_priority"] == {"P0": 0, "P1": 15, "P2": 1, "P3": 2}
+    assert figures["todo_by_priority"] == {"P0": 3, "P1": 12, "P2": 1, "P3": 2}
     # the README's figure: 10 of the 29 non-master Dockerfiles end as a non-root user
     non_root = {e["path"] for e in demo_plan if e["non_root"] and e["classification"] != "master"}
     assert non_root == {"agents/browser-use/Dockerfile", "agents/gpt-engineer/Dockerfile", "agents/letta/Dockerfile",
@@ -222,21 +232,23 @@ def test_cli_plan_and_status_formats(capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "80")
     assert main(["plan", str(DEMO), "--format", "json"]) == 0
     made = json.loads(capsys.readouterr().out)
-    assert set(made) == {"entries", "waves", "blockers"}
-    assert set(made["entries"][0]) == {"path", "service", "image", "classification", "category", "priority",
+    assert set(made) == {"summary", "entries", "waves", "blockers", "masters"}
+    assert set(made["entries"][0]) == {"path", "copies", "service", "image", "classification", "category", "priority",
                                        "priority_reason", "target", "reason", "compose_files", "dependents",
-                                       "depends_on", "findings", "wave", "verify"}
-    # 5 by default; auth waits for backend, which depends on it, in the wave before
-    assert [len(w) for w in made["waves"]] == [5, 5, 2, 3]
-    assert main(["plan", str(DEMO), "--waves", "25"]) == 0
+                                       "depends_on", "findings", "wave", "fix", "verify"}
+    # the demo's 13 services to move are a day's work: one wave
+    assert [len(w) for w in made["waves"]] == [13] and made["summary"]["waves"] == [13]
+    assert main(["plan", str(DEMO), "--waves", "5"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("P0  keep-as-is  ") and "Wave 1 (11 services):" in out  # 80 columns: blocks
-    assert "Wave 0: what holds 6 services back, and the change that unblocks them (6 causes):" in out
+    assert out.startswith("Migration plan: 40 services (31 Dockerfiles, 9 images; 3 compose files)\n")
+    assert "\nP0  keep-as-is  postgres  (database; docker-compose.yml; 12 dependents)\n" in out  # 80 columns: blocks
+    assert "Wave 1 (4 services, P1):" in out and "Wave 3 (5 services, P1/P2/P3):" in out
+    assert "Wave 0: what holds 5 services back, and the change that unblocks them (5 causes):" in out
     assert main(["plan", str(DEMO), "--format", "markdown"]) == 0
-    assert capsys.readouterr().out.startswith("## Migration plan\n\n- 4 of 21 migratable Dockerfiles are on a master")
-    assert main(["plan", str(DEMO), "--waves-only"]) == 0  # the order alone: no matrix
+    assert capsys.readouterr().out.startswith("## Migration plan\n\n| priority | services | migrated | keep-as-is |")
+    assert main(["plan", str(DEMO), "--waves-only"]) == 0  # the order alone: no summary, no matrix
     out = capsys.readouterr().out
-    assert out.startswith("Wave 0: ") and "keep-as-is" not in out and "Wave 4 (3 services):" in out
+    assert out.startswith("Wave 0: ") and "keep-as-is" not in out and "Wave 1 (13 services, P1/P2/P3):" in out
     assert main(["status", str(DEMO), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["migrated_percent"] == 19.0
     assert main(["status", str(DEMO)]) == 0
@@ -294,11 +306,11 @@ def test_dependents_come_from_depends_on_links_aliases_network_mode_and_env_urls
     assert by["worker"]["dependents"] == 1 and by["web"]["dependents"] == 1 and by["lonely"]["dependents"] == 0
     assert by["api"]["depends_on"] == ["auth", "db"] and by["worker"]["depends_on"] == ["api", "cache"]
     assert by["db"]["dependents"] == 5 and by["cache"]["dependents"] == 2
-    assert by["auth"]["priority_reason"] == ("production compose runs it; 5 services depend on it "
-                                             "(api, cron, sidecar, web, worker)")
-    # the matrix shows the most depended-on first within a priority
-    p1 = [e["service"][0] for e in entries if e["priority"] == "P1"]
-    assert p1[:2] == ["auth", "api"]
+    assert by["auth"]["priority_reason"] == ("critical; production compose runs it; watched, in no wave; "
+                                             "5 services depend on it (api, cron, sidecar, web, worker)")
+    # the matrix shows the most depended-on first within a priority (auth and api are critical: P0)
+    p0 = [e["service"][0] for e in entries if e["priority"] == "P0"]
+    assert p0 == ["auth", "db", "api", "cache"]
 
 
 def test_priority_is_evidence_production_compose_above_what_no_compose_runs(tmp_path):
@@ -370,14 +382,15 @@ def test_waves_separate_services_that_depend_on_each_other(tmp_path):
     assert [len(w) for w in waves(entries, 10)] == [1, 1]
 
 
-def test_each_wave_lists_the_verify_command_of_its_services(demo_plan):
+def test_each_wave_lists_the_fix_and_verify_commands_of_its_services(demo_plan):
     grouped = waves(demo_plan, 5)
-    backend = next(e for w in grouped for e in w if e["path"] == "services/backend/Dockerfile")
-    assert backend["verify"] == ("dockermig verify --build services/backend/Dockerfile.backup "
-                                 "services/backend/Dockerfile --context services/backend --port 8000")
+    optimizer = next(e for w in grouped for e in w if e["path"] == "services/hardware-optimizer/Dockerfile")
+    assert optimizer["fix"] == "dockermig fix --backup services/hardware-optimizer/Dockerfile"
+    assert optimizer["verify"] == ("dockermig verify --build services/hardware-optimizer/Dockerfile.backup "
+                                   "services/hardware-optimizer/Dockerfile --context services/hardware-optimizer --port 8116")
     legacy = next(e for w in grouped for e in w if e["path"] == "agents/legacy-summarizer/Dockerfile")
     assert legacy["verify"].endswith("--port 8080")  # no EXPOSE: the master template's port
-    assert main(["verify", *backend["verify"].split()[2:], "--help"]) == 0  # the command parses
+    assert main(["verify", *optimizer["verify"].split()[2:], "--help"]) == 0  # the command parses
 
 
 def test_the_verify_command_builds_in_the_context_compose_builds_in(tmp_path):
@@ -402,10 +415,8 @@ def test_blockers_are_grouped_by_cause_and_the_master_change_is_wave_0(demo_plan
     assert node["proposal"] == ("build sutazai-nodejs-agent-master:1.0.0 FROM node:20-slim (now node:18-slim); "
                                 "rebuild and verify the 1 service already on it")
     assert node["master_dockerfile"] == "docker/base/Dockerfile.nodejs-agent-master"
-    python = found[("runtime", "sutazai-python-agent-master:1.0.0",
-                    "Python 3.13 is newer than the master's python:3.12.8-slim-bookworm")]
-    assert python["services"] == ["services/auth/Dockerfile"]
-    assert "FROM python:3.13-slim-bookworm" in python["proposal"]
+    # auth runs Python 3.13, but it is critical (P0): watched, not migrated, so no master change waits for it
+    assert not [b for b in found.values() if b["kind"] == "runtime" and "Python" in b["cause"]]
     pins = {b["cause"]: b for b in found.values() if b["kind"] == "pin"}
     numpy = pins["sutazai-python-agent-master:1.0.0 ships numpy 2.2.1 (pip); the services pin ==1.26.4"]
     assert numpy["services"] == ["services/faiss-vector/Dockerfile"]
@@ -459,25 +470,30 @@ def test_infrastructure_is_kept_by_what_it_runs_even_on_a_plain_os_image(tmp_pat
 def test_markdown_is_a_tracking_issue(demo_plan, capsys):
     assert main(["plan", str(DEMO), "--format", "markdown"]) == 0
     out = capsys.readouterr().out
-    assert "- Still to do: P0 0, P1 15, P2 1, P3 2" in out  # the status figures
+    assert "| P0 (watched) | 19 | 0 | 16 | 1 | 0 | 2 | 0 |" in out  # the summary table
+    assert "- Still to do: P0 3, P1 12, P2 1, P3 2" in out  # the status figures
     assert "### Wave 0: blockers, and the change that unblocks them" in out
     assert ("- [ ] **build sutazai-nodejs-agent-master:1.0.0 FROM node:20-slim (now node:18-slim); rebuild and verify "
             "the 1 service already on it** (in `docker/base/Dockerfile.nodejs-agent-master`). Node.js 20 is newer than "
             "the master's node:18-slim. Unblocks 2 of 2 services it holds back: `services/n8n-worker/Dockerfile`, "
             "`services/notifier/Dockerfile`") in out
-    assert "### Wave 1 (5 services)" in out
+    assert "### Wave 1 (13 services, P1/P2/P3)" in out
     assert re.search(r"^- \[ \] `services/n8n-worker/Dockerfile` → sutazai-nodejs-agent-master:1.0.0 \(after wave 0\)",
                      out, re.MULTILINE)
-    assert "  `dockermig verify --build services/backend/Dockerfile.backup services/backend/Dockerfile " in out
-    assert "### Needs a person (3)" in out and "`agents/semgrep-agent/Dockerfile`: Python service" in out
-    assert out.index("### P0 (16 services)") < out.index("### P1 (21 services)") < out.index("### P3 (2 services)")
+    assert ("  `dockermig fix --backup services/hardware-optimizer/Dockerfile && dockermig verify --build "
+            "services/hardware-optimizer/Dockerfile.backup services/hardware-optimizer/Dockerfile ") in out
+    assert "  after wave 0: `dockermig fix --backup services/n8n-worker/Dockerfile && " in out
+    assert "### Needs a person (4)" in out and "`agents/semgrep-agent/Dockerfile`: Python service" in out
+    assert "`infra/redis-cache/Dockerfile`: DM102" in out  # P0 is watched, and a review still needs a person
+    assert out.index("### P0 (19 services): watched") < out.index("### P1 (18 services)") < out.index("### P3 (2 services)")
 
 
 def test_json_contract(demo_plan, capsys):
     assert main(["plan", str(DEMO), "--format", "json", "--waves", "5"]) == 0
     made = json.loads(capsys.readouterr().out)
     by = {(e["path"] or e["service"][0]): e for e in made["entries"]}
-    assert by["services/backend/Dockerfile"]["dependents"] == 10 and by["services/backend/Dockerfile"]["wave"] == 3
+    assert by["services/backend/Dockerfile"]["dependents"] == 10 and by["services/backend/Dockerfile"]["wave"] is None
+    assert by["services/document-processor/Dockerfile"]["wave"] == 2
     assert by["infra/postgres/Dockerfile"]["dependents"] == 12 and by["infra/postgres/Dockerfile"]["wave"] is None
     assert by["services/metrics-exporter/Dockerfile"]["wave"] is None  # already migrated
     assert by["docker/base/Dockerfile.python-agent-master"]["wave"] == 0

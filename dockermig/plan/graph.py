@@ -6,17 +6,21 @@
 A host is looked up among the services of the compose files in the same folder (a project:
 ``docker-compose.yml`` with its ``.override``/``.dev`` files); a host that names no service
 there (``api.example.com``) is not a dependency.
+
+The plan counts rows, not compose services: ``backend`` in five compose files that all
+depend on ``postgres`` is one service depending on it, not five (:func:`link`).
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, NamedTuple
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
-    from dockermig.plan import ComposeService
+    from dockermig.plan.compose import ComposeService
 
 # scheme://[user[:password]@]host  and  host:port  (the host is a compose service name).
 # Bounded repeats: an unbounded scheme would make a long run of letters with no "://"
@@ -80,48 +84,92 @@ def dependency_edges(services: list[ComposeService]) -> dict[Node, set[Node]]:
         targets = edges.setdefault((service.compose, service.name), set())
         known = by_folder[service.compose.parent]
         for host in service.references:
-            # the same compose file first: a dev file's `db` is its own, not production's
+            # the same compose file first: a dev file's `db` is its own, not production's;
+            # then the files of its kind: a production agent's `backend` is production's,
+            # not the dev file's backend that talks to a mock
             matches = known.get(host, [])
             same_file = [m for m in matches if m.compose == service.compose]
-            for target in same_file or matches:
+            same_kind = [m for m in matches if m.dev == service.dev]
+            for target in same_file or same_kind or matches:
                 if target is not service:
                     targets.add((target.compose, target.name))
     return edges
 
 
+def link(rows: list[dict[str, Any]]) -> None:
+    """Each row's ``dependents`` (how many other rows depend on it, directly or through
+    others) and ``depends_on`` (the names of those it depends on directly); for the waves
+    and the reason, the masks of the rows on either side (``_own``, ``_users``, ``_needs``)
+    and the first names of those that depend on it (``_user_names``).
+
+    Reach is followed between compose services, each in its own file (a dev file's backend
+    reaching a mock is not production's backend reaching it), and counted in rows: every
+    service of a row has the row's bit, so that ``backend`` in five compose files is one
+    dependent. Bits go to the rows by name (names read in that order); a service of no
+    row (its Dockerfile left out) has a bit of its own, never counted."""
+    order = sorted(range(len(rows)), key=lambda i: (_label(rows[i]), i))
+    bit_of_row = {row: bit for bit, row in enumerate(order)}
+    labels = [_label(rows[i]) for i in order]
+    bit_of: dict[Node, int] = {}
+    for index, row in enumerate(rows):
+        for node in row["_nodes"]:
+            bit_of.setdefault(node, bit_of_row[index])
+    edges = dependency_edges([s for row in rows for s in row["_services"]])
+    for node in sorted({n for n in edges} | {t for targets in edges.values() for t in targets} - set(bit_of)):
+        if node not in bit_of:
+            bit_of[node] = len(labels)
+            labels.append(node[1])
+    reach = dependents(edges, bit_of, labels)
+    rows_mask = (1 << len(rows)) - 1
+    for index, row in enumerate(rows):
+        own = 1 << bit_of_row[index]
+        users = needs = 0
+        for node in row["_nodes"]:
+            users |= reach.users.get(node, 0)
+            for target in edges.get(node, ()):
+                needs |= 1 << bit_of[target]
+        users &= rows_mask & ~own
+        needs &= ~own
+        row["dependents"] = users.bit_count()
+        row["depends_on"] = sorted(set(reach.names(needs, needs.bit_count())))
+        row["_own"], row["_users"], row["_needs"] = own, users, needs
+        row["_user_names"] = reach.names(users, 5)
+
+
+def _label(row: dict[str, Any]) -> str:
+    if row["service"]:
+        return row["service"][0]
+    path = PurePosixPath(row["path"])
+    return path.parent.name or path.name
+
+
 class Reach(NamedTuple):
-    """Who depends on whom, directly or through others, as bitmasks over ``nodes`` (sorted):
-    bit i of ``users[node]`` is set when ``nodes[i]`` depends on ``node``. A mask is a few
-    hundred bytes where a set of nodes would be megabytes: a ring of 3,000 services (a
-    145 kB compose file) has 9 million (dependent, dependency) pairs."""
+    """Who depends on whom, directly or through others: ``users[node]`` is a bitmask of
+    the bits (``bit_of``) of the nodes that depend on ``node``, and ``labels[bit]`` names a
+    bit. A mask is a few hundred bytes where a set of nodes would be megabytes: a ring of
+    3,000 services (a 145 kB compose file) has 9 million (dependent, dependency) pairs."""
 
-    nodes: list[Node]
-    index: dict[Node, int]
-    users: dict[Node, int]
-
-    def mask(self, nodes: Iterable[Node]) -> int:
-        bits = 0
-        for node in nodes:
-            if node in self.index:
-                bits |= 1 << self.index[node]
-        return bits
+    users: dict[Any, int]
+    labels: list[str]
 
     def names(self, mask: int, limit: int) -> list[str]:
-        """The service names of the first ``limit`` nodes of a mask."""
+        """The labels of the first ``limit`` bits of a mask."""
         found = []
         while mask and len(found) < limit:
             low = mask & -mask
-            found.append(self.nodes[low.bit_length() - 1][1])
+            found.append(self.labels[low.bit_length() - 1])
             mask ^= low
         return found
 
 
-def dependents(edges: dict[Node, set[Node]]) -> Reach:
-    """For every service, the services that depend on it, directly or through others: the
+def dependents(edges: dict[Any, set[Any]], bit_of: dict[Any, int], labels: list[str]) -> Reach:
+    """For every node, the bits of the nodes that depend on it, directly or through
+    others (in a cycle, its own bit too: the caller leaves it out): the
     strongly connected components of the reversed graph (Tarjan's, without recursion),
     each one's reach computed once from those it reaches, which Tarjan finishes first."""
-    nodes = sorted(set(edges) | {t for targets in edges.values() for t in targets})
+    nodes = sorted(set(edges) | {t for targets in edges.values() for t in targets}, key=lambda n: (bit_of[n], str(n)))
     index = {node: i for i, node in enumerate(nodes)}
+    bits = [1 << bit_of[node] for node in nodes]
     reverse: list[list[int]] = [[] for _ in nodes]
     for node, targets in edges.items():
         for target in targets:
@@ -129,8 +177,9 @@ def dependents(edges: dict[Node, set[Node]]) -> Reach:
     order = [-1] * len(nodes)
     low = [0] * len(nodes)
     component = [-1] * len(nodes)
-    members: list[int] = []  # component -> mask of its nodes
-    reach: list[int] = []  # component -> mask of the nodes reachable from it, outside it
+    members: list[list[int]] = []  # component -> its nodes
+    member_bits: list[int] = []  # component -> mask of its nodes' bits
+    reach: list[int] = []  # component -> mask of the bits of the nodes reachable from it, outside it
     stack: list[int] = []
     on_stack = [False] * len(nodes)
     counter = 0
@@ -155,20 +204,22 @@ def dependents(edges: dict[Node, set[Node]]) -> Reach:
                     low[v] = min(low[v], order[w])
             else:
                 if low[v] == order[v]:  # v roots a component: pop it
-                    number, bits, outside = len(members), 0, 0
+                    number, found, mask, outside = len(members), [], 0, 0
                     while True:
                         w = stack.pop()
                         on_stack[w] = False
                         component[w] = number
-                        bits |= 1 << w
+                        found.append(w)
+                        mask |= bits[w]
                         if w == v:
                             break
-                    for w in _bits(bits):
+                    for w in found:
                         for u in reverse[w]:
                             c = component[u]
                             if c != number:
-                                outside |= members[c] | reach[c]
-                    members.append(bits)
+                                outside |= member_bits[c] | reach[c]
+                    members.append(found)
+                    member_bits.append(mask)
                     reach.append(outside)
                 if work:  # back in the caller: carry the low-link up
                     parent = work[-1][0]
@@ -176,12 +227,7 @@ def dependents(edges: dict[Node, set[Node]]) -> Reach:
     users = {}
     for i, node in enumerate(nodes):
         c = component[i]
-        users[node] = (members[c] | reach[c]) & ~(1 << i)
-    return Reach(nodes, index, users)
-
-
-def _bits(mask: int) -> Iterable[int]:
-    while mask:
-        low = mask & -mask
-        yield low.bit_length() - 1
-        mask ^= low
+        # in a cycle, every node of it depends on the others: the caller leaves out the
+        # node's own bit (a row's, for all its services)
+        users[node] = (member_bits[c] if len(members[c]) > 1 else 0) | reach[c]
+    return Reach(users, labels)

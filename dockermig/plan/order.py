@@ -7,9 +7,12 @@ does not accept (DM304), a vendor base that brings what the master lacks (a prog
 as uv, a browser's system libraries). What only the service can change (Alpine, Python 2,
 no CMD of its own) is a review, in no wave.
 
-Waves: within a priority, the services with the fewest dependents and the smallest change
-come first (canaries), the most depended-on last, and a service never shares a wave with
-one it depends on, directly or through others.
+Waves: about a day's work each (10 to 25 services, sized by the repository: its services
+to migrate over a working week), cut by priority; within a priority the services no
+blocker holds, with the fewest dependents and the smallest change come first (canaries),
+the most depended-on last, and a service never shares a wave with one it depends on,
+directly or through others. Each service comes with the commands that migrate and check
+it, as they run at that point of the migration.
 """
 
 from __future__ import annotations
@@ -18,7 +21,12 @@ import re
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from dockermig.policy.facts import is_official, language_name, programs_run, runtime_version
+from dockermig.policy.facts import (
+    is_official,
+    language_name,
+    programs_run,
+    runtime_version,
+)
 from dockermig.report import plural
 from dockermig.syntax.query import parse_image_ref
 
@@ -26,7 +34,6 @@ if TYPE_CHECKING:
     from dockermig.policy.facts import FileFacts
     from dockermig.policy.model import Master
 
-DEFAULT_WAVE_SIZE = 5  # a first wave is a handful of canaries, not a quarter of the fleet
 MIGRATE = ("migrate-python", "migrate-node")
 
 
@@ -100,6 +107,8 @@ def blockers(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     blocker), ``kind``."""
     groups: dict[tuple, list[tuple[dict[str, Any], Hold]]] = defaultdict(list)
     for entry in entries:
+        if entry.get("priority") == "P0":
+            continue  # watched, not migrated: no master change waits for it
         for hold in (*entry["_holds"], *entry.get("_settles", ())):
             groups[_key(hold)].append((entry, hold))
     found = []
@@ -198,51 +207,150 @@ def _master_entry(entries: list[dict[str, Any]], master: Master) -> str | None:
 
 # -- waves ---------------------------------------------------------------------------------
 
+DAY = (10, 25)  # the services of a day's wave: fewer is not worth a day, more are not checked in one
+WEEK = 5  # working days: the waves of a repository are planned as about a week's work
 
-def waves(entries: list[dict[str, Any]], size: int = DEFAULT_WAVE_SIZE) -> list[list[dict[str, Any]]]:
-    """Waves 1, 2, ... of at most ``size`` services, and each entry's ``wave``: 0 for a
-    master's Dockerfile that wave 0 changes, the wave of a service to migrate (or held back
-    by a blocker, which wave 0 lifts), None for the rest."""
+
+def wave_size(count: int) -> int:
+    """About a day's work: ``count`` services over a working week, 10 to 25 a day."""
+    low, high = DAY
+    return max(low, min(high, -(-count // WEEK)))
+
+
+def waves(entries: list[dict[str, Any]], size: int | None = None) -> list[list[dict[str, Any]]]:
+    """Waves 1, 2, ... and each entry's ``wave``: 0 for a master's Dockerfile that wave 0
+    changes, the wave of a service to migrate (or held back by a blocker, which wave 0
+    lifts), None for the rest. P0 is watched, never migrated: in no wave; nor is a copy
+    (planned with --include-copies: listed, never migrated).
+
+    By default a wave is about a day's work, sized by the repository (``wave_size``); with
+    ``size``, a wave holds at most that many. Each priority is cut in waves of even size
+    (50 services of P2 at 25 a day are two waves of 25, 21 at 10 are two of 11 and 10), and
+    a priority too small for a day of its own joins the last wave of the one before when
+    both fit. Within a priority the canaries come first: no blocker, the fewest
+    dependents, the smallest change (fewest findings); a service never shares a wave with
+    one it depends on, directly or through others, which can add a wave."""
     changes = {b["master_dockerfile"] for b in blockers(entries)} - {None}
     todo = []
     for entry in entries:
         entry["wave"] = 0 if entry["path"] is not None and entry["path"] in changes else None
-        entry["verify"] = None
-        if entry["path"] is not None and (entry["classification"] in MIGRATE
-                                          or entry["classification"] == "needs-review" and entry["_holds"]):
+        entry["fix"] = entry["verify"] = None
+        if entry["path"] is not None and entry["priority"] != "P0" and not entry["_copy"] and (
+                entry["classification"] in MIGRATE or entry["classification"] == "needs-review" and entry["_holds"]):
             todo.append(entry)
-    todo.sort(key=lambda e: (e["priority"], e["dependents"], e["findings"], e["path"]))
+    todo.sort(key=lambda e: (e["priority"], bool(e["_holds"]), e["dependents"], e["findings"], e["path"]))
+    if size is None:
+        target, cap, small = wave_size(len(todo)), DAY[1], DAY[0]
+    else:
+        target, cap, small = size, size, (size + 1) // 2
     grouped: list[list[dict[str, Any]]] = []
-    # per wave, masks of compose services: its entries' own, and those that depend on them
+    # per wave, masks of rows: its entries' own, and those that depend on them
     members: list[int] = []
     users: list[int] = []
-    current = 0
-    for entry in todo:
-        # the waves only move forward, so the services that depend on this one (fewer
-        # dependents: sorted before it) are in this wave or an earlier one: never the same
-        wave = current
-        while wave < len(grouped) and (len(grouped[wave]) >= size or members[wave] & (entry["_users"] | entry["_needs"])
-                                       or users[wave] & entry["_own"]):
-            wave += 1
-        if wave == len(grouped):
-            grouped.append([])
-            members.append(0)
-            users.append(0)
-        grouped[wave].append(entry)
-        members[wave] |= entry["_own"]
-        users[wave] |= entry["_users"]
-        current = wave
-        entry["wave"] = wave + 1
-        entry["verify"] = verify_command(entry)
+    start = 0
+    for batch in _batches(todo, target, cap, small):
+        current = first = start
+        for number, entry in enumerate(batch):
+            # the waves only move forward, so the services that depend on this one (fewer
+            # dependents: sorted before it) are in this wave or an earlier one: never the same
+            wave = current
+            while wave < len(grouped) and (len(grouped[wave]) >= cap or members[wave] & (entry["_users"] | entry["_needs"])
+                                           or users[wave] & entry["_own"]):
+                wave += 1
+            if wave == len(grouped):
+                grouped.append([])
+                members.append(0)
+                users.append(0)
+            grouped[wave].append(entry)
+            members[wave] |= entry["_own"]
+            users[wave] |= entry["_users"]
+            current = wave
+            first = wave if number == 0 else first
+            entry["wave"] = wave + 1
+            entry["fix"], entry["verify"] = fix_command(entry), verify_command(entry)
+        start = first + 1  # the next batch starts a day of its own (or fills what this one spilled)
     return grouped
 
 
+def _batches(todo: list[dict[str, Any]], target: int, cap: int, small: int) -> list[list[dict[str, Any]]]:
+    """The services cut in days: each priority in even waves of about ``target`` (never
+    more than ``cap``); a priority of fewer than ``small`` joins the last wave before it
+    when both fit in ``cap``."""
+    from itertools import groupby
+
+    batches: list[list[dict[str, Any]]] = []
+    for _, group in groupby(todo, key=lambda e: e["priority"]):
+        group = list(group)
+        count = max(-(-len(group) // cap), len(group) // target, 1)
+        even = -(-len(group) // count)
+        chunks = [group[i:i + even] for i in range(0, len(group), even)]
+        if batches and len(group) < small and len(batches[-1]) + len(group) <= cap:
+            batches[-1] = batches[-1] + chunks.pop(0)
+        batches += chunks
+    return batches
+
+
+def fix_command(entry: dict[str, Any]) -> str:
+    """The command that moves the service onto its master and keeps the original as
+    ``<file>.backup``, which its `verify` builds: ``--unsafe-fixes`` when the move is an
+    unsafe fix, and every live copy of the Dockerfile with it."""
+    import shlex
+
+    paths = " ".join(shlex.quote(p) for p in [entry["path"], *entry["_live_copies"]])
+    return f"dockermig fix --backup{' --unsafe-fixes' if entry['_fix'] == 'unsafe' else ''} {paths}"
+
+
 def verify_command(entry: dict[str, Any]) -> str:
-    """The A/B check of the service once `fix --backup` has migrated it: the old image
-    from the backup, the new one from the Dockerfile, built in compose's context for it
-    (paths from the plan's folder)."""
+    """The A/B check of the service once its fix command has run: the old image from the
+    backup, the new one from the Dockerfile, built in compose's context for it (paths from
+    the plan's folder)."""
     import shlex
 
     path, context = entry["path"], entry["_context"]
     command = f"dockermig verify --build {shlex.quote(path + '.backup')} {shlex.quote(path)} --context {shlex.quote(context)}"
     return command + (f" --port {entry['_port']}" if entry["_port"] else "")
+
+
+def run_first(entry: dict[str, Any]) -> str | None:
+    """What must happen before a wave's commands work for this service, when anything
+    must: wave 0's change of the master, or a move the fix cannot make."""
+    if entry["_holds"]:
+        return "after wave 0"
+    if entry["_fix"] is None:
+        return "no fix makes this move: migrate it by hand (`dockermig lint` says what), keep the old file as .backup"
+    return None
+
+
+def masters_to_build(grouped: list[list[dict[str, Any]]], masters: list[Master], entries: list[dict[str, Any]],
+                     root) -> list[dict[str, Any]]:
+    """The masters the waves move services onto, each with the command that gives the
+    engine its image before the first `verify` (which builds FROM it and never pulls):
+    ``docker build`` of the master's Dockerfile (the config's, else the one in the plan
+    that its name says builds it), in its context; else ``docker pull``."""
+    import shlex
+    from pathlib import Path
+
+    wanted = {e["target"] for wave in grouped for e in wave if e["target"]}
+    found = []
+    for master in masters:
+        if master.image not in wanted:
+            continue
+        dockerfile = master.dockerfile
+        if dockerfile is None or not dockerfile.is_file():
+            path = _master_entry(entries, master)
+            dockerfile = Path(root) / path if path else None
+        if dockerfile is not None:
+            context = master.context if master.context is not None and master.dockerfile is not None else dockerfile.parent
+            command = (f"docker build -t {shlex.quote(master.image)} -f {shlex.quote(_relative(dockerfile, root))} "
+                       f"{shlex.quote(_relative(context, root))}")
+        else:
+            command = f"docker pull {shlex.quote(master.image)}"
+        found.append({"image": master.image, "command": command})
+    return found
+
+
+def _relative(path, root) -> str:
+    import os
+
+    relative = os.path.relpath(path, root)
+    return relative if not relative.startswith("..") else str(path)
