@@ -243,7 +243,7 @@ def test_cli_plan_and_status_formats(capsys, monkeypatch):
     assert out.startswith("Migration plan: 40 services (31 Dockerfiles, 9 images; 3 compose files)\n")
     assert "\nP0  keep-as-is  postgres  (database; docker-compose.yml; 12 dependents)\n" in out  # 80 columns: blocks
     assert "Wave 1 (4 services, P1):" in out and "Wave 3 (5 services, P1/P2/P3):" in out
-    assert "Wave 0: what holds 5 services back, and the change that unblocks them (5 causes):" in out
+    assert "Wave 0: what holds 5 services back, and the change that unblocks them (5 causes):" in " ".join(out.split())
     assert main(["plan", str(DEMO), "--format", "markdown"]) == 0
     assert capsys.readouterr().out.startswith("## Migration plan\n\n| priority | services | migrated | keep-as-is |")
     assert main(["plan", str(DEMO), "--waves-only"]) == 0  # the order alone: no summary, no matrix
@@ -601,3 +601,229 @@ def test_a_priority_rule_with_an_unknown_key_is_a_config_error_naming_the_file(t
     assert main(["plan", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert ".dockermig.yaml:1: 'priorities' must be" in err and "min-dependents" in err and "Traceback" not in err
+
+
+# -- issue 22: a plan a migration lead can read on a real repository --------------------------
+
+MONOREPO = ROOT / "fixtures" / "plan-monorepo"  # scripts/gen_plan_monorepo.py writes it
+COPY_FOLDERS = ("backups/", "archive/", "deprecated/")
+
+
+@pytest.fixture(scope="module")
+def monorepo_plan():
+    made = build_plan(MONOREPO)
+    assert made.warnings == []
+    return made
+
+
+def test_the_monorepo_fixture_is_what_its_script_writes():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_plan_monorepo.py"), "--check"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout
+
+
+def test_a_monorepo_plan_has_one_row_per_live_service(monorepo_plan):
+    entries = monorepo_plan.entries
+    live = sorted(p.relative_to(MONOREPO).as_posix() for p in MONOREPO.rglob("Dockerfile*")
+                  if not p.relative_to(MONOREPO).as_posix().startswith(COPY_FOLDERS))
+    assert len(live) == 41
+    # 41 live Dockerfiles, one of them at two paths (jarvis-ai), and the 9 images no Dockerfile here builds
+    assert len(entries) == 40 + 9
+    planned = [p for e in entries for p in ([e["path"]] if e["path"] else []) + e["copies"]]
+    assert sorted(planned) == live  # each live Dockerfile once
+    rows = {}
+    for entry in entries:
+        rows.setdefault(entry["service"][0] if entry["service"] else entry["path"], []).append(entry)
+    # one row per service, whatever compose files run it: qdrant is named by six
+    (qdrant,) = rows["qdrant"]
+    assert len(qdrant["compose_files"]) == 6 and qdrant["path"] is None
+    # two rows named postgres: the organisation's own image, and the upstream one the dev stacks run
+    assert sorted((e["path"] or e["image"]) for e in rows["postgres"]) == ["docker/postgres-secure/Dockerfile",
+                                                                          "postgres:16.4-alpine"]
+    (backend,) = rows["backend"]
+    assert backend["compose_files"] == ["docker-compose.dev.yml", "docker-compose.minimal.yml",
+                                        "docker-compose.secure.yml", "docker-compose.yml"]
+    (jarvis,) = rows["jarvis-ai"]  # one Dockerfile at two live paths, run under two names
+    assert (jarvis["path"], jarvis["copies"], jarvis["service"]) == (
+        "docker/jarvis-ai/Dockerfile", ["services/jarvis-ai/Dockerfile"], ["jarvis-ai", "jarvis"])
+    # dependents are services, each once, though most agents name backend in two compose files:
+    # the 24 that name it, and nginx and task-coordinator through frontend and ai-orchestrator
+    assert len({e["service"][0] for e in entries if "backend" in e["depends_on"]}) == 24
+    assert backend["dependents"] == 26 and backend["_user_names"] == sorted(set(backend["_user_names"]))
+    assert all(len(e["service"]) == len(set(e["service"])) for e in entries)
+
+
+def test_copies_are_left_out_and_said_once_in_agreement_with_init(monorepo_plan, tmp_path, capsys):
+    entries = monorepo_plan.entries
+    for entry in entries:
+        assert not any(p.startswith(COPY_FOLDERS) for p in [entry["path"] or "", *entry["copies"],
+                                                            *entry["compose_files"]]), entry
+    assert monorepo_plan.left_out == {"folders": ["archive/", "backups/", "deprecated/"], "dockerfiles": 19,
+                                      "compose_files": 3}
+    assert main(["plan", str(MONOREPO)]) == 0
+    out = capsys.readouterr().out
+    assert " ".join(out.split()).count("Left out: 19 Dockerfiles and 3 compose files in copies (archive/, backups/, "
+                                       "deprecated/); --include-copies plans them") == 1
+    # init --config-only excludes the same folders: planned with its config, the plan is the same
+    import shutil
+
+    repo = tmp_path / "repo"
+    shutil.copytree(MONOREPO, repo)
+    assert main(["init", "--config-only", str(repo)]) == 0
+    capsys.readouterr()
+    from dockermig.config import load_config
+
+    assert load_config(repo / ".dockermig.yaml").data["exclude"] == ["archive/", "backups/", "deprecated/"]
+    with_config = build_plan(repo)
+    assert sorted(e["path"] or e["image"] for e in with_config.entries) == \
+        sorted(e["path"] or e["image"] for e in entries)
+    assert with_config.left_out["dockerfiles"] == 0  # the config left them out: nothing to say
+
+
+def test_include_copies_lists_identical_copies_with_their_service_and_never_migrates_a_copy(capsys):
+    made = build_plan(MONOREPO, include_copies=True)
+    by = {e["path"]: e for e in made.entries if e["path"]}
+    assert by["docker/backend/Dockerfile"]["copies"] == ["backups/security_migration_20250811_093000/docker/backend/Dockerfile"]
+    assert "backups/security_migration_20250811_093000/docker-compose.yml" in by["docker/backend/Dockerfile"]["compose_files"]
+    stale = by["backups/dockerfile_deduplication_20250810_101500/agents/autogpt/Dockerfile"]  # older than the live one
+    assert stale["priority"] == "P3" and stale["priority_reason"].startswith("a copy of live files")
+    grouped = waves(made.entries)
+    assert not [e for w in grouped for e in w if e["_copy"]]
+    # the fix command migrates the live copies of a Dockerfile with it, never a backup
+    jarvis = by["docker/jarvis-ai/Dockerfile"]
+    assert jarvis["fix"] == "dockermig fix --backup docker/jarvis-ai/Dockerfile services/jarvis-ai/Dockerfile"
+    assert by["docker/backend/Dockerfile"]["fix"] is None  # P0: in no wave
+    assert main(["plan", "--include-copies", str(MONOREPO)]) == 0
+    assert "Left out:" not in capsys.readouterr().out
+
+
+def test_waves_are_a_few_days_of_work_and_p0_is_watched(monorepo_plan):
+    entries = monorepo_plan.entries
+    grouped = waves(entries)
+    todo = [e for e in entries if e["priority"] != "P0" and e["path"] and
+            (e["classification"] in ("migrate-python", "migrate-node") or e["_holds"])]
+    assert [len(w) for w in grouped] == [13, 14]  # 27 services: two days of 10 to 25
+    assert sorted(e["path"] for w in grouped for e in w) == sorted(e["path"] for e in todo)
+    # the critical services and the kept infrastructure are watched, in no wave
+    p0 = [e for e in entries if e["priority"] == "P0"]
+    assert {e["path"] for e in p0 if e["classification"] in ("migrate-python", "needs-review")} == {
+        "docker/backend/Dockerfile", "docker/auth/Dockerfile"}
+    assert all(e["wave"] is None for e in p0)
+    # canaries first: the service a blocker holds comes last in its priority, after wave 0
+    assert grouped[-1][-3]["path"] == "agents/langflow-ui/Dockerfile" and grouped[-1][-3]["_holds"]
+    # --waves N still decides
+    assert [len(w) for w in waves(entries, 5)] == [5, 5, 5, 5, 5, 2]
+    # 78 services over a week: 25 of P1 in a day, 50 of P2 in three, the 3 of P3 with the last;
+    # with --waves 25, the organisation's own phases: P1 25, P2 in two batches of 25, P3 the rest
+    assert [len(w) for w in _waves_of(None, 25, 50, 3)] == [25, 17, 17, 19]
+    assert [len(w) for w in _waves_of(25, 25, 50, 3)] == [25, 25, 25, 3]
+
+
+def _waves_of(size, *counts):
+    entries = []
+    for priority, count in zip(("P1", "P2", "P3"), counts):
+        for i in range(count):
+            entries.append({"path": f"{priority}/{i:03d}/Dockerfile", "_live_copies": [], "priority": priority,
+                            "classification": "migrate-python", "_holds": [], "_settles": [], "_copy": False,
+                            "dependents": 0, "findings": 1, "_users": 0, "_needs": 0, "_own": 1 << len(entries),
+                            "_fix": "safe", "_context": ".", "_port": None, "target": "m"})
+    return waves(entries, size)
+
+
+def test_an_image_built_here_is_categorised_by_what_it_is_built_from(monorepo_plan):
+    by = {e["path"]: e for e in monorepo_plan.entries if e["path"]}
+    secure = by["docker/postgres-secure/Dockerfile"]
+    # docker-compose.yml runs it by name (image: sutazai-postgres-secure:latest): the same row
+    assert "docker-compose.yml" in secure["compose_files"] and secure["category"] == "database"
+    assert not [e for e in monorepo_plan.entries if e["image"] == "sutazai-postgres-secure:latest" and not e["path"]]
+    dump = by["docker/pg-dump/Dockerfile"]  # FROM sutazai-postgres-secure: a database tool, not a "utility"
+    assert dump["category"] == "database"
+    assert dump["reason"].endswith("built FROM sutazai-postgres-secure:latest, which docker/postgres-secure/Dockerfile "
+                                   "builds (database)")
+
+
+@pytest.mark.parametrize("width", [40, 60, 80, 100, 250])
+def test_no_path_is_ever_split_at_any_width(monorepo_plan, width, monkeypatch, capsys):
+    monkeypatch.setenv("COLUMNS", str(width))
+    assert main(["plan", "--include-copies", str(MONOREPO)]) == 0
+    out = capsys.readouterr().out
+    words = set(out.split())
+    unwrapped = "".join(line.strip() for line in out.splitlines())
+    paths = {p for e in build_plan(MONOREPO, include_copies=True).entries
+             for p in [e["path"] or "", *e["copies"], *e["compose_files"]] if p}
+    for path in paths:
+        whole = any(path in word for word in words)
+        shortened = any("..." in word and word.strip(",()").endswith(path.rsplit("/", 1)[-1]) for word in words)
+        assert whole or shortened, path
+        # a path cut across two lines reads whole only when the lines are glued together
+        assert path in " ".join(out.split()) or path not in unwrapped, path
+    for line in out.splitlines():
+        if not line.lstrip().startswith(("dockermig ", "docker ", "after wave 0:")):  # commands: whole, to paste
+            assert len(line) <= max(width, 40) or " " not in line.strip(), line
+
+
+def test_the_first_screen_says_how_big_the_migration_is(monkeypatch, capsys):
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["plan", str(MONOREPO)]) == 0
+    first = capsys.readouterr().out.splitlines()[:24]
+    assert first[0] == "Migration plan: 49 services (41 Dockerfiles, 9 images; 7 compose files)"
+    table = [line.split() for line in first if line[:3] in ("P0 ", "P1 ", "P2 ", "P3 ", "all") and line.split()[1].isdigit()]
+    assert len(table) == 5
+    assert table[0] == ["P0", "18", "1", "0", "1", "0", "16", "0"]
+    assert table[-1] == ["all", "49", "24", "3", "3", "1", "16", "2"]
+    text = " ".join(" ".join(first).split())
+    assert "Targets: sutazai-python-agent-master:latest 25 services, sutazai-nodejs-agent-master:latest 4 services" in text
+    assert "Blockers (wave 0): 1 cause holds 1 service back (runtime 1)" in text
+    assert "Waves: 2 of about a day each (13, 14 services)" in text
+
+
+def test_each_command_runs_as_printed_at_its_point_of_the_migration(tmp_path, capsys):
+    import shlex
+    import shutil
+
+    repo = tmp_path / "repo"
+    shutil.copytree(MONOREPO, repo)
+    made = build_plan(repo)
+    grouped = waves(made.entries)
+    masters = {m["image"]: m["command"] for m in __import__("dockermig.plan", fromlist=["x"]).masters_to_build(
+        grouped, made.masters, made.entries, repo)}
+    # the masters are built from the repository's own Dockerfiles before wave 1 (verify never pulls)
+    assert masters["sutazai-python-agent-master:latest"] == (
+        "docker build -t sutazai-python-agent-master:latest -f docker/base/Dockerfile.python-agent-master docker/base")
+    first = grouped[0][0]
+    fix, verify = first["fix"], first["verify"]
+    assert verify.startswith(f"dockermig verify --build {first['path']}.backup {first['path']} ")
+    # the fix writes the .backup the verify builds (run from the plan's folder)
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(repo)
+    try:
+        assert main(shlex.split(fix)[1:]) in (0, 1)
+        assert (repo / (first["path"] + ".backup")).is_file()
+        assert main([*shlex.split(verify)[1:], "--help"]) == 0
+    finally:
+        os.chdir(cwd)
+    capsys.readouterr()
+    # a service a blocker holds says so before its commands
+    from dockermig.plan.render import commands
+
+    held = next(e for w in grouped for e in w if e["_holds"])
+    assert commands(held).startswith("after wave 0: dockermig fix --backup agents/langflow-ui/Dockerfile && ")
+
+
+def test_a_compose_file_read_before_is_not_parsed_again(tmp_path, monkeypatch):
+    import dockermig.plan.compose as compose
+
+    _service(tmp_path, "api", PY)
+    (tmp_path / "docker-compose.yml").write_text("services:\n  api: {build: ./api}\n  db: {image: 'postgres:16'}\n")
+    first = [(e["path"], e["service"]) for e in build_plan(tmp_path).entries]
+
+    def parse_again(path):
+        raise AssertionError(f"{path} parsed again")
+
+    monkeypatch.setattr(compose, "_services", parse_again)
+    assert [(e["path"], e["service"]) for e in build_plan(tmp_path).entries] == first

@@ -66,14 +66,8 @@ def _summary_text(figures: dict[str, Any], width: int) -> list[str]:
         read += f"; {plural(figures['compose_files'], 'compose file')}"
     lines = _wrapped(f"Migration plan: {plural(figures['services'], 'service')} ({read})", width, "", "  ")
     lines += _left_out_text(figures["left_out"], width)
-    columns = [("services", "services"), *SHORT.items()]
-    rows = [[p, *(str(figures["by_priority"][p][key]) for key, _ in columns)] for p in figures["by_priority"]]
-    totals = ["all", *(str(sum(figures["by_priority"][p][key] for p in figures["by_priority"])) for key, _ in columns)]
-    table = [["", *(title for _, title in columns)], *rows, totals]
-    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
     lines.append("")
-    lines += ["  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(r, widths))).rstrip()
-              for r in table]
+    lines += _counts_table(figures["by_priority"], width)
     lines.append("")
     if figures["watched"]:
         lines += _wrapped(f"P0 is watched, not migrated: in no wave ({plural(figures['watched'], 'service')}).",
@@ -95,6 +89,25 @@ def _summary_text(figures: dict[str, Any], width: int) -> list[str]:
         lines += _wrapped(f"Waves: {len(sizes)} of about a day each ({', '.join(map(str, sizes))} services)", width, "", "  ")
     else:
         lines.append("Waves: none, nothing left to migrate")
+    return lines
+
+
+def _counts_table(by_priority: dict[str, dict[str, int]], width: int) -> list[str]:
+    """Services by priority and classification: a table, or where it does not fit, a line
+    per priority."""
+    columns = [("services", "services"), *SHORT.items()]
+    rows = [[p, *(str(by_priority[p][key]) for key, _ in columns)] for p in by_priority]
+    totals = ["all", *(str(sum(counts[key] for counts in by_priority.values())) for key, _ in columns)]
+    table = [["", *(title for _, title in columns)], *rows, totals]
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    if sum(widths) + 2 * (len(widths) - 1) <= width:
+        return ["  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(r, widths))).rstrip()
+                for r in table]
+    lines = []
+    for priority, counts in by_priority.items():
+        kinds = ", ".join(f"{counts[key]} {title}" for key, title in SHORT.items() if counts[key])
+        lines += _wrapped(f"{priority}: {plural(counts['services'], 'service')}" + (f" ({kinds})" if kinds else ""),
+                          width, "", "  ")
     return lines
 
 
@@ -178,20 +191,27 @@ def _block(entry: dict[str, Any], width: int) -> list[str]:
 def shorten(path: str, room: int) -> str:
     """``path`` in at most ``room`` characters: whole when it fits, else its first folder
     and as many of its last parts as fit, with "..." between
-    (``backups/.../jarvis-ai/Dockerfile``); a last part too long on its own is cut in its
-    middle. Never split across lines."""
+    (``backups/.../jarvis-ai/Dockerfile``), or "..." and more of its last parts when the
+    first folder costs one (``.../postgres-secure/Dockerfile``); a last part too long on
+    its own is cut in its middle. Never split across lines."""
     if len(path) <= room:
         return path
     parts = path.split("/")
-    if len(parts) > 2:
-        tail: list[str] = []
-        for part in reversed(parts[1:]):
-            candidate = "/".join([parts[0], ELLIPSIS, part, *tail])
-            if len(candidate) > room:
+
+    def tail(head: list[str]) -> list[str]:
+        kept: list[str] = []
+        for part in reversed(parts[len(head):]):
+            if len("/".join([*head, ELLIPSIS, part, *kept])) > room:
                 break
-            tail.insert(0, part)
-        if tail:
-            return "/".join([parts[0], ELLIPSIS, *tail])
+            kept.insert(0, part)
+        return kept
+
+    if len(parts) > 1:
+        first, bare = tail(parts[:1]), tail([])
+        if first and len(first) >= len(bare):
+            return "/".join([parts[0], ELLIPSIS, *first])
+        if bare:
+            return "/".join([ELLIPSIS, *bare])
     keep = max(room - len(ELLIPSIS), 2)
     return path[: keep // 2] + ELLIPSIS + path[len(path) - (keep - keep // 2):]
 
@@ -215,8 +235,8 @@ def _held(blocker: dict[str, Any], quote=str) -> str:
 
 def _blockers_text(blockers: list, width: int) -> list[str]:
     held = len({path for b in blockers if b.get("blocks", True) for path in b["services"]})
-    lines = [f"Wave 0: what holds {plural(held, 'service')} back, and the change that unblocks them "
-             f"({plural(len(blockers), 'cause')}):"]
+    lines = _wrapped(f"Wave 0: what holds {plural(held, 'service')} back, and the change that unblocks them "
+                     f"({plural(len(blockers), 'cause')}):", width, "", "  ")
     for blocker in blockers:
         where = f" (in {blocker['master_dockerfile']})" if blocker["master_dockerfile"] else ""
         lines += _wrapped(f"{blocker['kind']}: {blocker['cause']}", width, "  ", "    ")
@@ -251,7 +271,7 @@ def _waves_text(waves: list, masters: list, width: int) -> list[str]:
         lines += [f"  {m['command']}" for m in masters]  # whole, to paste
     for number, wave in enumerate(waves, 1):
         priorities = "/".join(sorted({e["priority"] for e in wave}))
-        lines.append(f"Wave {number} ({plural(len(wave), 'service')}, {priorities}):")
+        lines += _wrapped(f"Wave {number} ({plural(len(wave), 'service')}, {priorities}):", width, "", "  ")
         for entry in wave:
             lines += _wrapped(f"{entry['priority']}  {entry['path']}  ->  {_moves(entry)}", width, "  ", "      ")
             lines.append(f"      {commands(entry)}")  # whole, to paste: a wrapped command would not run
