@@ -243,6 +243,7 @@ def test_cli_plan_and_status_formats(capsys, monkeypatch):
     assert out.startswith("Migration plan: 40 services (31 Dockerfiles, 9 images; 3 compose files)\n")
     assert "\nP0  keep-as-is  postgres  (database; docker-compose.yml; 12 dependents)\n" in out  # 80 columns: blocks
     assert "Wave 1 (4 services, P1):" in out and "Wave 3 (5 services, P1/P2/P3):" in out
+    assert "\nWaves: 3 of at most 5 services (4, 4, 5)\n" in out
     assert "Wave 0: what holds 5 services back, and the change that unblocks them (5 causes):" in " ".join(out.split())
     assert main(["plan", str(DEMO), "--format", "markdown"]) == 0
     assert capsys.readouterr().out.startswith("## Migration plan\n\n| priority | services | migrated | keep-as-is |")
@@ -777,7 +778,7 @@ def test_the_first_screen_says_how_big_the_migration_is(monkeypatch, capsys):
     text = " ".join(" ".join(first).split())
     assert "Targets: sutazai-python-agent-master:latest 25 services, sutazai-nodejs-agent-master:latest 4 services" in text
     assert "Blockers (wave 0): 1 cause holds 1 service back (runtime 1)" in text
-    assert "Waves: 2 of about a day each (13, 14 services)" in text
+    assert "Waves: 2, about a day's work each (13, 14 services)" in text
 
 
 def test_each_command_runs_as_printed_at_its_point_of_the_migration(tmp_path, capsys):

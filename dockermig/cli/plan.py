@@ -58,7 +58,7 @@ def plan(path, output_format, waves, waves_only, include_copies, config, strict)
     grouped = group(made.entries, waves)
     held = blockers(made.entries)
     masters = masters_to_build(grouped, made.masters, made.entries, path)
-    extra = {"left_out": made.left_out, "masters": masters, "compose_files": made.compose_files}
+    extra = {"left_out": made.left_out, "masters": masters, "compose_files": made.compose_files, "wave_size": waves}
     if output_format == "text":
         sys.stdout.write(render.plan_text(made.entries, grouped, held, width=_width(), matrix=not waves_only, **extra))
     elif output_format == "markdown":

@@ -125,6 +125,17 @@ def blockers(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return found
 
 
+def _changes(entries: list[dict[str, Any]]) -> dict[tuple, bool]:
+    """For each cause of wave 0, whether its proposal changes the master (else it is the
+    services' change: a pin they drop)."""
+    groups: dict[tuple, list[Hold]] = defaultdict(list)
+    for entry in entries:
+        if entry.get("priority") != "P0":
+            for hold in entry["_holds"]:
+                groups[_key(hold)].append(hold)
+    return {key: _DESCRIBE[key[0]](held[0].master, held, entries)[2] for key, held in groups.items()}
+
+
 def _key(hold: Hold) -> tuple:
     if hold.kind in ("runtime", "uid"):
         return hold.kind, hold.master.image
@@ -231,10 +242,13 @@ def waves(entries: list[dict[str, Any]], size: int | None = None) -> list[list[d
     dependents, the smallest change (fewest findings); a service never shares a wave with
     one it depends on, directly or through others, which can add a wave."""
     changes = {b["master_dockerfile"] for b in blockers(entries)} - {None}
+    on_the_service = {key for key, changes_master in _changes(entries).items() if not changes_master}
     todo = []
     for entry in entries:
         entry["wave"] = 0 if entry["path"] is not None and entry["path"] in changes else None
         entry["fix"] = entry["verify"] = None
+        # a pin wave 0 proposes to drop (DM304's unsafe fix) is dropped by the service's own fix
+        entry["_drops_pins"] = any(_key(hold) in on_the_service for hold in entry["_holds"] if hold.kind == "pin")
         if entry["path"] is not None and entry["priority"] != "P0" and not entry["_copy"] and (
                 entry["classification"] in MIGRATE or entry["classification"] == "needs-review" and entry["_holds"]):
             todo.append(entry)
@@ -293,11 +307,13 @@ def _batches(todo: list[dict[str, Any]], target: int, cap: int, small: int) -> l
 def fix_command(entry: dict[str, Any]) -> str:
     """The command that moves the service onto its master and keeps the original as
     ``<file>.backup``, which its `verify` builds: ``--unsafe-fixes`` when the move is an
-    unsafe fix, and every live copy of the Dockerfile with it."""
+    unsafe fix or drops a pin (wave 0's proposal), and every live copy of the Dockerfile
+    with it."""
     import shlex
 
     paths = " ".join(shlex.quote(p) for p in [entry["path"], *entry["_live_copies"]])
-    return f"dockermig fix --backup{' --unsafe-fixes' if entry['_fix'] == 'unsafe' else ''} {paths}"
+    unsafe = entry["_fix"] == "unsafe" or entry.get("_drops_pins")
+    return f"dockermig fix --backup{' --unsafe-fixes' if unsafe else ''} {paths}"
 
 
 def verify_command(entry: dict[str, Any]) -> str:

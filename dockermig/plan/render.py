@@ -32,9 +32,11 @@ ELLIPSIS = "..."
 
 
 def summary(entries: list[dict[str, Any]], waves: list | None, blockers: list | None,
-            left_out: dict[str, Any] | None = None, compose_files: int | None = None) -> dict[str, Any]:
+            left_out: dict[str, Any] | None = None, compose_files: int | None = None,
+            wave_size: int | None = None) -> dict[str, Any]:
     """How big the migration is: services by priority and classification, by category,
-    by target, the blockers, the waves, and the copies left out."""
+    by target, the blockers, the waves (``wave_size``: the --waves given, None for about a
+    day's work), and the copies left out."""
     by_priority = {p: {"services": 0, **{c: 0 for c in CLASSIFICATIONS}} for p in PRIORITIES}
     for entry in entries:
         row = by_priority.setdefault(entry["priority"], {"services": 0, **{c: 0 for c in CLASSIFICATIONS}})
@@ -54,6 +56,7 @@ def summary(entries: list[dict[str, Any]], waves: list | None, blockers: list | 
                      "by_kind": dict(Counter(b["kind"] for b in blocking)),
                      "settles": len(blockers or []) - len(blocking)},
         "waves": [len(w) for w in waves or []],
+        "wave_size": wave_size,
         "watched": sum(1 for e in entries if e["priority"] == "P0"),
         "left_out": left_out or {"folders": [], "dockerfiles": 0, "compose_files": 0},
     }
@@ -86,7 +89,7 @@ def _summary_text(figures: dict[str, Any], width: int) -> list[str]:
         lines += _wrapped(text, width, "", "  ")
     sizes = figures["waves"]
     if sizes:
-        lines += _wrapped(f"Waves: {len(sizes)} of about a day each ({', '.join(map(str, sizes))} services)", width, "", "  ")
+        lines += _wrapped(f"Waves: {_waves_line(figures)}", width, "", "  ")
     else:
         lines.append("Waves: none, nothing left to migrate")
     return lines
@@ -111,6 +114,14 @@ def _counts_table(by_priority: dict[str, dict[str, int]], width: int) -> list[st
     return lines
 
 
+def _waves_line(figures: dict[str, Any]) -> str:
+    sizes, size = figures["waves"], figures["wave_size"]
+    listed = ", ".join(map(str, sizes))
+    if size:
+        return f"{len(sizes)} of at most {plural(size, 'service')} ({listed})"
+    return f"{len(sizes)}, about a day's work{' each' if len(sizes) > 1 else ''} ({listed} services)"
+
+
 def _left_out_text(left_out: dict[str, Any], width: int, quote=str) -> list[str]:
     files = [plural(left_out[key], noun) for key, noun in (("dockerfiles", "Dockerfile"), ("compose_files", "compose file"))
              if left_out[key]]
@@ -132,14 +143,14 @@ def _cell(entry: dict[str, Any], key: str) -> str:
 
 def plan_text(entries: list[dict[str, Any]], waves: list | None = None, blockers: list | None = None,
               width: int = 80, matrix: bool = True, left_out: dict[str, Any] | None = None,
-              masters: list | None = None, compose_files: int | None = None) -> str:
+              masters: list | None = None, compose_files: int | None = None, wave_size: int | None = None) -> str:
     """The summary, then the matrix, ``width`` columns wide at most: a table when every
     cell fits whole with room for the reason, otherwise one short block per service.
     Then wave 0 (the blockers), the masters to build and the waves. Matrix off
     (``--waves-only``): the waves alone."""
     lines = []
     if matrix:
-        lines += _summary_text(summary(entries, waves, blockers, left_out, compose_files), width)
+        lines += _summary_text(summary(entries, waves, blockers, left_out, compose_files, wave_size), width)
         lines += _matrix_text(entries, width)
     if blockers:
         lines += ["", *_blockers_text(blockers, width)]
@@ -283,10 +294,10 @@ def _waves_text(waves: list, masters: list, width: int) -> list[str]:
 
 def plan_markdown(entries: list[dict[str, Any]], waves: list | None = None, blockers: list | None = None,
                   matrix: bool = True, left_out: dict[str, Any] | None = None, masters: list | None = None,
-                  compose_files: int | None = None) -> str:
+                  compose_files: int | None = None, wave_size: int | None = None) -> str:
     """For a tracking issue: the summary table and the status figures, wave 0 and the
     waves as checklists, the services that need a person, and the matrix by priority."""
-    figures = summary(entries, waves, blockers, left_out, compose_files)
+    figures = summary(entries, waves, blockers, left_out, compose_files, wave_size)
     lines = ["## Migration plan", ""]
     if matrix:
         columns = ["services", *CLASSIFICATIONS]
@@ -298,7 +309,7 @@ def plan_markdown(entries: list[dict[str, Any]], waves: list | None = None, bloc
     lines += [f"- {line}" for line in status_text(status(entries)).splitlines() if line]
     lines += [f"- {line}" for line in _left_out_text(figures["left_out"], 10_000, lambda f: f"`{f}`")]
     if figures["waves"]:
-        lines.append(f"- Waves: {len(figures['waves'])} of about a day each ({', '.join(map(str, figures['waves']))} services)")
+        lines.append(f"- Waves: {_waves_line(figures)}")
     if blockers:
         lines += ["", "### Wave 0: blockers, and the change that unblocks them", ""]
         for b in blockers:
@@ -345,10 +356,10 @@ def _md(text: str) -> str:
 
 def plan_json(entries: list[dict[str, Any]], waves: list | None = None, blockers: list | None = None,
               left_out: dict[str, Any] | None = None, masters: list | None = None,
-              compose_files: int | None = None) -> str:
+              compose_files: int | None = None, wave_size: int | None = None) -> str:
     public = [{k: v for k, v in e.items() if k not in ("non_root", "compose") and not k.startswith("_")}
               for e in entries]
-    return json.dumps({"summary": summary(entries, waves, blockers, left_out, compose_files), "entries": public,
+    return json.dumps({"summary": summary(entries, waves, blockers, left_out, compose_files, wave_size), "entries": public,
                        "waves": [[e["path"] for e in w] for w in waves or []], "blockers": blockers or [],
                        "masters": masters or []}, indent=2) + "\n"
 
