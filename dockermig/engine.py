@@ -24,6 +24,9 @@ class FileResult:
         self.error = error
         self.config = config
         self.suppressed: list[tuple[Finding, str]] = []  # silenced findings, with the reason
+        # (code, why) of each selected rule that could not run on the file (ShellCheck
+        # failed): the other rules' findings stand, the run exits 2, "passed" is never said
+        self.not_run: list[tuple[str, str]] = []
 
 
 class _Context(LintContext):
@@ -36,6 +39,7 @@ class _Context(LintContext):
         self.pragmas: list = []
         self.suppressed: list = []  # (finding, suppression) pairs
         self.used_suppressions: set = set()
+        self.not_run: list[tuple[str, str]] = []  # see FileResult.not_run
 
     @cached_property
     def facts(self):
@@ -206,12 +210,13 @@ def lint_file(path: Path, config: Config | None = None, with_edits: bool = False
 
 
 def lint_source(text: str, path: Path | None, config: Config, with_edits: bool | str = False,
-                with_fingerprints: bool = False) -> FileResult:
+                with_fingerprints: bool = False, tree: Dockerfile | None = None) -> FileResult:
     """Lint one text (a file's, or stdin's with ``--stdin-filename``) into a FileResult.
     ``with_edits`` builds every fix's edits; ``"buildable"`` drops the edits of a fix that
-    cannot be built instead of failing the file (see _with_edits_built)."""
+    cannot be built instead of failing the file (see _with_edits_built). ``tree``: the
+    text's, when the caller parsed it already."""
     try:
-        tree = parse(text)
+        tree = tree if tree is not None else parse(text)
         findings, ctx = _lint(tree, path, config)
         if with_edits:  # reporters that print the edits (SARIF) and the server need them built here
             findings = [_with_edits_built(finding, strict=with_edits != "buildable") for finding in findings]
@@ -221,6 +226,7 @@ def lint_source(text: str, path: Path | None, config: Config, with_edits: bool |
             findings = fingerprinted(tree, findings)
         result = FileResult(path, detach(findings), config=config)
         result.suppressed = [(f._replace(fix=None), s.reason) for f, s in ctx.suppressed]
+        result.not_run = ctx.not_run
         return result
     except UNANALYSABLE as error:
         return FileResult(path, error=unanalysable_reason(error), config=config)
@@ -244,11 +250,13 @@ def _with_edits_built(finding: Finding, strict: bool) -> Finding:
 
 def lint_paths(
     paths: Iterable[Path], *, settings: Settings | None = None, jobs: int | None = None,
-    with_edits: bool = False, with_fingerprints: bool = False,
+    with_edits: bool = False, with_fingerprints: bool = False, cache: bool = False,
 ) -> Iterator[FileResult]:
-    """Lint every Dockerfile under ``paths``, streaming results in a stable order."""
-    return map_files(_lint_items, discover_files(paths, settings), jobs=jobs,
-                     with_edits=with_edits, with_fingerprints=with_fingerprints)
+    """Lint every Dockerfile under ``paths``, streaming results in a stable order.
+    ``cache``: keep ShellCheck's answers in the persistent cache (dockermig.cache)."""
+    with _persistent_cache(cache) as folder:
+        yield from map_files(_lint_items, discover_files(paths, settings), jobs=jobs,
+                             with_edits=with_edits, with_fingerprints=with_fingerprints, cache=folder)
 
 
 def discover_files(paths: Iterable[Path], settings: Settings | None = None) -> Iterator:
@@ -265,8 +273,9 @@ CHUNK = 16  # files per task: small enough to balance the last ones over the wor
 
 
 def map_files(worker, files: Iterable, *, jobs: int | None = None, **options) -> Iterator:
-    """Run ``worker(chunk, **options)`` on ``files`` cut in chunks of (discovered,
-    settings) pairs; ``worker`` returns one result per file.
+    """Run ``worker(chunk, cores=N, **options)`` on ``files`` cut in chunks of
+    (discovered, settings) pairs; ``worker`` returns one result per file, and may keep
+    ``cores`` processes of its own busy (ShellCheck's).
 
     Files are independent: many are spread over a process pool, fed as they are
     discovered (the workers start on the first ones while the walk goes on), a handful
@@ -281,9 +290,10 @@ def map_files(worker, files: Iterable, *, jobs: int | None = None, **options) ->
     head = list(islice(files, IN_PROCESS_MAX))
     rest = chain(head, files)
     chunks = iter(lambda: list(islice(rest, CHUNK)), [])  # until a chunk comes back empty
+    cpus = os.cpu_count() or 1
     if workers <= 1 or len(head) < IN_PROCESS_MAX:
         for chunk in chunks:
-            yield from task(chunk)
+            yield from task(chunk, cores=cpus)  # one file with many RUNs: its ShellCheck batches on every core
         return
     from collections import deque
     from concurrent.futures import ProcessPoolExecutor
@@ -291,7 +301,7 @@ def map_files(worker, files: Iterable, *, jobs: int | None = None, **options) ->
     with ProcessPoolExecutor(workers, initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
         pending: deque = deque()
         for chunk in chunks:
-            pending.append(pool.submit(task, chunk))
+            pending.append(pool.submit(task, chunk, cores=max(1, cpus // workers)))
             while pending and pending[0].done():  # hand over what is ready while the walk goes on
                 yield from pending.popleft().result()
         while pending:
@@ -324,7 +334,7 @@ def _resolve(item, settings: Settings) -> tuple[Config | None, str | None]:
 
 
 def lint_stdin(data: bytes, filename: Path | None, settings: Settings, with_edits: bool | str = False,
-               with_fingerprints: bool = False) -> list[FileResult]:
+               with_fingerprints: bool = False, cache: bool = False) -> list[FileResult]:
     """Lint stdin as if it were ``filename`` (its config, its excludes, its name in the
     output): one result, or none when ``--force-exclude`` excludes that name."""
     config, text, error = _stdin(data, filename, settings)
@@ -332,8 +342,18 @@ def lint_stdin(data: bytes, filename: Path | None, settings: Settings, with_edit
         return [FileResult(filename, error=error, config=config)]
     if text is None:
         return []
-    with confined_to_repository(filename, config):
-        return [lint_source(text, filename, config, with_edits, with_fingerprints)]
+    prepared, tree = _stdin_prepared(filename, config, text)
+    with _persistent_cache(cache) as folder, _shellcheck_run(prepared, folder, os.cpu_count() or 1):
+        with confined_to_repository(filename, config):
+            return [lint_source(text, filename, config, with_edits, with_fingerprints, tree=tree)]
+
+
+def _stdin_prepared(filename: Path | None, config: Config, text: str) -> tuple[list, Dockerfile | None]:
+    try:
+        tree = parse(text)
+    except UNANALYSABLE:
+        return [], None  # lint_source says why
+    return [(None, config, text, tree, None)], tree
 
 
 def _stdin(data: bytes, filename: Path | None, settings: Settings) -> tuple[Config | None, str | None, str | None]:
@@ -354,13 +374,89 @@ def _stdin(data: bytes, filename: Path | None, settings: Settings) -> tuple[Conf
         return config, None, str(error)
 
 
-def _lint_items(chunk: list, with_edits: bool = False, with_fingerprints: bool = False) -> list[FileResult]:
+def _lint_items(chunk: list, with_edits: bool = False, with_fingerprints: bool = False, cache: Path | None = None,
+                cores: int = 1) -> list[FileResult]:
+    prepared = [_prepared(item, settings) for item, settings in chunk]
     results = []
-    for item, settings in chunk:
-        config, error = _resolve(item, settings)
-        results.append(FileResult(item.path, error=error) if error else
-                       lint_file(item.path, config, with_edits, with_fingerprints, root=item.root))
+    with _shellcheck_run(prepared, cache, cores):
+        for item, config, text, tree, error in prepared:
+            if error is not None:
+                results.append(FileResult(item.path, error=error, config=config))
+                continue
+            with confined_to_repository(item.path, config, item.root):
+                results.append(lint_source(text, item.path, config, with_edits, with_fingerprints, tree=tree))
     return results
+
+
+def _prepared(item, settings: Settings) -> tuple:
+    """(item, config, text, tree, error) of a discovered file: read and parsed, or why not."""
+    config, error = _resolve(item, settings)
+    if error is not None:
+        return item, None, None, None, error
+    try:
+        with confined_to_repository(item.path, config, item.root):
+            text = read_dockerfile(item.path, config.max_file_size)
+        return item, config, text, parse(text), None
+    except UNANALYSABLE as error:
+        return item, config, None, None, unanalysable_reason(error)
+
+
+class _shellcheck_run:
+    """Around the analysis of a chunk of files: ShellCheck set up for it (the persistent
+    cache's folder, how many of its processes may run at once) and started on every
+    script of the chunk before the first rule runs, in as few processes as the batches
+    allow, while the other rules run; what is left of it afterwards is stopped."""
+
+    def __init__(self, prepared: list, cache: Path | None, cores: int):
+        self.prepared = prepared
+        self.cache = cache
+        self.cores = cores
+        self.shellcheck = None
+
+    def __enter__(self):
+        candidates = [(tree, config) for _, config, _, tree, _ in self.prepared
+                      if tree is not None and "RUN" in tree.keywords]
+        if not candidates:
+            return self  # ShellCheck's module is not even imported
+        from dockermig import shellcheck
+
+        wanted = [tree for tree, config in candidates if shellcheck.enabled(config)]
+        if not wanted:
+            return self
+        self.shellcheck = shellcheck
+        shellcheck.configure(cache=self.cache, processes=self.cores)
+        executable = shellcheck.binary()
+        if executable is not None:
+            shellcheck.prefetch([script for tree in wanted for script in shellcheck.scripts_of(tree)], executable)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.shellcheck is not None:
+            self.shellcheck.end_run()
+
+
+class _persistent_cache:
+    """The persistent cache's folder for a run (None when it is off); at the end, the
+    cache is pruned if the run added to it (dockermig.cache.prune_since)."""
+
+    def __init__(self, enabled: bool):
+        self.folder = None
+        if enabled:
+            from dockermig.cache import location
+
+            self.folder = location()
+
+    def __enter__(self) -> Path | None:
+        import time
+
+        self.started = time.time_ns()
+        return self.folder
+
+    def __exit__(self, *exc) -> None:
+        if self.folder is not None:
+            from dockermig.cache import prune_since
+
+            prune_since(self.folder, "shellcheck", self.started)
 
 
 # -- fixing ------------------------------------------------------------------------------
@@ -390,6 +486,7 @@ class FixResult:
         self.before = before
         self.after = after
         self.changed = text != original
+        self.not_run: list[tuple[str, str]] = []  # see FileResult.not_run, over every pass
 
     def detach(self) -> FixResult:
         """Drop what holds the trees (analyses, fix builders): for results kept in bulk."""
@@ -404,31 +501,40 @@ class FixResult:
 
 
 def fix_text(text: str, *, path: Path | None = None, config: Config | None = None,
-             level=None, max_passes: int = MAX_PASSES) -> FixResult:
+             level=None, max_passes: int = MAX_PASSES, tree: Dockerfile | None = None) -> FixResult:
     """Apply fixes until nothing applicable is left: parse, lint, apply, check the
     promises, repeat. The original text comes back, with a reason, when a pass breaks a
     promise, the result cycles, or it does not settle within ``max_passes``; and, with no
-    fix tried, when the text does not parse."""
+    fix tried, when the text does not parse. ``tree``: the text's, when the caller parsed
+    it already. Each pass lints the whole new text, but ShellCheck (DM700) answers from
+    memory for every script a fix did not change: it is asked only about the RUNs that
+    changed."""
     from dockermig.fix import Applicability, apply_fixes
     from dockermig.fix.promises import broken_promise
 
     config = config or Config()
     level = Applicability.SAFE if level is None else level
-    tree = parse(text)
+    tree = tree if tree is not None else parse(text)
     first, first_ctx = _lint(tree, path, config)
+    not_run = list(first_ctx.not_run)
+
+    def done(result: FixResult) -> FixResult:
+        result.not_run = not_run
+        return result
+
     if tree.problems:  # BuildKit would reject it (DM001): its instruction boundaries cannot be trusted
-        return FixResult(text, text, first, [], first, None, 0, first_ctx, first_ctx)
+        return done(FixResult(text, text, first, [], first, None, 0, first_ctx, first_ctx))
     findings, ctx = first, first_ctx
     seen = {text}
     fixed: list[Finding] = []
 
     def refuse(reason: str, passes: int) -> FixResult:
-        return FixResult(text, text, first, [], first, f"refused: {reason}", passes, first_ctx, first_ctx)
+        return done(FixResult(text, text, first, [], first, f"refused: {reason}", passes, first_ctx, first_ctx))
 
     for passes in range(1, max_passes + 1):
         result = apply_fixes(tree.text, findings, lambda f: f.fix, level)
         if not result.applied or result.text == tree.text:
-            return FixResult(text, tree.text, first, fixed, findings, None, passes - 1, first_ctx, ctx)
+            return done(FixResult(text, tree.text, first, fixed, findings, None, passes - 1, first_ctx, ctx))
         new_tree = parse(result.text)
         problem = broken_promise(tree, new_tree, result.applied)
         if problem is not None:
@@ -439,6 +545,7 @@ def fix_text(text: str, *, path: Path | None = None, config: Config | None = Non
         fixed.extend(result.applied)
         tree = new_tree
         findings, ctx = _lint(tree, path, config)
+        not_run.extend(item for item in ctx.not_run if item not in not_run)
     codes = ", ".join(sorted({f.code for f in findings if f.fix is not None}))
     return refuse(f"failed to converge after {max_passes} passes ({codes})", max_passes)
 
@@ -467,27 +574,38 @@ class FileFix:
         """What ``lint`` reports once the fixes are in: the findings left after fixing."""
         return self.result.remaining if self.result is not None else []
 
+    @property
+    def not_run(self) -> list[tuple[str, str]]:
+        """See FileResult.not_run."""
+        return self.result.not_run if self.result is not None else []
+
 
 def fix_paths(paths: Iterable[Path], *, settings: Settings | None = None, jobs: int | None = None,
-              level=None, write: bool = True, backup: bool = False) -> Iterator[FileFix]:
-    """Fix every Dockerfile under ``paths`` (in place unless ``write`` is false)."""
+              level=None, write: bool = True, backup: bool = False, cache: bool = False) -> Iterator[FileFix]:
+    """Fix every Dockerfile under ``paths`` (in place unless ``write`` is false).
+    ``cache``: keep ShellCheck's answers in the persistent cache (dockermig.cache)."""
     files = discover_files(paths, settings)
-    return map_files(_fix_items, files, jobs=jobs, level=level, write=write, backup=backup)
+    with _persistent_cache(cache) as folder:
+        yield from map_files(_fix_items, files, jobs=jobs, level=level, write=write, backup=backup, cache=folder)
 
 
-def _fix_items(chunk: list, level, write: bool, backup: bool) -> list[FileFix]:
+def _fix_items(chunk: list, level, write: bool, backup: bool, cache: Path | None = None,
+               cores: int = 1) -> list[FileFix]:
     """Fix a chunk of files. Each write runs on a thread while the next file is analysed:
     its fsync waits for the disk, not for the CPU (bench/run.py: fix 1.82-1.90x lint with
     it, 2.03-2.04x without). The texts are not sent back once written (the caller, a
     worker's parent, needs what changed)."""
     from concurrent.futures import ThreadPoolExecutor
 
+    prepared = [_prepared(item, settings) for item, settings in chunk]
     fixes, writes = [], []
-    with ThreadPoolExecutor(1, thread_name_prefix="dockermig-write") as writer:
-        for item, settings in chunk:
-            config, error = _resolve(item, settings)
-            fix = FileFix(item.path, status="error", error=error) if error else _fixed_file(item.path, config, level,
-                                                                                            item.root)
+    with _shellcheck_run(prepared, cache, cores), ThreadPoolExecutor(1, thread_name_prefix="dockermig-write") as writer:
+        for item, config, text, tree, error in prepared:
+            if error is not None:
+                fix = FileFix(item.path, status="error", error=error, config=config)
+            else:
+                with confined_to_repository(item.path, config, item.root):
+                    fix = fix_source(text, item.path, config, level=level, tree=tree)
             if write:
                 writes.append(writer.submit(_write, fix, item.root, backup))
             fixes.append(fix)
@@ -536,10 +654,11 @@ def _write(fix: FileFix, root: Path | None, backup: bool) -> None:
         fix.status, fix.reason, fix.error = "error", "", str(error)
 
 
-def fix_source(text: str, path: Path | None, config: Config, *, level=None) -> FileFix:
-    """Fix one text (a file's, or stdin's) without writing anything."""
+def fix_source(text: str, path: Path | None, config: Config, *, level=None, tree: Dockerfile | None = None) -> FileFix:
+    """Fix one text (a file's, or stdin's) without writing anything; ``tree``: the
+    text's, when the caller parsed it already."""
     try:
-        result = fix_text(text, path=path, config=config, level=level)
+        result = fix_text(text, path=path, config=config, level=level, tree=tree)
         if result.refused:
             return FileFix(path, status="error", error=result.refused, result=result.detach(), config=config)
         status, reason = _classify(result)
@@ -548,7 +667,8 @@ def fix_source(text: str, path: Path | None, config: Config, *, level=None) -> F
     return FileFix(path, status=status, reason=reason, result=result.detach(), config=config)
 
 
-def fix_stdin(data: bytes, filename: Path | None, settings: Settings, *, level=None) -> list[FileFix]:
+def fix_stdin(data: bytes, filename: Path | None, settings: Settings, *, level=None,
+              cache: bool = False) -> list[FileFix]:
     """Fix stdin as if it were ``filename``; nothing is written (the caller prints the
     text). No result when ``--force-exclude`` excludes that name."""
     config, text, error = _stdin(data, filename, settings)
@@ -556,8 +676,10 @@ def fix_stdin(data: bytes, filename: Path | None, settings: Settings, *, level=N
         return [FileFix(filename, status="error", error=error, config=config)]
     if text is None:
         return []
-    with confined_to_repository(filename, config):
-        return [fix_source(text, filename, config, level=level)]
+    prepared, tree = _stdin_prepared(filename, config, text)
+    with _persistent_cache(cache) as folder, _shellcheck_run(prepared, folder, os.cpu_count() or 1):
+        with confined_to_repository(filename, config):
+            return [fix_source(text, filename, config, level=level, tree=tree)]
 
 
 def _classify(result: FixResult) -> tuple[str, str]:

@@ -2,7 +2,8 @@
 
 0 clean; 1 (FINDINGS) a finding at or above the ``fail-on`` severity of the config that
 applied to its file, or a condition of the run itself (a stale baseline entry, a change
-under ``fix --diff``); 2 (ERROR) a path, a file or the config could not be read; 3 both.
+under ``fix --diff``); 2 (ERROR) a path, a file or the config could not be read, or a
+selected rule could not run on a file (ShellCheck failed there); 3 both.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def exit_code(results: Iterable, *, exit_zero: bool = False, failed: bool = Fals
     code = ERROR if config_problems(results) else OK
     code |= FINDINGS if failed else OK
     for result in results:
-        if result.error:
+        if result.error or getattr(result, "not_run", None):
             code |= ERROR
         threshold = result.config.fail_on if result.config is not None else Severity.INFO
         if any(finding.severity >= threshold for finding in result.findings):

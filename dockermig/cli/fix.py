@@ -21,7 +21,8 @@ from dockermig.cli.options import file_options
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Write the per-file migration report (.json or .md).")
 @click.option("--exit-non-zero-on-fix", is_flag=True, help="Exit 1 when a file was changed.")
-def fix(paths, settings, stdin, quiet, jobs, diff, unsafe_fixes, backup, show_fixes, report, exit_non_zero_on_fix) -> int:
+def fix(paths, settings, stdin, quiet, jobs, no_cache, diff, unsafe_fixes, backup, show_fixes, report,
+        exit_non_zero_on_fix) -> int:
     """Migrate the Dockerfiles under PATHS in place.
 
     PATHS default to the working directory; - reads one Dockerfile from stdin and prints
@@ -30,7 +31,7 @@ def fix(paths, settings, stdin, quiet, jobs, diff, unsafe_fixes, backup, show_fi
     Exit 0 when nothing is left at or above fail-on, 1 findings remain (or, with --diff or
     --exit-non-zero-on-fix, a file changed), 2 errors (3: both).
     """
-    from dockermig.cli.options import note_missing_shellcheck
+    from dockermig.cli.options import not_run_lines, note_missing_shellcheck
     from dockermig.engine import fix_paths, fix_stdin
     from dockermig.fix import Applicability
     from dockermig.outcome import exit_code
@@ -40,7 +41,7 @@ def fix(paths, settings, stdin, quiet, jobs, diff, unsafe_fixes, backup, show_fi
     level = Applicability.UNSAFE if unsafe_fixes else Applicability.SAFE
     if stdin is not None:
         data = stdin.read()
-        fixes = fix_stdin(data, stdin.filename, settings, level=level)
+        fixes = fix_stdin(data, stdin.filename, settings, level=level, cache=not no_cache)
         for outcome in fixes:
             _print_file(outcome, diff=diff, show_fixes=show_fixes, notes=sys.stderr)
         if not diff:  # the fixed text; the input as it came when it was excluded or could not be fixed
@@ -51,7 +52,7 @@ def fix(paths, settings, stdin, quiet, jobs, diff, unsafe_fixes, backup, show_fi
     else:
         fixes = []
         for outcome in _with_progress(fix_paths(paths, settings=settings, jobs=jobs, level=level,
-                                                write=not diff, backup=backup)):
+                                                write=not diff, backup=backup, cache=not no_cache)):
             fixes.append(outcome)
             _print_file(outcome, diff=diff, show_fixes=show_fixes, notes=sys.stderr if diff else sys.stdout)
     if not quiet:
@@ -71,6 +72,8 @@ def fix(paths, settings, stdin, quiet, jobs, diff, unsafe_fixes, backup, show_fi
     from dockermig.cli.lint import _print_config_problems
 
     _print_config_problems(fixes)
+    for line in not_run_lines(fixes):
+        print(line, file=sys.stderr)
     changed = any(f.changed for f in fixes)
     return exit_code(fixes, failed=changed and (diff or exit_non_zero_on_fix))
 

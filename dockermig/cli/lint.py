@@ -24,7 +24,8 @@ FORMATS = ("text", "json", "sarif", "github", "junit", "gitlab")
               help="Report only findings not recorded in FILE; its stale entries fail the run.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Record today's findings in FILE.")
-def lint(paths, settings, stdin, quiet, jobs, formats, outputs, statistics, exit_zero, baseline, write_baseline) -> int:
+def lint(paths, settings, stdin, quiet, jobs, no_cache, formats, outputs, statistics, exit_zero, baseline,
+         write_baseline) -> int:
     """Lint the Dockerfiles under PATHS, or stdin.
 
     PATHS default to the working directory; - reads one Dockerfile from stdin.
@@ -39,7 +40,7 @@ def lint(paths, settings, stdin, quiet, jobs, formats, outputs, statistics, exit
     if len(formats) - len(outputs) > 1 or len(outputs) > len(formats):
         raise click.UsageError("give one --output FILE for every --format but (at most) one")
     fingerprints = bool(baseline or write_baseline) or any(f in ("sarif", "gitlab") for f in formats)
-    options = dict(with_edits="sarif" in formats, with_fingerprints=fingerprints)
+    options = dict(with_edits="sarif" in formats, with_fingerprints=fingerprints, cache=not no_cache)
     if stdin is not None:
         results = lint_stdin(stdin.read(), stdin.filename, settings, **options)
     else:
@@ -65,8 +66,13 @@ def lint(paths, settings, stdin, quiet, jobs, formats, outputs, statistics, exit
             print(f"error: {error}", file=sys.stderr)
             return ERROR
         baselined = found - sum(len(r.findings) for r in results)
-    _report(results, formats, list(outputs), statistics=statistics, quiet=quiet, baselined=baselined, stale=len(stale))
+    from dockermig.cli.options import incomplete, not_run_lines
+
+    _report(results, formats, list(outputs), statistics=statistics, quiet=quiet, baselined=baselined, stale=len(stale),
+            incomplete=incomplete(results))
     _print_config_problems(results)
+    for line in not_run_lines(results):
+        print(line, file=sys.stderr)
     if not quiet:
         from dockermig.cli.options import note_missing_shellcheck
 
@@ -78,7 +84,7 @@ def lint(paths, settings, stdin, quiet, jobs, formats, outputs, statistics, exit
 
 
 def _report(results, formats: list[str], outputs: list[Path], *, statistics: bool, quiet: bool, baselined: int,
-            stale: int) -> None:
+            stale: int, incomplete: str | None = None) -> None:
     """Each format to its --output file, the one left over to stdout; errors once, on stderr."""
     import importlib
 
@@ -90,7 +96,7 @@ def _report(results, formats: list[str], outputs: list[Path], *, statistics: boo
             from dockermig.report.text import use_color
 
             out, err = render(results, color=target is None and use_color(), statistics=statistics,
-                              summary=not quiet, baselined=baselined, stale=stale)
+                              summary=not quiet, baselined=baselined, stale=stale, incomplete=incomplete)
         else:
             out, err = render(results)
         if not errors_printed:

@@ -70,6 +70,8 @@ _OPTIONS = [
     click.option("-q", "--quiet", is_flag=True, help="Print the findings (or the diff) and errors, no summary."),
     click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
                  help="Worker processes (default: one per CPU, up to 8)."),
+    click.option("--no-cache", is_flag=True,
+                 help="Neither read nor write the results cache (.dockermig_cache/ at the project root)."),
 ]
 
 
@@ -115,3 +117,26 @@ def note_missing_shellcheck(outcomes) -> None:
     note = missing_note(outcomes)
     if note:
         print(note, file=sys.stderr)
+
+
+def not_run_lines(outcomes) -> list[str]:
+    """A short line for each file on which a selected rule could not run (ShellCheck
+    crashed or timed out there): the file's other findings were reported."""
+    from dockermig.report import display_path, printable
+
+    return [printable(f"{display_path(outcome.path)}: error: {code} did not run: {why}")
+            for outcome in outcomes for code, why in outcome.not_run]
+
+
+def incomplete(outcomes) -> str | None:
+    """What the summary must say did not run, instead of "All checks passed", else None."""
+    from dockermig.report import plural
+    from dockermig.shellcheck import missing_note
+
+    failed = [outcome for outcome in outcomes if outcome.not_run]
+    if failed:
+        codes = ", ".join(sorted({code for outcome in failed for code, _ in outcome.not_run}))
+        return f"{codes} did not run on {plural(len(failed), 'file')} (the errors are on stderr)"
+    if missing_note(outcomes):
+        return "DM700 did not run: shellcheck is not installed"
+    return None

