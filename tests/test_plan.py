@@ -699,6 +699,10 @@ def test_include_copies_lists_identical_copies_with_their_service_and_never_migr
     assert by["docker/backend/Dockerfile"]["fix"] is None  # P0: in no wave
     assert main(["plan", "--include-copies", str(MONOREPO)]) == 0
     assert "Left out:" not in capsys.readouterr().out
+    # status counts what plan plans: the live Dockerfiles (an identical copy once), unless asked
+    for flags, dockerfiles in (([], 40), (["--include-copies"], 45)):
+        assert main(["status", "--format", "json", *flags, str(MONOREPO)]) == 0
+        assert json.loads(capsys.readouterr().out)["dockerfiles"] == dockerfiles
 
 
 def test_waves_are_a_few_days_of_work_and_p0_is_watched(monorepo_plan):
