@@ -199,7 +199,9 @@ def test_two_live_masters_of_one_name_are_an_error_naming_both(repo, capsys):
 @pytest.mark.parametrize("name, copy", [
     ("backups", True), ("backup_2024", True), ("archive", True), ("old", True), ("deprecated", True),
     ("dockerfile_deduplication_20250810_101500", True), ("2025-08-10", True), ("security_migration_20250811", True),
+    ("old_configs", True), ("docker.bak", True), ("backup-20240101", True),
     ("services", False), ("holder", False), ("agents", False), ("v2", False), ("golden", False), ("build-2", False),
+    ("postgres-backup", False), ("backup-agent", False), ("old-bot", False), ("archiver", False),
 ])
 def test_copy_folders_are_known_by_name_or_date(name, copy):
     assert is_copy_folder(name) is copy
