@@ -270,8 +270,11 @@ def _read_or_make_secret(folder: str) -> bytes | None:
         except OSError:
             return None
         secret = os.urandom(_KEY_BYTES)
-        with os.fdopen(handle, "wb") as out:
-            out.write(secret)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(secret)
+        except OSError:
+            return None  # a full disk: no cache (a short key left behind disables it, as loader's does)
         return secret
     finally:
         os.close(fd)

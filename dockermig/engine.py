@@ -403,32 +403,44 @@ def _prepared(item, settings: Settings) -> tuple:
 
 class _shellcheck_run:
     """Around the analysis of a chunk of files: ShellCheck set up for it (the persistent
-    cache's folder, how many of its processes may run at once) and started on every
-    script of the chunk before the first rule runs, in as few processes as the batches
-    allow, while the other rules run; what is left of it afterwards is stopped."""
+    cache's folder, how many of its processes may run at once) and started on the
+    scripts of the files ``add``ed (those given first, then any more), in as few processes
+    as the batches allow, before their rules run and while they do; what is left of it
+    at the end is stopped."""
 
     def __init__(self, prepared: list, cache: Path | None, cores: int):
         self.prepared = prepared
         self.cache = cache
         self.cores = cores
         self.shellcheck = None
+        self.executable = None
 
     def __enter__(self):
-        candidates = [(tree, config) for _, config, _, tree, _ in self.prepared
+        self.add(self.prepared)
+        return self
+
+    def add(self, prepared: list) -> None:
+        """Start ShellCheck on the scripts of these (item, config, text, tree, error) files."""
+        candidates = [(tree, config) for _, config, _, tree, _ in prepared
                       if tree is not None and "RUN" in tree.keywords]
         if not candidates:
-            return self  # ShellCheck's module is not even imported
-        from dockermig import shellcheck
+            return  # (for a chunk without RUN, ShellCheck's module is not even imported)
+        if self.shellcheck is None:
+            from dockermig import shellcheck
 
-        wanted = [tree for tree, config in candidates if shellcheck.enabled(config)]
-        if not wanted:
-            return self
-        self.shellcheck = shellcheck
-        shellcheck.configure(cache=self.cache, processes=self.cores)
-        executable = shellcheck.binary()
-        if executable is not None:
-            shellcheck.prefetch([script for tree in wanted for script in shellcheck.scripts_of(tree)], executable)
-        return self
+            self.shellcheck = shellcheck
+            shellcheck.configure(cache=self.cache, processes=self.cores)
+            self.executable = shellcheck.binary()
+        if self.executable is None:
+            return
+        scripts = []
+        for tree, config in candidates:
+            try:
+                if self.shellcheck.enabled(config):
+                    scripts += self.shellcheck.scripts_of(tree)
+            except UNANALYSABLE:
+                continue  # a bound hit (an ARG expansion bomb...): the file's own analysis reports it
+        self.shellcheck.prefetch(scripts, self.executable)
 
     def __exit__(self, *exc) -> None:
         if self.shellcheck is not None:
@@ -597,10 +609,15 @@ def _fix_items(chunk: list, level, write: bool, backup: bool, cache: Path | None
     worker's parent, needs what changed)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    prepared = [_prepared(item, settings) for item, settings in chunk]
     fixes, writes = [], []
-    with _shellcheck_run(prepared, cache, cores), ThreadPoolExecutor(1, thread_name_prefix="dockermig-write") as writer:
-        for item, config, text, tree, error in prepared:
+    with _shellcheck_run([], cache, cores) as shellcheck, \
+            ThreadPoolExecutor(1, thread_name_prefix="dockermig-write") as writer:
+        for item, settings in chunk:
+            # read as the write of the file before goes on; ShellCheck starts on this file's
+            # scripts before its rules run, and works while they do
+            prepared = _prepared(item, settings)
+            shellcheck.add([prepared])
+            item, config, text, tree, error = prepared
             if error is not None:
                 fix = FileFix(item.path, status="error", error=error, config=config)
             else:
