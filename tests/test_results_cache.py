@@ -186,3 +186,21 @@ def test_another_shellcheck_binary_is_asked_again(project):
     os.utime(wrapper, ns=(wrapper.stat().st_atime_ns, wrapper.stat().st_mtime_ns + 10**9))  # "upgraded"
     second = subprocess.run(command, cwd=project, env=env, capture_output=True, timeout=120)
     assert second.stdout == first.stdout and scripts_checked(project) == 2
+
+
+def test_an_entry_that_is_a_link_is_never_read_nor_written_through(project, capsys, monkeypatch, tmp_path):
+    _, honest = lint(capsys, monkeypatch, "--no-cache", "svc")
+    folder = project / ".dockermig_cache"
+    folder.mkdir(mode=0o700)
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"keep me\n")
+    planted = plant(folder, "tar xf", EVIL, cache.user_secret())  # a valid entry, moved behind a link
+    (tmp_path / "elsewhere").write_bytes(planted.read_bytes())
+    planted.unlink()
+    planted.symlink_to(tmp_path / "elsewhere")
+    other = plant(folder, "echo $undefined", (), None)
+    other.unlink()
+    other.symlink_to(victim)
+    assert lint(capsys, monkeypatch, "svc")[1] == honest  # the link was not followed to the valid entry
+    assert victim.read_bytes() == b"keep me\n"
+    assert not planted.is_symlink() and not other.is_symlink()  # replaced by real entries
