@@ -14,6 +14,10 @@ import pytest
 
 from conftest import ROOT
 
+# `pre-commit try-repo` installs dockermig and its dependencies into a new environment from
+# PyPI: the network, and a minute; the full tier runs it (`python -m pytest -m "slow or docker"`)
+pytestmark = pytest.mark.slow
+
 UNMIGRATED = 'FROM python:3.11-slim\nRUN pip install fastapi\nCMD ["python", "app.py"]\n'
 MIGRATED = 'FROM sutazai-python-agent-master:latest\nHEALTHCHECK NONE\nUSER 1001\nCMD ["python", "app.py"]\n'
 

@@ -18,6 +18,9 @@ from dockermig.cli import main
 docker = pytest.importorskip("docker")
 from busybox import docker_client, rootfs_image  # noqa: E402
 
+# real containers on the local engine: the full tier (`python -m pytest -m "slow or docker"`)
+pytestmark = pytest.mark.docker
+
 LABEL = "dockermig.verify"  # the verifier's own label: every container it started carries it
 
 START = """#!/bin/sh
