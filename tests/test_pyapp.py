@@ -131,7 +131,34 @@ def test_server_command_line_ports_and_missing_modules(tmp_path):
         COPY . /app
         CMD ["uvicorn", "api.main:app", "--port", "8080"]
         """, {"web/__init__.py": ""})
-    assert found == {("DM402", 3): "CMD runs api.main, which is not in the build context"}
+    assert found == {("DM402", 3): "CMD runs the module api.main, which is not in the build context"}
+
+
+def test_a_missing_app_is_named_as_the_cmd_runs_it_and_as_the_context_would_hold_it(tmp_path):
+    """DM402 names the script the CMD starts, never another file of the service; a COPY
+    that renames it adds the context file that is missing."""
+    files = {"app.py": "print('hi')\n"}
+    found = service(tmp_path, """\
+        FROM python:3.12-slim
+        WORKDIR /app
+        COPY . .
+        CMD ["python", "-u", "agents/enhanced_app.py"]
+        """, files)
+    assert found == {("DM402", 4): "CMD runs agents/enhanced_app.py, which is not in the build context"}
+    found = service(tmp_path, """\
+        FROM python:3.12-slim
+        WORKDIR /app
+        COPY app.py enhanced_app.py ./
+        CMD ["python", "enhanced_app.py"]
+        """, files)
+    assert found == {("DM402", 4): "CMD runs enhanced_app.py, which is not in the build context"}
+    found = service(tmp_path, """\
+        FROM python:3.12-slim
+        WORKDIR /app
+        COPY enhanced_app.py app.py
+        CMD ["python", "app.py"]
+        """, files)
+    assert found == {("DM402", 4): "CMD runs app.py, copied from enhanced_app.py, which is not in the build context"}
 
 
 def test_installed_modules_are_not_reported(tmp_path):
