@@ -119,6 +119,27 @@ def test_config_only_points_at_the_masters_the_repository_has_and_touches_nothin
     assert {p: p.read_bytes() for p in base.iterdir()} == before
 
 
+def test_init_and_config_only_fail_on_the_same_documented_default(tmp_path):
+    """Neither config sets fail-on: both fail on what a repository without a config fails
+    on, the default docs/configuration.md states."""
+    import re
+
+    from conftest import ROOT
+
+    from dockermig.config import config_for
+
+    rendered, existing = tmp_path / "rendered", tmp_path / "existing"
+    assert main(["init", str(rendered)]) == 0
+    (existing / "docker").mkdir(parents=True)
+    for source in (rendered / "docker" / "base").iterdir():
+        (existing / "docker" / "base").mkdir(exist_ok=True)
+        (existing / "docker" / "base" / source.name).write_bytes(source.read_bytes())
+    assert main(["init", "--config-only", str(existing)]) == 0
+    levels = {config_for(root / "Dockerfile").fail_on for root in (rendered, existing)}
+    documented = re.search(r"^\| `fail-on` \| string \| `(\w+)` \|", (ROOT / "docs" / "configuration.md").read_text(), re.M)
+    assert levels == {Config().fail_on} and documented and Config().fail_on.label == documented[1]
+
+
 def test_a_master_is_never_migrated_onto_itself(tmp_path):
     """Without any config: recognised by a file name that names a master, or by its label."""
     text = "FROM python:3.12.8-slim-bookworm\nRUN pip install --no-cache-dir fastapi\nCMD [\"python3\"]\n"
