@@ -78,6 +78,21 @@ def test_junit_and_gitlab(capsys, tmp_path):
     assert all(set(i) >= {"description", "check_name", "fingerprint", "severity", "location"} for i in issues)
 
 
+def test_junit_names_each_case_once_per_file(capsys, tmp_path):
+    """CI dashboards merge cases of one name: a file's cases are named by code and position,
+    and two findings of one code at one position (two shipped packages of one requirements
+    file) get distinct names."""
+    code, _, _ = lint(capsys, "--format", "junit", "-o", tmp_path / "r.xml", DEMO)
+    assert code == 1
+    suites = list(ElementTree.parse(tmp_path / "r.xml").getroot())
+    for suite in suites:
+        names = [case.get("name") for case in suite]
+        assert len(names) == len(set(names)), (suite.get("name"), names)
+    autogpt = next(s for s in suites if s.get("name").endswith("agents/autogpt/Dockerfile"))
+    assert {"DM302 line 17:35", "DM302 line 17:35 (2)"} <= {case.get("name") for case in autogpt}
+    assert sum(len(list(suite)) for suite in suites) == int(ElementTree.parse(tmp_path / "r.xml").getroot().get("tests"))
+
+
 def test_format_output_pairing(capsys, tmp_path):
     code, out, _ = lint(capsys, "--format", "json", "-o", tmp_path / "r.json", "--format", "text", FLOWISE)
     assert code == 1

@@ -1,5 +1,7 @@
 """JUnit XML, for CI systems that show test reports: one test suite per file, one failing
-test case per finding, one passing case for a clean file."""
+test case per finding, one passing case for a clean file. A case is named by the finding's
+code and position (``DM302 line 17:35``), with ``(2)``, ``(3)``... for further findings of
+that code at that position, so no two cases of a file share a name (dashboards merge those)."""
 
 from __future__ import annotations
 
@@ -27,8 +29,13 @@ def render(results: Iterable[FileResult]) -> tuple[list[str], list[str]]:
         elif not result.findings:
             ElementTree.SubElement(suite, "testcase", name="dockermig", classname=path)
             cases = 1
+        seen: dict[str, int] = {}
         for f in result.findings:
-            case = ElementTree.SubElement(suite, "testcase", name=f"{f.code} line {f.line}", classname=path)
+            name = f"{f.code} line {f.line}:{f.column}"
+            seen[name] = seen.get(name, 0) + 1
+            if seen[name] > 1:
+                name = f"{name} ({seen[name]})"
+            case = ElementTree.SubElement(suite, "testcase", name=name, classname=path)
             failure = ElementTree.SubElement(case, "failure", message=f.message, type=f.code)
             failure.text = f"{path}:{f.line}:{f.column}: {f.code} [{f.severity.label}] {f.message}"
             cases += 1
