@@ -88,11 +88,30 @@ def _lint(tree: Dockerfile, path: Path | None, config: Config) -> tuple[list[Fin
     if ctx.pragmas:
         findings, ctx.suppressed, ctx.used_suppressions = apply(findings, ctx.pragmas, _rule_of)
         findings += _run([r for r in rules if r.after_suppressions], ctx, config)
-    if any(f.fix is not None for f in findings) and _is_master(ctx):
-        # a master's own Dockerfile is the standard the services follow: reported, never rewritten
+    if any(f.fix is not None for f in findings) and (_is_master(ctx) or broken_as_is(tree) is not None):
+        # a master's own Dockerfile is the standard the services follow, and a file BuildKit
+        # refuses has instruction boundaries nobody meant (DM001, DM004): reported, never rewritten
         findings = [f._replace(fix=None) if f.fix is not None else f for f in findings]
     findings.sort(key=lambda f: (f.line, f.column, f.code))
     return findings, ctx
+
+
+def broken_as_is(tree: Dockerfile) -> str | None:
+    """Why BuildKit refuses the file before running anything (it does not parse, DM001, or
+    it holds lines that are no instruction, DM004), or None. Such a file was broken before
+    any fix, and no fix touches it: its instruction boundaries are not the ones its author
+    meant."""
+    if tree.problems:
+        problem = tree.problems[0]
+        return f"does not parse ({problem.message}, line {problem.line})"
+    if tree.unknown:
+        first = tree.unknown[0]
+        word = first.source[slice(*first.keyword_span)]
+        word = word if len(word) <= 24 else word[:21] + "..."
+        more = len(tree.unknown) - 1
+        return (f"line {first.start_line} ({word}) is not an instruction BuildKit knows"
+                + (f", nor {more} more line{'s' if more > 1 else ''}" if more else ""))
+    return None
 
 
 def _is_master(ctx: _Context) -> bool:
@@ -534,7 +553,7 @@ def fix_text(text: str, *, path: Path | None = None, config: Config | None = Non
         result.not_run = not_run
         return result
 
-    if tree.problems:  # BuildKit would reject it (DM001): its instruction boundaries cannot be trusted
+    if broken_as_is(tree) is not None:  # BuildKit would reject it (DM001, DM004): its instruction boundaries cannot be trusted
         return done(FixResult(text, text, first, [], first, None, 0, first_ctx, first_ctx))
     findings, ctx = first, first_ctx
     seen = {text}
@@ -701,9 +720,9 @@ def fix_stdin(data: bytes, filename: Path | None, settings: Settings, *, level=N
 
 def _classify(result: FixResult) -> tuple[str, str]:
     """Where the file stands after fixing: the summary's categories, with a reason."""
-    problems = result.before.dockerfile.problems
-    if problems:
-        return "needs-review", f"does not parse ({problems[0].message}, line {problems[0].line}): left untouched"
+    broken = broken_as_is(result.before.dockerfile)
+    if broken is not None:
+        return "needs-review", f"broken before: {broken}: left untouched"
     before, after = result.before.facts.decision, result.after.facts.decision
     classification = before.classification
     if classification in ("migrated", "master"):

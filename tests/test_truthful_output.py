@@ -152,7 +152,7 @@ def test_fix_leaves_a_file_that_does_not_parse_untouched_and_says_so(cli, tmp_pa
     assert target.read_text() == broken
     assert code == 1  # DM001 remains
     assert "1 file: 1 needs review" in out
-    assert "Dockerfile: does not parse (unterminated heredoc EOF, line 3): left untouched" in out
+    assert "Dockerfile: broken before: does not parse (unterminated heredoc EOF, line 3): left untouched" in out
     assert "Fixed" not in out
 
 

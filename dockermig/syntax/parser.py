@@ -41,6 +41,10 @@ _HEREDOC_WORD = re.compile(r"(\d*)<<(-?)([^<]*)$")
 _HEREDOC_KEYWORDS = frozenset({"RUN", "COPY", "ADD"})
 _KEYWORD_END = re.compile(r"[\t\v\f\r ]")
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+# The instructions BuildKit's dispatcher knows (frontend/dockerfile/instructions): its parser
+# keeps any other first word as an instruction, and the build stops there ("unknown instruction").
+KEYWORDS = frozenset({"ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK", "LABEL",
+                      "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR"})
 
 
 class ParseProblem(NamedTuple):
@@ -92,6 +96,13 @@ class Dockerfile:
     def keywords(self) -> frozenset[str]:
         """The keywords the file uses (the engine skips rules that look at none of them)."""
         return frozenset(i.keyword for i in self.instructions)
+
+    @cached_property
+    def unknown(self) -> tuple[Instruction, ...]:
+        """The instructions whose keyword BuildKit does not know (the lines of a script a RUN
+        meant to go on with, without continuations: ``class``, ``def``...). BuildKit's parser
+        keeps them, as this one does; ``docker build`` stops at the first."""
+        return tuple(i for i in self.instructions if i.keyword not in KEYWORDS)
 
     @cached_property
     def stages(self) -> tuple[Stage, ...]:
