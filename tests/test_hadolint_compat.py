@@ -204,3 +204,20 @@ def test_a_label_schema_finding_answers_to_its_own_hadolint_code(pragma, reporte
     text = f"FROM debian:12\n{pragma}LABEL Description=x\nUSER 1001\n"
     found = [f for f in lint_text(text) if f.code == "DM527"]
     assert [f.subcode for f in found] == (["DL3048"] if reported else [])
+
+
+UNPARSABLE = "FROM debian:bookworm\n{pragma}RUN <<EOF\necho hi\n"
+
+
+@pytest.mark.parametrize("pragma, config", [
+    ("# hadolint ignore=DL1000\n", {}),
+    ("# hadolint global ignore=DL1000\n", {}),
+    ("", {"ignore": ["DL1000"]}),
+])
+def test_a_file_that_does_not_parse_answers_to_hadolints_dl1000(pragma, config):
+    """DM001 is hadolint's parse error: its pragmas and selectors name it by DL1000,
+    and such a pragma is neither unknown (DM002) nor unused (DM003)."""
+    assert "DM001" in codes(UNPARSABLE.format(pragma=""))
+    found = codes(UNPARSABLE.format(pragma=pragma), **config)
+    assert not {"DM001", "DM002", "DM003"} & set(found), found
+    assert codes(UNPARSABLE.format(pragma=""), select=["DL1000"]) == ["DM001"]

@@ -17,12 +17,16 @@ class UnparsableDockerfile(Rule):
 
     ## References
     - BuildKit `frontend/dockerfile/parser`
+    - hadolint DL1000 (its parse error): `--ignore DL1000` and `# hadolint ignore=DL1000`
+      act on this rule. hadolint's parser rejects files BuildKit reads (a heredoc followed
+      by a comment, templates); dockermig reports only what BuildKit refuses.
     """
 
     code = "DM001"
     name = "unparsable-dockerfile"
     severity = Severity.ERROR
     tags = ("syntax",)
+    hadolint = ("DL1000",)
 
     examples = [
         Example.valid("FROM debian:bookworm\nRUN <<EOF\necho hi\nEOF\n"),
