@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 from dockermig.engine import FileFix
+from dockermig.fix import Applicability
 from dockermig.report import display_path, plural
 
 # status -> (singular, plural) label, once the files are written ...
@@ -32,21 +33,49 @@ def resolved(fix: FileFix) -> Counter[str]:
     return Counter(f.code for f in fix.result.findings) - Counter(f.code for f in fix.result.remaining)
 
 
-def summary_lines(fixes: list[FileFix], *, written: bool = True, quiet: bool = False) -> list[str]:
-    """What ``fix`` did (``written``) or would do (``--diff``), and what is left."""
+def fixed_and_gone(fix: FileFix, level: Applicability = Applicability.SAFE) -> tuple[Counter[str], Counter[str]]:
+    """(the findings, by code, that ``lint`` marks ``[*]`` at ``level`` and the fix dealt
+    with: their fix applied, or gone; the others that went with them). ``lint``'s ``[*] N
+    fixable`` is what the first counts; the migration takes findings of other rules on the
+    way (a package the master ships, the master's user). A fix applied to a finding that a
+    later pass finds again (the next ``apt`` of the RUN, one its fix does not cover) counts
+    as fixed, not as gone; fixes of findings only later passes found are not counted."""
+    if fix.result is None or not fix.changed:
+        return Counter(), Counter()
+    gone = resolved(fix)
+    applied = Counter(f.code for f in fix.result.fixed)
+    fixable = Counter(f.code for f in fix.result.findings if f.fix is not None and f.fix.applicability >= level)
+    own = fixable & (gone | applied)
+    return own, gone - own
+
+
+def summary_lines(fixes: list[FileFix], *, written: bool = True, quiet: bool = False,
+                  level: Applicability = Applicability.SAFE) -> list[str]:
+    """What ``fix`` did (``written``) or would do (``--diff``), and what is left. The
+    findings fixed are those ``lint`` counts as ``[*] N fixable`` at ``level``; the others
+    that went with them are said apart."""
     labels = STATUS_LABELS if written else PREVIEW_LABELS
     counts = Counter(f.status for f in fixes)
     parts = [f"{counts[s]} {one if counts[s] == 1 else many}" for s, (one, many) in labels.items() if counts[s]]
     lines = [f"{plural(len(fixes), 'file')}: " + (", ".join(parts) if parts else "nothing to do")]
     done = [f for f in fixes if (f.written if written else f.changed)]
-    fixed = sum((resolved(f) for f in done), Counter())
+    fixed, gone = Counter(), Counter()
+    for fix in done:
+        own, more = fixed_and_gone(fix, level)
+        fixed += own
+        gone += more
     remaining = Counter(f.code for fix in fixes for f in fix.findings)
-    if fixed:
-        per_code = ", ".join(f"{code} {n}" for code, n in sorted(fixed.items()))
-        verb = "Fixed" if written else "Would fix"
-        lines.append(f"{verb} {plural(sum(fixed.values()), 'finding')} in {plural(len(done), 'file')} ({per_code}).")
+    if fixed or gone:
+        files = plural(len(done), "file")
+        if fixed:
+            line = f"{'Fixed' if written else 'Would fix'} {plural(sum(fixed.values()), 'finding')} in {files} ({_per_code(fixed)})"
+            if gone:
+                line += f"; {sum(gone.values())} more {'went' if written else 'would go'} with them ({_per_code(gone)})"
+        else:
+            line = f"{plural(sum(gone.values()), 'finding')} {'went' if written else 'would go'} with the changes to {files} ({_per_code(gone)})"
+        lines.append(line + ".")
     if remaining:
-        per_code = ", ".join(f"{code} {n}" for code, n in sorted(remaining.items()))
+        per_code = _per_code(remaining)
         total = sum(remaining.values())
         verb, pronoun = ("remains", "it") if total == 1 else ("remain", "them")
         lines.append(f"{plural(total, 'finding')} {verb} ({per_code}): `dockermig lint` shows {pronoun}.")
@@ -57,6 +86,10 @@ def summary_lines(fixes: list[FileFix], *, written: bool = True, quiet: bool = F
         if len(review) > REVIEW_LIST_LIMIT:
             lines.append(f"  ... and {len(review) - REVIEW_LIST_LIMIT} more: `--report FILE` lists every file.")
     return lines
+
+
+def _per_code(counts: Counter[str]) -> str:
+    return ", ".join(f"{code} {n}" for code, n in sorted(counts.items()))
 
 
 def record(fix: FileFix) -> dict:
@@ -73,11 +106,12 @@ def record(fix: FileFix) -> dict:
     }
 
 
-def write_report(path: Path, fixes: list[FileFix], *, written: bool = True) -> None:
+def write_report(path: Path, fixes: list[FileFix], *, written: bool = True,
+                 level: Applicability = Applicability.SAFE) -> None:
     from dockermig.writer import write_output
 
     records = [record(f) for f in fixes]
-    summary = summary_lines(fixes, written=written, quiet=True)
+    summary = summary_lines(fixes, written=written, quiet=True, level=level)
     if path.suffix.lower() in (".md", ".markdown"):
         text = _markdown(records, summary)
     else:

@@ -100,10 +100,10 @@ def test_fix_counts_what_the_migration_resolved_by_rule(cli, tmp_path):
     target.write_text(SERVICE)
     code, out, _ = cli("fix", target)
     lines = out.splitlines()
-    # DM101's fix is the migration; it also resolves DM202 (the master's user) and DM301
-    # (curl ships with the master), which have no fix of their own
+    # DM101's fix is the migration (lint's [*] 1); it also resolves DM202 (the master's user)
+    # and DM301 (curl ships with the master), which have no fix of their own: said apart
     assert lines[0] == "1 file: 1 migrated"
-    assert lines[1] == "Fixed 3 findings in 1 file (DM101 1, DM202 1, DM301 1)."
+    assert lines[1] == "Fixed 1 finding in 1 file (DM101 1); 2 more went with them (DM202 1, DM301 1)."
     assert code == 0 and len(lines) == 2
 
 
@@ -122,7 +122,7 @@ def test_fix_diff_says_would_not_did(cli, tmp_path):
     code, _, err = cli("fix", "--diff", target)
     assert code == 1 and target.read_text() == SERVICE
     assert err.splitlines()[:2] == ["1 file: 1 would be migrated",
-                                    "Would fix 3 findings in 1 file (DM101 1, DM202 1, DM301 1)."]
+                                    "Would fix 1 finding in 1 file (DM101 1); 2 more would go with them (DM202 1, DM301 1)."]
 
 
 def test_fix_uses_the_fail_on_of_the_config_given(cli, tmp_path):
@@ -164,3 +164,32 @@ def test_a_broken_config_given_with_config_is_one_error_for_the_whole_run(cli, t
     code, out, err = cli("lint", "--config", config, *(tmp_path / n / "Dockerfile" for n in "abc"))
     assert code == 2 and out == ""
     assert err == f"error: {config}:1: unknown key 'selct'\n"
+
+
+def _count(pattern: str, text: str) -> int:
+    import re
+
+    found = re.search(pattern, text, re.MULTILINE)
+    return int(found[1]) if found else 0
+
+
+def test_lint_counts_as_fixable_what_fix_then_fixes(cli, tmp_path):
+    """``[*] N fixable`` is the number ``fix`` says it fixed, on the same files; what the
+    migration takes with it (a package the master ships) is said apart."""
+    import shutil
+
+    from conftest import DEMO
+
+    demo = tmp_path / "demo"
+    shutil.copytree(DEMO, demo)
+    _, linted, _ = cli("lint", demo)
+    _, fixed, _ = cli("fix", demo)
+    assert _count(r"^\[\*\] (\d+) fixable with `dockermig fix`\.$", linted) == _count(r"^Fixed (\d+) findings? ", fixed) > 0
+    assert _count(r"; (\d+) more went with them", fixed) > 0
+
+
+def test_lint_counts_as_fixable_what_fix_would_fix_on_real_files(cli, corpus):
+    sample = corpus[::50]
+    _, linted, _ = cli("lint", *sample)
+    _, _, previewed = cli("fix", "--diff", *sample)
+    assert _count(r"^\[\*\] (\d+) fixable", linted) == _count(r"^Would fix (\d+) findings? ", previewed) > 0

@@ -58,7 +58,7 @@ def fix(paths, settings, stdin, quiet, jobs, no_cache, diff, unsafe_fixes, backu
     if not quiet:
         # under --diff or stdin, stdout carries the diff or the text: the summary goes to stderr
         out = sys.stderr if diff or stdin is not None else sys.stdout
-        for line in summary_lines(fixes, written=not diff and stdin is None):
+        for line in summary_lines(fixes, written=not diff and stdin is None, level=level):
             print(printable(line), file=out)
         note_missing_shellcheck(fixes)
     if report:
@@ -66,7 +66,7 @@ def fix(paths, settings, stdin, quiet, jobs, no_cache, diff, unsafe_fixes, backu
         from dockermig.writer import WriteError
 
         try:
-            write_report(report, fixes, written=not diff and stdin is None)
+            write_report(report, fixes, written=not diff and stdin is None, level=level)
         except WriteError as error:  # a missing folder, a full disk
             raise CommandError(str(error)) from None
     from dockermig.cli.lint import _print_config_problems
