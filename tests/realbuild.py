@@ -84,21 +84,74 @@ def _exists(client, name: str) -> bool:
         return False
 
 
+# Stopping a run (Ctrl-C) within seconds: a thread cannot be interrupted, and the engine
+# goes on with a build whose client stops reading. So every step a build is running (its
+# intermediate container, "Running in <id>") is known, and `stop_all` kills them: the build
+# fails at once and forcerm removes what it made; waits (health, files) watch STOP.
+STOP = threading.Event()
+_RUNNING: set[str] = set()
+_RUNNING_LOCK = threading.Lock()
+_STEP = re.compile(r"Running in ([0-9a-f]{12,64})")
+
+
+def stop_all(client) -> None:
+    """Stop what this module runs: no more waiting, every build step in flight killed."""
+    import docker
+
+    STOP.set()
+    with _RUNNING_LOCK:
+        running = list(_RUNNING)
+    for container in running:
+        try:
+            client.api.kill(container)
+        except docker.errors.APIError:
+            pass  # finished or removed meanwhile
+
+
+def parallel(client, work, items, workers: int = JOBS) -> list:
+    """``work`` on each item in a few threads, results in order. An interruption (Ctrl-C)
+    or an error stops the rest within seconds: queued items are dropped, running builds
+    killed (``stop_all``); then it is raised."""
+    items = list(items)
+    pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(items))))
+    try:
+        return list(pool.map(work, items))
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        stop_all(client)
+        raise
+    finally:
+        pool.shutdown(wait=False)
+
+
 def build(client, context: Path, tag: str, dockerfile: str = "Dockerfile", buildargs: dict | None = None) -> str:
     """Build with the engine's builder, never pulling; returns the image id."""
     import docker
 
+    if STOP.is_set():
+        raise BuildFailed(f"{context.name}/{dockerfile}", "the run was stopped")
     log: list[str] = []
+    steps: set[str] = set()
     try:
         for chunk in client.api.build(path=str(context), dockerfile=dockerfile, tag=tag, rm=True, forcerm=True,
                                       pull=False, decode=True, buildargs=buildargs or {}, labels={LABEL: "1"}):
             if "stream" in chunk:
                 log.append(chunk["stream"])
+                step = _STEP.search(chunk["stream"])
+                if step:
+                    steps.add(step[1])
+                    with _RUNNING_LOCK:
+                        _RUNNING.add(step[1])
+                    if STOP.is_set():
+                        stop_all(client)
             if "error" in chunk:
                 log.append(chunk["error"])
                 raise BuildFailed(f"{context.name}/{dockerfile}", "".join(log))
     except docker.errors.APIError as error:
         raise BuildFailed(f"{context.name}/{dockerfile}", "".join(log) + str(error)) from None
+    finally:
+        with _RUNNING_LOCK:
+            _RUNNING.difference_update(steps)
     return client.images.get(tag).id
 
 
@@ -205,10 +258,9 @@ def build_standins(client, images: Images, rootfs: str) -> None:
             build(client, context, tag, buildargs={"ROOTFS": rootfs})
         return spec, client.images.get(tag).id
 
-    with ThreadPoolExecutor(max_workers=min(JOBS, len(specs))) as pool:
-        for spec, image_id in pool.map(one, specs):
-            for name in spec["tags"]:
-                images.names[name] = image_id
+    for spec, image_id in parallel(client, one, specs):
+        for name in spec["tags"]:
+            images.names[name] = image_id
     images.ensure()
 
 
@@ -231,10 +283,9 @@ def build_masters(client, images: Images, workdir: Path) -> None:
         return master, tag
 
     masters = default_policy().masters
-    with ThreadPoolExecutor(max_workers=min(JOBS, len(masters))) as pool:
-        for master, tag in pool.map(one, masters):
-            images.masters[master.name] = tag
-            images.names[master.image] = client.images.get(tag).id
+    for master, tag in parallel(client, one, masters):
+        images.masters[master.name] = tag
+        images.names[master.image] = client.images.get(tag).id
     images.ensure()
 
 
@@ -396,7 +447,7 @@ def run_checks(client, image: str, slack: float = 20.0, files: tuple[str, ...] |
             return result
         deadline = time.time() + max(start_period, 10.0) + slack
         settle = time.time() + 3.0  # a service that dies at start-up does so within seconds
-        while time.time() < deadline:
+        while time.time() < deadline and not STOP.is_set():
             container.reload()
             state = container.attrs["State"]
             if state["Status"] != "running":
@@ -433,7 +484,7 @@ def _written(container, files, wait: float = 10.0) -> dict[str, bool]:
     while True:
         for path in [p for p, there in found.items() if not there]:
             found[path] = container.exec_run(["test", "-f", path], user="0").exit_code == 0
-        if all(found.values()) or time.time() > deadline:
+        if all(found.values()) or time.time() > deadline or STOP.is_set():
             return found
         time.sleep(0.5)
 
@@ -470,11 +521,10 @@ def build_own_masters(client, images: Images, context: Path, dockerfiles: dict[s
             build(client, context, tag, dockerfile=dockerfile)
         return image, name, tag
 
-    with ThreadPoolExecutor(max_workers=min(JOBS, len(dockerfiles))) as pool:
-        for image, name, tag in pool.map(one, dockerfiles.items()):
-            with images.lock:  # other threads may be building (and ensure()-ing) meanwhile
-                images.masters[name] = tag
-                images.names[image] = client.images.get(tag).id
+    for image, name, tag in parallel(client, one, dockerfiles.items()):
+        with images.lock:  # other threads may be building (and ensure()-ing) meanwhile
+            images.masters[name] = tag
+            images.names[image] = client.images.get(tag).id
     images.ensure()
 
 
@@ -608,8 +658,7 @@ def run_corpus(client, workdir: Path, chosen: list[Service] | None = None,
     chosen = chosen if chosen is not None else services()
     images = images or prepare(client, workdir)
     outcomes = fix_corpus(chosen, workdir)
-    with ThreadPoolExecutor(max_workers=JOBS) as pool:
-        list(pool.map(lambda o: prove(client, images, o, workdir), outcomes.values()))
+    parallel(client, lambda o: prove(client, images, o, workdir), outcomes.values())
     return images, outcomes
 
 

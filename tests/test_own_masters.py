@@ -360,7 +360,8 @@ def proof(engine, fixed, request):
         times["masters"] = time.monotonic() - start
 
     request.addfinalizer(lambda: _write_table(request.config, results, times))
-    with ThreadPoolExecutor(max_workers=realbuild.JOBS) as pool:
+    pool = ThreadPoolExecutor(max_workers=realbuild.JOBS)
+    try:
         built = pool.submit(masters)  # first: the masters are the longest path
         befores = [pool.submit(before, r) for r in results.values()]
         built.result()  # a master that does not build fails every test below, with its log
@@ -368,6 +369,12 @@ def proof(engine, fixed, request):
         afters = [pool.submit(after, r, uids) for r in results.values()]
         for future in [*befores, *afters]:
             future.result()
+    except BaseException:  # Ctrl-C: stop within seconds, not when the last build ends
+        pool.shutdown(wait=False, cancel_futures=True)
+        realbuild.stop_all(engine)
+        raise
+    finally:
+        pool.shutdown(wait=False)
     times["all"] = time.monotonic() - start
     return {"images": images, "uids": uids, "results": results, "times": times}
 
