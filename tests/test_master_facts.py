@@ -234,6 +234,20 @@ def test_a_master_whose_user_is_unknown_is_a_review(tmp_path):
     assert fix_text(WORKER, config=config).text == WORKER
 
 
+@pytest.mark.parametrize("user", ["root", "0"])
+def test_a_master_that_runs_as_root_gets_no_user_line_it_would_not_change(tmp_path, user):
+    """The stage runs as root already: no ``USER root``/``USER 0`` above the RUNs, and no
+    final ``USER root`` (a DM201 finding the service did not have)."""
+    (tmp_path / "Dockerfile.master").write_text(f"FROM python:3.12-slim\nWORKDIR /app\nUSER {user}\n")
+    config = Config(tmp_path / ".dockermig.yaml", {"masters": [
+        {"image": "acme/py:1", "language": "python", "dockerfile": "Dockerfile.master"}]})
+    service = ('FROM python:3.11-slim\nRUN apt-get update && apt-get install -y --no-install-recommends gcc=4:12.2.0-3 '
+               '&& rm -rf /var/lib/apt/lists/*\nCOPY . /app\nCMD ["python", "app.py"]\n')
+    fixed = fix_text(service, path=tmp_path / "svc" / "Dockerfile", config=config).text
+    assert fixed.startswith("FROM acme/py:1\nRUN apt-get update") and "USER" not in fixed
+    assert "DM201" not in {f.code for f in lint_text(fixed, path=tmp_path / "svc" / "Dockerfile", config=config)}
+
+
 def test_plan_wave_0_proposes_pinning_the_uid_only_with_dm525(repo, capsys):
     own_config(repo)
     assert main(["plan", str(repo)]) in (0, 1)

@@ -10,6 +10,7 @@
    file's first own ``USER`` get a ``USER root`` above them, and unless the file switches
    to a user of its own, it ends with ``USER <master user>`` before CMD/ENTRYPOINT, as
    the master template does. RUNs that the package fixes delete entirely are not counted.
+   A master that runs as root gets no ``USER`` line: the stage runs as root already.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from dockermig.policy.ownership import ownership_edit, root_owned_paths
 from dockermig.policy.shipped import deletes_whole, run_removal
 from dockermig.syntax.nodes import Instruction
 from dockermig.syntax.query import arg_defaults, from_words
+from dockermig.syntax.values import ROOT_NAMES
 from dockermig.syntax.shell import Command, commands, installs, manager_of, unwrap
 
 if TYPE_CHECKING:
@@ -84,7 +86,7 @@ def migration_fix(facts: FileFacts, master: Master, *, tables: frozenset[str] = 
     if None in handovers:
         return None  # a path it cannot hand over to the master's user: a person decides
     health = inherited_health_problems(facts)
-    plan = _user_plan(facts, instructions, gone)
+    plan = [] if _runs_as_root(master) else _user_plan(facts, instructions, gone)
     build_edits = _build_stage_edits(facts, chain) if build_stages else []
     notes = [f"chown {' '.join(p for f in ownership for p in f.paths)} to {ownership[0].owner}"] if ownership else []
     if health:
@@ -104,7 +106,8 @@ def migration_fix(facts: FileFacts, master: Master, *, tables: frozenset[str] = 
 
         for stage_from, stage_master in build_edits:
             edits.append(_base_edit(dockerfile, stage_from, stage_master))
-            insert(stage_from, False, [render_line("user.j2", templates, lower=lower, user=root)])
+            if not _runs_as_root(stage_master):
+                insert(stage_from, False, [render_line("user.j2", templates, lower=lower, user=root)])
         if health:
             problem = health[0]
             insert(problem.anchor, problem.before, health_check_lines(dockerfile, problem, templates))
@@ -168,6 +171,13 @@ def _used_elsewhere(dockerfile, name: str, declaration: Instruction, from_: Inst
         for instruction in dockerfile.instructions
         if instruction is not declaration and instruction is not from_
     )
+
+
+def _runs_as_root(master: Master) -> bool:
+    """The master's image runs as root (its files say ``USER root``, or nothing over a
+    base that does): a ``USER root`` would change nothing, and ending with its user would
+    write a final ``USER root``."""
+    return master.user in ROOT_NAMES or master.uid == 0
 
 
 def _user_plan(facts: FileFacts, instructions: list[Instruction], gone: set[Instruction]):
