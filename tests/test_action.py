@@ -227,7 +227,8 @@ def run_gitlab_job(workspace: Path, tmp: Path, variables: dict[str, str]) -> tup
 
 
 def test_the_gitlab_template_writes_both_reports_and_fails_on_findings(demo, tmp_path):
-    code, output, installs = run_gitlab_job(demo, tmp_path, {"DOCKERMIG_PATHS": "agents/crewai"})
+    code, output, installs = run_gitlab_job(demo, tmp_path, {"DOCKERMIG_PATHS": "agents/crewai",
+                                                             "DOCKERMIG_SOURCE": "./tools/dockermig"})
     assert code == 1
     assert "agents/crewai/Dockerfile:1:6: DM101" in output
     quality = json.loads((demo / "gl-code-quality.json").read_text())
@@ -237,27 +238,26 @@ def test_the_gitlab_template_writes_both_reports_and_fails_on_findings(demo, tmp
     assert set(job["artifacts"]["reports"].values()) == {"gl-code-quality.json", "dockermig.xml"}
     assert job["artifacts"]["when"] == "always"
     [install] = installs
-    assert install.endswith(f"https://github.com/sutazai/dockermig/archive/refs/tags/{job['variables']['DOCKERMIG_VERSION']}.tar.gz")
+    assert install.endswith(" ./tools/dockermig")
 
 
 def test_the_gitlab_template_takes_fail_on_and_a_baseline(demo, tmp_path):
-    assert run_gitlab_job(demo, tmp_path / "a", {"DOCKERMIG_PATHS": "tools/health-checker", "DOCKERMIG_FAIL_ON": "error"})[0] == 0
+    source = {"DOCKERMIG_SOURCE": "./tools/dockermig"}
+    assert run_gitlab_job(demo, tmp_path / "a", {**source, "DOCKERMIG_PATHS": "tools/health-checker",
+                                                 "DOCKERMIG_FAIL_ON": "error"})[0] == 0
     subprocess.run([BIN / "dockermig", "lint", "--write-baseline", "baseline.json", "."], cwd=demo,
                    capture_output=True, check=True)
-    code, output, _ = run_gitlab_job(demo, tmp_path / "b", {"DOCKERMIG_BASELINE": "baseline.json"})
+    code, output, _ = run_gitlab_job(demo, tmp_path / "b", {**source, "DOCKERMIG_BASELINE": "baseline.json"})
     assert code == 0, output
 
 
-def test_the_gitlab_template_pins_the_released_tag():
-    """The template pins ``v<version>``; where the checkout has its tags (CI's clone has none),
-    that tag exists."""
-    from dockermig import __version__
-
-    pinned = GITLAB["dockermig"]["variables"]["DOCKERMIG_VERSION"]
-    assert pinned == f"v{__version__}"
-    tags = subprocess.run(["git", "-C", str(ROOT), "tag", "--list"], capture_output=True, text=True).stdout.split()
-    if tags:
-        assert pinned in tags, f"pinned {pinned}, tagged {sorted(tags)}"
+def test_the_gitlab_template_says_what_to_install_rather_than_guess_a_source(demo, tmp_path):
+    """dockermig has no public home: the template installs what DOCKERMIG_SOURCE names, and
+    without it fails before pip runs, saying what to set."""
+    assert GITLAB["dockermig"]["variables"]["DOCKERMIG_SOURCE"] == ""
+    code, output, installs = run_gitlab_job(demo, tmp_path, {})
+    assert code == 2 and installs == []
+    assert "set DOCKERMIG_SOURCE to what pip installs" in output
 
 
 # -- the recipes of docs/ci.md -----------------------------------------------------------------
@@ -278,11 +278,28 @@ def _steps(document) -> list[dict]:
 
 def test_the_ci_recipes_use_the_action_and_the_template_as_they_are():
     blocks = _yaml_blocks(ROOT / "docs" / "ci.md")
-    uses = [step for block in blocks for step in _steps(block) if step["uses"].startswith("sutazai/dockermig@")]
+    uses = [step for block in blocks for step in _steps(block) if "dockermig" in step["uses"]]
     assert uses, "docs/ci.md has no step that uses the action"
     for step in uses:
+        assert step["uses"].startswith("./"), step  # a local copy; the hosted one is a marked placeholder
         assert set(step.get("with") or {}) <= set(ACTION["inputs"])
     jobs = [block["dockermig"] for block in blocks if isinstance(block, dict) and "include" in block]
     assert jobs and all(job.get("variables", {}).keys() <= GITLAB["dockermig"]["variables"].keys() for job in jobs)
-    assert any("docs/gitlab/dockermig.gitlab-ci.yml" in str(block["include"]) for block in blocks
+    assert all(job["variables"].get("DOCKERMIG_SOURCE") for job in jobs)  # the one variable without a default
+    assert all("dockermig.gitlab-ci.yml" in str(block["include"]) for block in blocks
                if isinstance(block, dict) and "include" in block)
+
+
+def test_the_local_pre_commit_hooks_of_the_docs_are_the_published_ones():
+    """The `repo: local` recipe runs what the hooks of .pre-commit-hooks.yaml run, on the
+    same files, and the hosted recipe names only hooks that exist."""
+    published = {hook["id"]: hook for hook in YAML(typ="safe").load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    repos = [repo for block in _yaml_blocks(ROOT / "docs" / "ci.md") if isinstance(block, dict)
+             for repo in block.get("repos", [])]
+    local = [hook for repo in repos if repo["repo"] == "local" for hook in repo["hooks"]]
+    assert {hook["id"] for hook in local} == set(published)
+    for hook in local:
+        same = {key: published[hook["id"]][key] for key in ("entry", "types", "files", "exclude")}
+        assert {key: hook[key] for key in same} == same, hook["id"]
+    hosted = [hook["id"] for repo in repos if repo["repo"] != "local" for hook in repo["hooks"]]
+    assert hosted and set(hosted) <= set(published)
