@@ -26,6 +26,14 @@ class CatalogueEntry(NamedTuple):
     user: str | None = None
     binaries: tuple[str, ...] = ()
     packages: tuple[str, ...] = ()
+    # "USER": the image's own USER is ``user``; "entrypoint": its USER is root and its
+    # entrypoint switches to ``user`` when the container starts (gosu, su-exec)
+    user_by: str = "USER"
+
+    @property
+    def build_user(self) -> str | None:
+        """The user an image built FROM this one runs its RUNs as (None: root)."""
+        return self.user if self.user_by == "USER" else None
 
 
 class ReviewBase(NamedTuple):
@@ -182,7 +190,8 @@ def _replace_or_extend(config: dict[str, Any], key: str, builtin: list[Any]) -> 
     return base + list(config.get(f"extend-{key}", []))
 
 
-CATALOGUE_KEYS = frozenset({"image", "category", "tags", "user", "binaries", "packages"})
+CATALOGUE_KEYS = frozenset({"image", "category", "tags", "user", "user-by", "binaries", "packages"})
+USER_BY = ("USER", "entrypoint")
 
 
 def _check_keys(raw: dict[str, Any], allowed: frozenset[str], what: str) -> None:
@@ -216,12 +225,17 @@ def catalogue_entry(raw: dict[str, Any]) -> CatalogueEntry:
         raise PolicyError(f"keep-as-is entry {raw!r} needs 'image' and 'category'")
     _check_keys(raw, CATALOGUE_KEYS, f"keep-as-is entry {raw['image']}")
     tags = tuple(raw.get("tags", ()))
+    user_by = str(raw.get("user-by", "USER"))
+    if user_by not in USER_BY:
+        raise PolicyError(f"keep-as-is entry {raw['image']}: user-by is {user_by!r} (expected USER or entrypoint)",
+                          "user-by")
     return CatalogueEntry(
         ImagePattern.parse(str(raw["image"]), tags),
         str(raw["category"]),
         str(raw["user"]) if raw.get("user") is not None else None,
         tuple(raw.get("binaries", ())),
         tuple(raw.get("packages", ())),
+        user_by,
     )
 
 
