@@ -161,3 +161,33 @@ def test_the_real_corpus_builds_and_only_its_templates_are_refused(corpus):
         assert parse(text).unknown == () or path.name.endswith(".template")
     assert needs_root == []
     assert refused and all(path.name.endswith(".template") for path in refused)
+
+
+# -- plan -------------------------------------------------------------------------------------
+
+
+def test_plan_marks_what_was_broken_before(cli, tmp_path):
+    broken = tmp_path / "services" / "legacy-worker"
+    broken.mkdir(parents=True)
+    (broken / "Dockerfile").write_text(
+        "FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nUSER nobody\n"
+        "RUN groupadd -r worker && pip install --no-cache-dir requests\nCMD [\"python\", \"worker.py\"]\n")
+    (broken / "worker.py").write_text("print('hi')\n")
+    fine = tmp_path / "services" / "api"
+    fine.mkdir(parents=True)
+    (fine / "Dockerfile").write_text("FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nCMD [\"python\", \"app.py\"]\n")
+    (fine / "app.py").write_text("print('hi')\n")
+    code, out, _ = cli("plan", "--format", "json", tmp_path)
+    made = json.loads(out)
+    by = {e["path"]: e for e in made["entries"]}
+    assert by["services/api/Dockerfile"]["broken"] == []
+    assert by["services/legacy-worker/Dockerfile"]["broken"] == [
+        "DM205 line 5: groupadd needs root, but the RUN runs as nobody (USER, line 4): the build fails"]
+    assert "; broken before: DM205 line 5: groupadd needs root" in by["services/legacy-worker/Dockerfile"]["reason"]
+    assert made["summary"]["broken"] == {"services": 1, "by_code": {"DM205": 1}}
+    _, text, _ = cli("plan", tmp_path)
+    assert "Broken before: 1 service does not build as it is, before any fix (DM205 1)" in text
+    assert "broken before)" in text  # its wave line
+    assert "once it builds (DM205 line 5, broken before): dockermig fix --backup services/legacy-worker/Dockerfile" in text
+    _, markdown, _ = cli("plan", "--format", "markdown", tmp_path)
+    assert "- Broken before: 1 service does not build as it is" in markdown

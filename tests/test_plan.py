@@ -235,7 +235,7 @@ def test_cli_plan_and_status_formats(capsys, monkeypatch):
     assert set(made) == {"summary", "entries", "waves", "blockers", "masters"}
     assert set(made["entries"][0]) == {"path", "copies", "service", "image", "classification", "category", "priority",
                                        "priority_reason", "target", "reason", "compose_files", "dependents",
-                                       "depends_on", "findings", "wave", "fix", "verify"}
+                                       "depends_on", "findings", "wave", "fix", "verify", "broken"}
     # the demo's 13 services to move are a day's work: one wave
     assert [len(w) for w in made["waves"]] == [13] and made["summary"]["waves"] == [13]
     assert main(["plan", str(DEMO), "--waves", "5"]) == 0

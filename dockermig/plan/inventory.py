@@ -25,6 +25,9 @@ from dockermig.plan.compose import (
 from dockermig.plan.order import Hold, holds, settles
 from dockermig.report import display_path
 
+# the findings that say a file does not build as it is, whatever a fix does: it was broken before
+BROKEN_BEFORE = ("DM001", "DM004", "DM205")
+
 
 class FileSummary(NamedTuple):
     """One Dockerfile, as the plan needs it: a few strings and numbers that cross from a
@@ -47,6 +50,9 @@ class FileSummary(NamedTuple):
     holds: tuple[Hold, ...]  # ``master`` is the master's image
     settles: tuple[Hold, ...]
     port: int | None
+    # what keeps the file from building as it is, before any fix ("DM205 line 6: groupadd
+    # needs root, ..."): BuildKit refuses it (DM001, DM004) or a RUN needs root (DM205)
+    broken: tuple[str, ...] = ()
 
 
 class Inventory(NamedTuple):
@@ -195,6 +201,11 @@ def _summary(path: Path, text: str, facts, findings, config, copy: bool) -> File
     # on a master, but the wrong one, or one it should not be on: the findings say why
     wrong = [f for f in findings if f.code in ("DM102", "DM105")] if decision.review_kind else []
     reason = "; ".join(f"{f.code} {f.message}" for f in wrong) or _reason(facts, findings, classification)
+    broken = tuple(f"{f.code} line {f.line}: {f.message.removeprefix('broken before: ')}"
+                   for f in findings if f.code in BROKEN_BEFORE)
+    if broken:
+        more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
+        reason += f"; broken before: {broken[0]}{more}"
     runs = None
     if runtime is not None and decision.kept is None and classification != "master":
         entry, _ = catalogued_service(facts.policy, runtime.stage)
@@ -211,7 +222,7 @@ def _summary(path: Path, text: str, facts, findings, config, copy: bool) -> File
         findings=len(findings), fix=_fix_level(findings), non_root=_runs_non_root(facts),
         holds=by_image(holds(facts, findings)),
         settles=by_image(settles(facts, numeric_users=config.is_enabled("DM525", "non-numeric-user"))),
-        port=_port(facts))
+        port=_port(facts), broken=broken)
 
 
 def _fix_level(findings) -> str | None:

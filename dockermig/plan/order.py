@@ -329,11 +329,18 @@ def verify_command(entry: dict[str, Any]) -> str:
 
 def run_first(entry: dict[str, Any]) -> str | None:
     """What must happen before a wave's commands work for this service, when anything
-    must: wave 0's change of the master, or a move the fix cannot make."""
+    must: wave 0's change of the master, a repair of what was broken before (the old
+    image `verify` builds does not build), or a move the fix cannot make."""
+    broken = entry.get("broken")
+    where = broken[0].partition(":")[0] if broken else ""  # "DM205 line 6"
     if entry["_holds"]:
-        return "after wave 0"
+        return "after wave 0" + (f", once it builds ({where}, broken before)" if broken else "")
     if entry["_fix"] is None:
+        if broken:  # no fix touches a file BuildKit refuses: once it builds, its move can be planned
+            return f"broken before ({where}): make it build, then plan it again"
         return "no fix makes this move: migrate it by hand (`dockermig lint` says what), keep the old file as .backup"
+    if broken:
+        return f"once it builds ({where}, broken before)"
     return None
 
 

@@ -55,11 +55,26 @@ def summary(entries: list[dict[str, Any]], waves: list | None, blockers: list | 
         "blockers": {"causes": len(blocking), "services": len({p for b in blocking for p in b["services"]}),
                      "by_kind": dict(Counter(b["kind"] for b in blocking)),
                      "settles": len(blockers or []) - len(blocking)},
+        "broken": _broken(entries),
         "waves": [len(w) for w in waves or []],
         "wave_size": wave_size,
         "watched": sum(1 for e in entries if e["priority"] == "P0"),
         "left_out": left_out or {"folders": [], "dockerfiles": 0, "compose_files": 0},
     }
+
+
+def _broken(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The services that do not build as they are (broken before any fix), by rule."""
+    broken = [e for e in entries if e.get("broken")]
+    codes = Counter(note.partition(" ")[0] for e in broken for note in e["broken"])
+    return {"services": len(broken), "by_code": dict(sorted(codes.items()))}
+
+
+def _broken_text(broken: dict[str, Any]) -> str:
+    codes = ", ".join(f"{code} {count}" for code, count in broken["by_code"].items())
+    one = broken["services"] == 1
+    return (f"Broken before: {plural(broken['services'], 'service')} do{'es' if one else ''} not build as "
+            f"{'it is' if one else 'they are'}, before any fix ({codes})")
 
 
 def _summary_text(figures: dict[str, Any], width: int) -> list[str]:
@@ -87,6 +102,8 @@ def _summary_text(figures: dict[str, Any], width: int) -> list[str]:
         if blockers["settles"]:
             text += f"; {plural(blockers['settles'], 'master change')} that settle{'s' if blockers['settles'] == 1 else ''} a rule"
         lines += _wrapped(text, width, "", "  ")
+    if figures["broken"]["services"]:
+        lines += _wrapped(_broken_text(figures["broken"]), width, "", "  ")
     sizes = figures["waves"]
     if sizes:
         lines += _wrapped(f"Waves: {_waves_line(figures)}", width, "", "  ")
@@ -259,8 +276,9 @@ def _blockers_text(blockers: list, width: int) -> list[str]:
 def _moves(entry: dict[str, Any]) -> str:
     """Where a service of a wave moves, and how risky the move is."""
     held = " (after wave 0)" if entry["_holds"] else ""
+    broken = ", broken before" if entry.get("broken") else ""
     return (f"{entry['target']}{held}  ({plural(entry['dependents'], 'dependent')}, "
-            f"{plural(entry['findings'], 'finding')})")
+            f"{plural(entry['findings'], 'finding')}{broken})")
 
 
 def commands(entry: dict[str, Any]) -> str:
@@ -268,7 +286,7 @@ def commands(entry: dict[str, Any]) -> str:
     first, the fix that keeps the original as .backup, the verify that builds both."""
     first = run_first(entry)
     if entry["_fix"] is None and not entry["_holds"]:
-        return f"{first}; then {entry['verify']}"
+        return first if entry.get("broken") else f"{first}; then {entry['verify']}"
     return f"{first + ': ' if first else ''}{entry['fix']} && {entry['verify']}"
 
 
@@ -308,6 +326,8 @@ def plan_markdown(entries: list[dict[str, Any]], waves: list | None = None, bloc
         lines.append("")
     lines += [f"- {line}" for line in status_text(status(entries)).splitlines() if line]
     lines += [f"- {line}" for line in _left_out_text(figures["left_out"], 10_000, lambda f: f"`{f}`")]
+    if figures["broken"]["services"]:
+        lines.append(f"- {_broken_text(figures['broken'])}")
     if figures["waves"]:
         lines.append(f"- Waves: {_waves_line(figures)}")
     if blockers:
@@ -326,7 +346,7 @@ def plan_markdown(entries: list[dict[str, Any]], waves: list | None = None, bloc
             lines.append(f"- [ ] `{entry['path']}` → {_md(_moves(entry))}, {entry['priority']}  ")
             first = run_first(entry)
             if entry["_fix"] is None and not entry["_holds"]:
-                lines.append(f"  {_md(first)}; then `{entry['verify']}`")
+                lines.append(f"  {_md(first)}" + ("" if entry.get("broken") else f"; then `{entry['verify']}`"))
             else:
                 lines.append(f"  {first + ': ' if first else ''}`{entry['fix']} && {entry['verify']}`")
     review = [e for e in entries if e["classification"] == "needs-review" and e["wave"] is None]

@@ -135,6 +135,7 @@ def _file_row(root: Path, group: list[FileSummary], used_by: list[ComposeService
         "_port": main.port,
         "_fix": main.fix,
         "_context": _build_context(root, main.path, used_by),
+        "broken": list(main.broken),
     }
 
 
@@ -240,6 +241,7 @@ def _image_row(root: Path, services: list[ComposeService], config: Config) -> Ro
         "_port": None,
         "_fix": None,
         "_context": None,
+        "broken": [],
     }
 
 
