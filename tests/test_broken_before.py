@@ -64,6 +64,7 @@ def test_fix_says_the_file_was_broken_before(cli, tmp_path):
     target = tmp_path / "Dockerfile"
     target.write_text(SCRIPT_AS_INSTRUCTIONS)
     code, out, _ = cli("fix", target)
+    assert code == 1  # DM004 remains
     assert target.read_text() == SCRIPT_AS_INSTRUCTIONS
     assert "broken before: line 4 (class) is not an instruction BuildKit knows, nor 5 more lines: left untouched" in out
     _, lint_out, _ = cli("lint", target)
@@ -114,8 +115,8 @@ def test_a_run_that_needs_root(source, expected):
     "FROM debian:12\nUSER app\nRUN apt-get -s install curl && apt-cache policy curl\n",  # a simulation
     "FROM debian:12\nUSER app\nONBUILD RUN apt-get update\n",  # runs in the child's build, as its user
     # paths the file gave the user, or everyone; the user's workdir
-    "FROM python:3.12-slim\nRUN chown -R app /usr/local/lib/python3.12/site-packages\nUSER app\n"
-    "RUN mkdir -p /usr/local/lib/python3.12/site-packages/x\n",
+    ("FROM python:3.12-slim\nRUN chown -R app /usr/local/lib/python3.12/site-packages\nUSER app\n"
+     "RUN mkdir -p /usr/local/lib/python3.12/site-packages/x\n"),
     "FROM python:3.12-slim\nRUN mkdir /etc/app && chmod 777 /etc/app\nUSER app\nRUN echo x > /etc/app/conf\n",
     "FROM node:20\nWORKDIR /usr/src/app\nUSER node\nRUN mkdir -p /usr/src/app/logs && cp a /usr/src/app/b\n",
     "FROM node:20\nCOPY --chown=node:node . /usr/local/app/\nUSER node\nRUN mkdir /usr/local/app/x\n",
@@ -178,6 +179,7 @@ def test_plan_marks_what_was_broken_before(cli, tmp_path):
     (fine / "Dockerfile").write_text("FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nCMD [\"python\", \"app.py\"]\n")
     (fine / "app.py").write_text("print('hi')\n")
     code, out, _ = cli("plan", "--format", "json", tmp_path)
+    assert code == 0
     made = json.loads(out)
     by = {e["path"]: e for e in made["entries"]}
     assert by["services/api/Dockerfile"]["broken"] == []

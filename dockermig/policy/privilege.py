@@ -240,7 +240,9 @@ def _known_file_system(facts: FileFacts, stage_facts: StageFacts) -> bool:
         is_official(image) and (policy.language_of_image(image) is not None or policy.is_os_image(image)))
 
 
-def _needs_root(argv: Argv, command: Command, ctx: _Context, source: str, chain) -> str | None:
+def _needs_root(argv: Argv, command: Command, ctx: _Context, source: str, chain) -> str | tuple[str, str] | None:
+    """What about the command needs root ("apt-get install needs root"), with why when
+    the command alone does not say; None when it runs as any user."""
     name = argv.name
     if name in ("apt-get", "apt", "aptitude"):
         verb = _verb(argv, _APT_VALUES)
@@ -309,8 +311,14 @@ def _apt_elsewhere(argv: Argv) -> bool:
     """``-o Dir::...`` or ``-o Debug::NoLocking``: apt told to work on other files."""
     values = argv.values
     for i, value in enumerate(values):
-        option = values[i + 1] if value in ("-o", "--option") and i + 1 < len(values) else (
-            value[2:] if value.startswith("-o") and len(value) > 2 else value.partition("=")[2] if value.startswith("--option=") else "")
+        if value in ("-o", "--option"):
+            option = values[i + 1] if i + 1 < len(values) else ""
+        elif value.startswith("--option="):
+            option = value.partition("=")[2]
+        elif value.startswith("-o"):
+            option = value[2:]
+        else:
+            continue
         if option.startswith(("Dir", "Debug::NoLocking")):
             return True
     return False
@@ -351,7 +359,7 @@ def _install_of(instruction: Instruction, command: Command):
     return None
 
 
-def _install_needs_root(install, ctx: _Context) -> str | None:
+def _install_needs_root(install, ctx: _Context) -> tuple[str, str] | None:
     from dockermig.policy.environments import install_table
 
     table = install_table(install, ctx.stage, ctx.instruction)
@@ -512,9 +520,9 @@ def _granted_paths(ctx: _Context) -> list[str]:
                     operands = argv.operands(("reference", "from"))
                     if len(operands) < 2 or operands[0].value is None:
                         continue
-                    if argv.name == "chown" and _owner(operands[0].value) == user:
-                        granted += [p for p in (ctx.path(w) for w in operands[1:]) if p]
-                    elif argv.name == "chmod" and _lets_others_write(operands[0].value):
+                    gives = (_owner(operands[0].value) == user if argv.name == "chown"
+                             else argv.name == "chmod" and _lets_others_write(operands[0].value))
+                    if gives:
                         granted += [p for p in (ctx.path(w) for w in operands[1:]) if p]
     return granted
 
