@@ -65,7 +65,7 @@ def test_command_line_layers_on_the_config_like_ruff(cli, service):
 
 def test_the_most_specific_selector_wins_and_ties_go_to_ignore():
     rules = all_rules()
-    assert enabled_codes(rules, [Selection(select=("DM2",), ignore=("DM201",))]) == {"DM202", "DM203", "DM204"}
+    assert enabled_codes(rules, [Selection(select=("DM2",), ignore=("DM201",))]) == {"DM202", "DM203", "DM204", "DM205"}
     assert enabled_codes(rules, [Selection(select=("DM201",), ignore=("DM2",))]) == {"DM201"}
     assert enabled_codes(rules, [Selection(select=("DM201",), ignore=("DM201",))]) == set()
     assert Config(data={"select": ["DL3002"]}).enabled_codes == {"DM201", "DM202"}
@@ -198,7 +198,7 @@ def test_shell_completion_lists_subcommands_and_rule_codes(tmp_path):
     assert "plain,lint" in done.stdout.split()
     env.update(COMP_WORDS="dockermig rule DM20", COMP_CWORD="2")
     done = subprocess.run([sys.executable, "-m", "dockermig"], env=env, capture_output=True, text=True, cwd=tmp_path)
-    assert done.stdout.split() == ["plain,DM201", "plain,DM202", "plain,DM203", "plain,DM204"]
+    assert done.stdout.split() == ["plain,DM201", "plain,DM202", "plain,DM203", "plain,DM204", "plain,DM205"]
 
 
 def test_lint_imports_nothing_that_only_other_commands_need(tmp_path):
