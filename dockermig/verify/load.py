@@ -3,15 +3,12 @@ both alike; latencies, statuses, timeouts and resets recorded per service."""
 
 from __future__ import annotations
 
-import http.client
-import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
-from urllib.parse import urlsplit
 
-from dockermig.limits import LimitError, read_body
+from dockermig.verify.probe import ProbeError, ProbeTimeout, fetch
 
 
 class Sample(NamedTuple):
@@ -22,30 +19,18 @@ class Sample(NamedTuple):
 
 
 def request(url: str, timeout: float) -> Sample:
-    parts = urlsplit(url)
-    connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    path = parts.path or "/"
-    if parts.query:
-        path += "?" + parts.query
+    """One GET, never raising: any failure, a malformed or short answer among them, is a
+    sample without a status. ``timeout`` bounds the whole request, body included."""
     start = time.monotonic()
-    connection = None
     try:
-        connection = connection_class(parts.hostname, parts.port, timeout=timeout)
-        connection.request("GET", path, headers={"User-Agent": "dockermig-verify"})
-        response = connection.getresponse()
-        read_body(response, timeout)  # bounded: an endless body is an error, not 3 GB
+        response = fetch(url, timeout)
         return Sample(start, time.monotonic() - start, response.status, None)
-    except socket.timeout:
+    except ProbeTimeout:
         return Sample(start, time.monotonic() - start, None, "timeout")
+    except ProbeError as error:
+        return Sample(start, time.monotonic() - start, None, str(error))
     except Exception as error:  # fail closed: whatever went wrong, this request failed
-        return Sample(start, time.monotonic() - start, None, _reason(error))
-    finally:
-        if connection is not None:
-            connection.close()
-
-
-def _reason(error: Exception) -> str:
-    return str(error) if isinstance(error, LimitError) else type(error).__name__
+        return Sample(start, time.monotonic() - start, None, type(error).__name__)
 
 
 def drive(old: str, new: str, *, requests: int | None, duration: float | None, concurrency: int,
@@ -162,7 +147,8 @@ def wait_healthy(url: str, expected: int, timeout: float, interval: float = 0.25
                 reason = alive()
                 if reason:
                     return False, reason
-            sample = send(url, min(interval * 4, 5.0))
+            # the startup timeout holds: no request outlives it
+            sample = send(url, max(min(interval * 4, 5.0, deadline - time.monotonic()), 0.05))
             if sample.status == expected:
                 return True, f"HTTP {sample.status}"
             last = f"HTTP {sample.status}" if sample.status else (sample.error or "no answer")

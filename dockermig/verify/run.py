@@ -16,8 +16,7 @@ import uuid
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
-from dockermig.limits import read_body
-from dockermig.verify import gates
+from dockermig.verify import gates, probe
 from dockermig.verify.load import HealthWatch, drive, request, summarize, wait_healthy
 
 LABEL = "dockermig.verify"
@@ -161,19 +160,21 @@ def _compare(old_base: str, new_base: str, settings: dict[str, Any], old_name: s
 
 def _scrape(url: str, timeout: float) -> dict[str, list]:
     """The samples of a Prometheus endpoint, by metric family name."""
-    import urllib.request
-
     from prometheus_client.parser import text_string_to_metric_families
 
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            text = read_body(response, timeout).decode("utf-8", "replace")
+        response = probe.get(url, timeout)  # redirects followed on the service's own host only
+        if not 200 <= response.status < 300:
+            return {"__error__": [f"{url} answered HTTP {response.status}"]}
+        text = response.body.decode("utf-8", "replace")
         families: dict[str, list] = {}
         for family in text_string_to_metric_families(text):  # untyped lines come one family each
             families.setdefault(family.name, []).extend(family.samples)
         return families
-    except Exception as error:  # a missing or broken endpoint is a note, not a failed run
-        return {"__error__": [str(error)]}
+    except probe.ProbeError as error:  # a missing or broken endpoint is a note, not a failed run
+        return {"__error__": [f"{url}: {error}"]}
+    except Exception as error:  # an exposition the parser refuses
+        return {"__error__": [f"{url}: {type(error).__name__}: {error}"]}
 
 
 def _metrics_delta(before: dict, after: dict) -> dict[str, Any]:
