@@ -1,10 +1,12 @@
 """Configuration: ``[tool.dockermig]`` in pyproject.toml or ``.dockermig.yaml``.
 
 The nearest config file above a linted path applies to it (like ruff): a monorepo can
-keep one config at the top and give a sub-tree its own. ``--config FILE`` overrides the
+keep one config at the top and give a sub-tree its own. The search stops at the
+repository's root: a config file above the checkout is never read. ``--config FILE`` overrides the
 search. Every key is checked; a mistake is reported with the file and line.
 
-The nearest ``.hadolint.yaml`` above the path is read too, as a layer under that config
+The nearest ``.hadolint.yaml`` above the path (up to the repository's root; else the
+user's own hadolint config) is read too, as a layer under that config
 (``dockermig.hadolint_config``): what the dockermig config sets wins, key by key, and its
 ``hadolint-config`` key can point at another file or turn the layer off.
 """
@@ -275,35 +277,52 @@ class Settings(NamedTuple):
 # -- discovery and loading ---------------------------------------------------------------
 
 
-_cache: dict[Path, Config] = {}
+_cache: dict[tuple[Path, Path], Config | None] = {}  # (boundary, folder) -> its config
 
 
 def config_for(path: Path) -> Config:
-    """The config that applies to ``path``: the nearest config file at or above it."""
+    """The config that applies to ``path``: the nearest config file at or above it, up to
+    its repository's root (``config_boundary``); none there: the defaults."""
     directory = path if path.is_dir() else path.parent
     directory = directory.resolve()
+    boundary = config_boundary(directory)
 
     def config_in(folder: Path) -> Config | None:
         found = _config_file_in(folder)
-        if found is not None:
-            return load_config(found)
-        return Config() if folder.parent == folder else None  # none up to the root: the defaults
+        return load_config(found) if found is not None else None
 
-    return with_hadolint(_nearest(directory, _cache, config_in), directory)
+    found = _nearest(directory, boundary, _cache, config_in)
+    return with_hadolint(found if found is not None else _DEFAULTS, directory)
 
 
-def _nearest(directory: Path, cache: dict, find):
-    """The first answer of ``find`` at or above ``directory`` (None: none up to the
-    root), remembered in ``cache`` for every folder walked on the way."""
-    seen: list[Path] = []
+_DEFAULTS = Config()
+
+
+def config_boundary(directory: Path) -> Path:
+    """The highest folder whose config files apply to ``directory``: its repository's root
+    (the nearest folder with a ``.git``, the root reads are confined to), else the working
+    directory when ``directory`` is under it, else ``directory`` itself. A config file
+    above it (a parent of the checkout, a shared temp folder) is never read."""
+    from dockermig.limits import is_inside, repository_root
+
+    cwd = Path.cwd()
+    return repository_root(directory, cwd if is_inside(directory, cwd) else directory)
+
+
+def _nearest(directory: Path, boundary: Path, cache: dict, find):
+    """The first answer of ``find`` at or above ``directory`` up to ``boundary`` (None:
+    none), remembered in ``cache`` for every folder walked on the way."""
+    seen: list[tuple[Path, Path]] = []
     current = directory
+    found = None
     while True:
-        if current in cache:
-            found = cache[current]
+        key = (boundary, current)
+        if key in cache:
+            found = cache[key]
             break
-        seen.append(current)
+        seen.append(key)
         found = find(current)
-        if found is not None or current.parent == current:
+        if found is not None or current == boundary or current.parent == current:
             break
         current = current.parent
     for visited in seen:
@@ -335,7 +354,7 @@ def _config_file_in(directory: Path) -> Path | None:
     return None
 
 
-_hadolint_cache: dict[Path, Path | None] = {}
+_hadolint_cache: dict[tuple[Path, Path], Path | None] = {}
 _layered: dict[tuple[int, Path | None], Config] = {}
 
 
@@ -365,9 +384,12 @@ def with_hadolint(config: Config, directory: Path | None) -> Config:
 
 
 def _nearest_hadolint_file(directory: Path) -> Path | None:
-    from dockermig.hadolint_config import hadolint_file_in
+    """The nearest ``.hadolint.yaml`` up to the repository's root, else the user's own
+    hadolint config (``hadolint_config.user_hadolint_file``)."""
+    from dockermig.hadolint_config import hadolint_file_in, user_hadolint_file
 
-    return _nearest(directory, _hadolint_cache, hadolint_file_in)
+    found = _nearest(directory, config_boundary(directory), _hadolint_cache, hadolint_file_in)
+    return found if found is not None else user_hadolint_file()
 
 
 _loaded: dict[Path, Config] = {}

@@ -1,7 +1,8 @@
 """hadolint's configuration file (``.hadolint.yaml``), read as a layer under dockermig's.
 
 A project that drops hadolint keeps its ``.hadolint.yaml``: dockermig reads the nearest
-one at or above each Dockerfile and applies what dockermig's own config does not say
+one at or above each Dockerfile, up to the repository's root (none there: the user's own
+hadolint config, ``user_hadolint_file``), and applies what dockermig's own config does not say
 otherwise (``Config`` layers it; docs/hadolint.md states the precedence):
 
 | hadolint key | becomes |
@@ -77,6 +78,35 @@ def hadolint_file_in(directory: Path) -> Path | None:
     for name in HADOLINT_NAMES:
         candidate = directory / name
         if candidate.is_file():
+            return candidate
+    return None
+
+
+def user_hadolint_files() -> list[Path]:
+    """The user's own hadolint config files, in the order hadolint looks at them:
+    ``$XDG_CONFIG_HOME/hadolint.yaml``, ``~/.config/hadolint.yaml``,
+    ``~/.hadolint/hadolint.yaml``, ``~/.hadolint/config.yaml``, ``~/.hadolint.yaml``."""
+    import os
+
+    home = Path(os.path.expanduser("~"))
+    xdg = os.environ.get("XDG_CONFIG_HOME")
+    found = [Path(xdg) / "hadolint.yaml"] if xdg and os.path.isabs(xdg) else []
+    return found + [home / ".config" / "hadolint.yaml", home / ".hadolint" / "hadolint.yaml",
+                    home / ".hadolint" / "config.yaml", home / ".hadolint.yaml"]
+
+
+def user_hadolint_file() -> Path | None:
+    """The first of the user's hadolint config files that is a regular file the user
+    owns (one another account could write is not the user's settings)."""
+    import os
+    import stat
+
+    for candidate in user_hadolint_files():
+        try:
+            status = os.stat(candidate)
+        except (OSError, ValueError):
+            continue
+        if stat.S_ISREG(status.st_mode) and status.st_uid == os.getuid():
             return candidate
     return None
 

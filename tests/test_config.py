@@ -50,6 +50,7 @@ def test_severity_override():
 
 
 def test_nearest_config_wins(tmp_path):
+    (tmp_path / ".git").mkdir()  # a repository: the config search stops at its root
     write(tmp_path / "pyproject.toml", '[tool.dockermig]\nselect = ["DM1"]\n')
     write(tmp_path / "svc" / ".dockermig.yaml", "select: [DM2]\n")
     write(tmp_path / "other" / "pyproject.toml", "[project]\nname = 'x'\n")  # no [tool.dockermig]: skipped
@@ -109,6 +110,7 @@ def test_extend_keep_as_is_and_replace_masters(tmp_path):
 
 
 def test_master_manifest_read_from_its_own_dockerfile(tmp_path):
+    (tmp_path / ".git").mkdir()  # a repository: the config search stops at its root
     base = tmp_path / "base"
     write(base / "requirements-master.txt", "fastapi==0.115.6\nhttpx==0.28.1  # comment\n-r extra.txt\n")
     write(base / "extra.txt", "orjson==3.10.13\n")

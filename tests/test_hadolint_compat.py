@@ -97,6 +97,7 @@ SERVICE = 'FROM python:3.11-slim\nRUN pip install fastapi\nUSER root\nCMD ["pyth
 
 
 def test_hadolint_yaml_is_read_for_files_below_it(tmp_path):
+    (tmp_path / ".git").mkdir()  # a repository: the config search stops at its root
     write(tmp_path / ".hadolint.yaml", """\
         ignored:
           - DL3002
@@ -115,6 +116,7 @@ def test_override_severities(tmp_path):
 
 
 def test_the_dockermig_config_wins_key_by_key(tmp_path):
+    (tmp_path / ".git").mkdir()  # a repository: the config search stops at its root
     write(tmp_path / ".hadolint.yaml", "ignored: [DL3002]\nfailure-threshold: error\n")
     write(tmp_path / "a" / ".dockermig.yaml", "ignore: [DM302]\n")  # adds to hadolint's ignored
     write(tmp_path / "b" / ".dockermig.yaml", "select: [ALL]\nfail-on: warning\n")  # replaces them
