@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
@@ -45,7 +44,7 @@ def code_actions(document: Document, start: int, end: int, only: Sequence[str] |
     result = document.result
     if result is None or result.error:
         return []
-    index = LineIndex(document.text, client.encoding)
+    index = document.index(client.encoding)
     actions: list[types.CodeAction] = []
     if _wanted(types.CodeActionKind.QuickFix, only):
         ignored: set[tuple[int, str]] = set()
@@ -143,15 +142,24 @@ def _fix_all_action(document: Document, kind: str, level: Applicability, title: 
 
 
 def text_edits(old: str, new: str) -> list[tuple[int, int, str]]:
-    """(start, end, replacement) edits of ``old`` that make ``new``, line by line, so the
-    editor keeps its marks on the lines a fix did not touch."""
+    """(start, end, replacement) edits of ``old`` that make ``new``: the lines both share at
+    the start and at the end stay, the window between is one replacement. Linear in the
+    lines (an editor asks for "fix all" at every cursor move; a diff of the whole text is
+    quadratic in identical lines: 11 s for 8 KB of blank lines), and the editor keeps its
+    marks on the lines above and below the window."""
+    if old == new:
+        return []
     old_lines, new_lines = old.splitlines(keepends=True), new.splitlines(keepends=True)
-    starts = [0]
-    for line in old_lines:
-        starts.append(starts[-1] + len(line))
-    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
-    return [(starts[i1], starts[i2], "".join(new_lines[j1:j2]))
-            for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
+    shortest = min(len(old_lines), len(new_lines))
+    prefix = 0
+    while prefix < shortest and old_lines[prefix] == new_lines[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < shortest - prefix and old_lines[-1 - suffix] == new_lines[-1 - suffix]:
+        suffix += 1
+    start = sum(map(len, old_lines[:prefix]))
+    end = len(old) - sum(map(len, old_lines[len(old_lines) - suffix:]))
+    return [(start, end, "".join(new_lines[prefix:len(new_lines) - suffix]))]
 
 
 def _workspace_edit(document: Document, edits: Iterable[tuple[int, int, str]], index: LineIndex,

@@ -16,6 +16,7 @@ from dockermig.config import Overrides, Settings
 from dockermig.discover import is_dockerfile_name
 from dockermig.engine import FileFix, FileResult, fix_stdin, lint_stdin
 from dockermig.fix import Applicability
+from dockermig.server.positions import LineIndex
 
 # The editor names every file it opens: the config's excludes apply to it, as they do to
 # the files pre-commit names (a vendored Dockerfile stays quiet in the editor too).
@@ -32,6 +33,7 @@ class Document:
         self.text = text
         self.language_id = language_id
         self._fixed: dict[Applicability, FileFix | None] = {}
+        self._index: LineIndex | None = None
 
     @property
     def is_dockerfile(self) -> bool:
@@ -63,6 +65,13 @@ class Document:
             results = fix_stdin(self._data, self.path, SETTINGS, level=level) if self.result is not None else []
             self._fixed[level] = results[0] if results else None
         return self._fixed[level]
+
+    def index(self, encoding: str) -> LineIndex:
+        """Its line starts, for the client's encoding: built once per version, as every
+        request converts positions (a 200,000-line text takes tens of milliseconds)."""
+        if self._index is None or self._index.encoding != encoding:
+            self._index = LineIndex(self.text, encoding)
+        return self._index
 
     @property
     def _data(self) -> bytes:
