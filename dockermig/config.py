@@ -64,6 +64,7 @@ SCHEMA: dict[str, tuple[Any, str]] = {
                          for m in v.values()),
                      "a table of name maps from names to names, e.g. apk-to-debian: {py3-numpy: python3-numpy}"),
     "verify": (lambda v: isinstance(v, dict), "a table of verifier gates and triggers"),
+    "report": (lambda v: isinstance(v, dict), "a table of report settings and targets (see docs/payoff.md)"),
     "hadolint-config": (lambda v: isinstance(v, (bool, str)), "true, false or the path of a .hadolint.yaml"),
     "disable-ignore-pragma": (lambda v: isinstance(v, bool), "true or false"),
     "resolve-from-image": (lambda v: isinstance(v, bool), "true or false"),
@@ -482,6 +483,10 @@ def validate(data: dict[str, Any], path: Path, text: str) -> None:
 
     for problem in validate_verify(data.get("verify", {})):
         fail(problem.split(" ", 1)[0].split(".")[-1].rstrip(":").strip("'"), problem)
+    from dockermig.payoff.settings import validate as validate_report
+
+    for problem in validate_report(data.get("report", {})):
+        fail("report", problem)
     by_key = {r.code: r for r in all_rules()} | {r.name: r for r in all_rules()}
     for code, options in data.get("rules", {}).items():
         rule = by_key.get(code)

@@ -25,6 +25,7 @@ COMMANDS = {
     "restore": "dockermig.cli.fix:restore",
     "plan": "dockermig.cli.plan:plan",
     "status": "dockermig.cli.plan:status",
+    "report": "dockermig.cli.report:report",
     "verify": "dockermig.cli.verify:verify",
     "init": "dockermig.cli.init:init",
     "check-config": "dockermig.cli.init:check_config",
