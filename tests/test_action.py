@@ -49,7 +49,8 @@ class Runner:
     honoured, expressions evaluated, a failed step skipping the steps whose condition has
     no status function."""
 
-    def __init__(self, workspace: Path, tmp: Path, inputs: dict[str, str], skip_install: bool = True):
+    def __init__(self, workspace: Path, tmp: Path, inputs: dict[str, str], skip_install: bool = True,
+                 job_path: str | None = None, python: str = sys.executable):
         unknown = set(inputs) - set(ACTION["inputs"])
         assert not unknown, f"not inputs of the action: {unknown}"
         self.inputs = {name: str(spec.get("default", "")) for name, spec in ACTION["inputs"].items()} | inputs
@@ -57,7 +58,9 @@ class Runner:
         self.temp = tmp / "runner-temp"
         self.temp.mkdir(parents=True)
         self.skip_install = skip_install
-        self.path: list[str] = [str(BIN)] if skip_install else []  # what the install step adds
+        self.job_path = job_path or os.environ["PATH"]  # the job's own PATH, before the action
+        self.python = python  # what actions/setup-python answers
+        self.path: list[str] = []  # what steps appended to $GITHUB_PATH
         self.outputs: dict[str, dict[str, str]] = {}
         self.failed = False
         self.log: list[tuple[str, int | None, str]] = []  # (step, exit code or None when skipped, output)
@@ -104,7 +107,8 @@ class Runner:
             if "uses" in step:
                 self._uses(step)
             elif self.skip_install and name == "Install dockermig":
-                self.log.append((name, None, "emulated: this environment's dockermig is on PATH"))
+                self.outputs[step["id"]] = {"dockermig": str(BIN / "dockermig")}
+                self.log.append((name, None, "emulated: this environment's dockermig"))
             else:
                 self._run(step)
         return 1 if self.failed else 0
@@ -114,7 +118,7 @@ class Runner:
         arguments = {key: self.substitute(value) for key, value in (step.get("with") or {}).items()}
         if action == "actions/setup-python":
             assert arguments["update-environment"] == "false"  # the job's python stays its own
-            self.outputs[step["id"]] = {"python-path": sys.executable}
+            self.outputs[step["id"]] = {"python-path": self.python}
         elif action == "github/codeql-action/upload-sarif":
             self.uploads.append(arguments)
         else:
@@ -129,7 +133,7 @@ class Runner:
         env = {**os.environ, **{key: self.substitute(value) for key, value in (step.get("env") or {}).items()},
                "GITHUB_ACTION_PATH": str(ROOT), "GITHUB_WORKSPACE": str(self.workspace),
                "RUNNER_TEMP": str(self.temp), "GITHUB_OUTPUT": str(output), "GITHUB_PATH": str(path_file),
-               "PATH": os.pathsep.join([*self.path, os.environ["PATH"]])}
+               "PATH": os.pathsep.join([*self.path, self.job_path])}
         script = self.temp / f"step-{len(self.log)}.sh"
         script.write_text(step["run"])
         done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)], cwd=self.workspace,
@@ -139,6 +143,13 @@ class Runner:
         self.path = [line for line in reversed(path_file.read_text().splitlines()) if line] + self.path
         self.log.append((step["name"], done.returncode, done.stdout + done.stderr))
         self.failed = self.failed or done.returncode != 0
+
+    def later_step(self, script: str) -> str:
+        """A step of the caller's job after the action's: its output."""
+        self._run({"name": "a later step", "shell": "bash", "run": script})
+        name, code, output = self.log[-1]
+        assert code == 0, output
+        return output
 
 
 def test_every_input_is_used_and_every_expression_names_a_known_input_or_step():
@@ -202,8 +213,50 @@ def test_the_action_installs_dockermig_from_its_own_checkout(demo, tmp_path):
     runner = Runner(demo, tmp_path, {"paths": "agents/crewai"}, skip_install=False)
     assert runner.run() == 1
     assert runner.log[1][:2] == ("Install dockermig", 0), runner.log[1][2]
-    assert runner.path == [str(runner.temp / "dockermig-venv" / "bin")]
+    assert runner.outputs["install"] == {"dockermig": str(runner.temp / "dockermig-venv" / "bin" / "dockermig")}
     assert runner.log[2][1] == 1 and "DM101" in runner.log[2][2]
+    assert runner.path == []  # the job's PATH is left alone
+    later = runner.later_step("command -v python; command -v pip || true\n").split()
+    assert not any(str(runner.temp) in line for line in later), later
+
+
+def _stub(path: Path, script: str) -> Path:
+    path.write_text("#!/bin/bash\n" + script)
+    path.chmod(0o755)
+    return path
+
+
+def test_the_action_calls_dockermig_by_path_and_leaves_the_job_s_python_and_pip_alone(demo, tmp_path):
+    """The real install and lint steps (setup-python, venv and pip stubbed: no network):
+    dockermig runs from the action's venv by its full path, and a later step of the job
+    still finds the job's own python and pip, not the venv's."""
+    job = tmp_path / "job-bin"  # the job's own python and pip, first on its PATH
+    job.mkdir()
+    for name in ("python", "pip"):
+        _stub(job / name, f'echo "job {name}"\n')
+    calls = tmp_path / "calls.log"
+    real = BIN / "dockermig"
+    # `python -m venv DIR` makes DIR/bin/{python,pip}; the venv's `python -m pip install`
+    # makes DIR/bin/dockermig, which logs its call and runs this environment's dockermig
+    venv_python = f'[ "$1 $2 $3" = "-m pip install" ]\nbin=$(dirname "$0")\n' \
+                  f'printf \'#!/bin/bash\\necho "$0" >> {calls}\\nexec {real} "$@"\\n\' > "$bin/dockermig"\n' \
+                  'chmod +x "$bin/dockermig"\n'
+    setup_python = _stub(tmp_path / "setup-python", '[ "$1 $2" = "-m venv" ]\nmkdir -p "$3/bin"\n'
+                         'cat > "$3/bin/python"\nchmod +x "$3/bin/python"\n'
+                         'printf \'#!/bin/bash\\necho "venv pip"\\n\' > "$3/bin/pip"\nchmod +x "$3/bin/pip"\n')
+    (tmp_path / "venv-python").write_text("#!/bin/bash\nset -e\n" + venv_python)
+    setup_python.write_text(setup_python.read_text().replace('cat > "$3/bin/python"',
+                                                             f'cat {tmp_path / "venv-python"} > "$3/bin/python"'))
+    runner = Runner(demo, tmp_path, {"paths": "agents/crewai"}, skip_install=False,
+                    job_path=os.pathsep.join([str(job), "/usr/bin", "/bin"]), python=str(setup_python))
+    assert runner.run() == 1
+    assert runner.log[1][:2] == ("Install dockermig", 0), runner.log[1][2]
+    venv_dockermig = runner.temp / "dockermig-venv" / "bin" / "dockermig"
+    assert runner.log[2][1] == 1 and "DM101" in runner.log[2][2], runner.log[2]
+    assert calls.read_text().split() == [str(venv_dockermig)]  # called by its full path
+    assert runner.path == []  # nothing appended to $GITHUB_PATH
+    later = runner.later_step("command -v python; command -v pip; python; pip\n").splitlines()
+    assert later == [str(job / "python"), str(job / "pip"), "job python", "job pip"], later
 
 
 # -- GitLab ----------------------------------------------------------------------------------
