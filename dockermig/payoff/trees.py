@@ -92,7 +92,9 @@ def fixed_copy(tree: Path, unsafe: bool = False) -> tuple[Path, str]:
     shutil.copytree(tree, copy, symlinks=True, ignore=shutil.ignore_patterns(".git", ".dockermig_cache"))
     command = [sys.executable, "-m", "dockermig", "fix", *(["--unsafe-fixes"] if unsafe else []), str(copy)]
     done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
-    if done.returncode not in (0, 1):  # 1: findings remain, which is not a failure of the fix
+    # 1: findings remain; 2: a file it could not read or fix (said in its output, kept in the
+    # report); anything else, or a traceback, is a fix that did not run
+    if done.returncode not in (0, 1, 2) or "Traceback (most recent call last)" in done.stderr:
         shutil.rmtree(workdir, ignore_errors=True)
         raise TreeError(f"dockermig fix failed on the copy ({done.returncode}):\n{(done.stdout + done.stderr)[-3000:]}")
     return copy, done.stdout + done.stderr
