@@ -73,11 +73,12 @@ def _owner_of(path: Path) -> _Owner | None:
 
 
 def atomic_write(path: Path, data: bytes, mode: int | None = None, owner: _Owner | None = None, *,
-                 sync_directory: bool = True) -> None:
+                 sync_directory: bool = True, before_replace=None) -> None:
     """Replace ``path``'s content with ``data`` atomically, keeping its mode, owner and
     group (or taking those of ``owner``). The data reaches the disk before the rename, so
     after a crash the file is old or new, never empty; ``sync_directory`` also makes the
-    rename itself durable."""
+    rename itself durable. ``before_replace()`` runs last before the rename: an exception
+    from it leaves the file as it is (and no temp file)."""
     directory = path.parent
     owner = owner or _owner_of(path)
     mode = mode if mode is not None else owner.mode if owner else 0o644
@@ -90,6 +91,8 @@ def atomic_write(path: Path, data: bytes, mode: int | None = None, owner: _Owner
                 _keep_owner(handle.fileno(), owner)
             os.fchmod(handle.fileno(), mode)  # after chown, which clears set-id bits
             os.fsync(handle.fileno())
+        if before_replace is not None:
+            before_replace()
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -235,19 +238,113 @@ def _write_backup(target: Path, original: str) -> bool:
     return True
 
 
+CHANGED = "changed while dockermig ran; not written"
+
+
+class _Unchanged:
+    """Guards one file against a lost update: someone else's edit made between ``fix``'s
+    read and its rename. The file is opened (not following a symlink) and must still hold
+    the text that was read; just before the rename its size, mtime, inode and content hash
+    must still be the ones seen then. After the rename the old inode is looked at once
+    more: a write that landed on it in between (a writer that opened the file before the
+    rename) puts that text back, so nothing is lost, and the file counts as not written.
+    Any other writer's edit after the rename is made to the new file, and kept."""
+
+    def __init__(self, target: Path, expected: bytes):
+        self.target, self.expected = target, expected
+        self.digest = _digest(expected)
+        self.fd = -1
+
+    def __enter__(self) -> _Unchanged:
+        try:
+            self.fd = os.open(self.target, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except FileNotFoundError:
+            raise WriteError(f"{CHANGED} (removed)") from None
+        except OSError as error:
+            if error.errno == getattr(os, "ELOOP", 40):
+                raise WriteError(f"{CHANGED} (replaced by a symlink)") from None
+            raise
+        try:
+            info = os.fstat(self.fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise WriteError(f"{CHANGED} (no longer a regular file)")
+            self.seen = _stamp(info)
+            if info.st_size != len(self.expected) or _digest(self._content()) != self.digest:
+                raise WriteError(CHANGED)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def _content(self) -> bytes:
+        os.lseek(self.fd, 0, os.SEEK_SET)
+        chunks = []
+        while chunk := os.read(self.fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def before_replace(self) -> None:
+        """Last check before the rename: the path is still the inode that was read, with
+        the size, mtime and content hash it had."""
+        try:
+            now = os.stat(self.target, follow_symlinks=False)
+        except FileNotFoundError:
+            raise WriteError(f"{CHANGED} (removed)") from None
+        if _stamp(now) != self.seen or _stamp(os.fstat(self.fd)) != self.seen \
+                or _digest(self._content()) != self.digest:
+            raise WriteError(CHANGED)
+
+    def after_replace(self) -> None:
+        """A write that reached the old inode during the rename: its text goes back."""
+        if _stamp(os.fstat(self.fd)) == self.seen and _digest(self._content()) == self.digest:
+            return
+        atomic_write(self.target, self._content(), sync_directory=False)
+        raise WriteError(CHANGED)
+
+
+def _stamp(info: os.stat_result) -> tuple[int, int, int, int]:
+    return info.st_size, info.st_mtime_ns, info.st_ino, info.st_dev
+
+
 def write_fixed(path: Path, original: str, fixed: str, *, root: Path | None, backup: bool) -> bool:
     """Write the fixed text (and first the backup, if asked). Returns whether a backup
-    was written: an existing one of ours is kept, since it holds the oldest version."""
+    was written: an existing one of ours is kept, since it holds the oldest version. A
+    file that no longer holds ``original`` (edited while dockermig ran) is not written:
+    a WriteError says so (and a backup written for it is taken back)."""
     target = write_target(path, root)
     remove_stale_temp_files(target)
+    wrote_backup = False
     try:
-        wrote_backup = _write_backup(target, original) if backup else False  # durable before the file changes
-        # old or new after a crash either way: the rename's durability is not worth a
-        # second fsync per file (a lost rename leaves the old file, which fix redoes)
-        atomic_write(target, fixed.encode("utf-8"), sync_directory=False)
+        with _Unchanged(target, original.encode("utf-8")) as unchanged:
+            try:
+                wrote_backup = _write_backup(target, original) if backup else False  # durable before the file changes
+                # old or new after a crash either way: the rename's durability is not worth a
+                # second fsync per file (a lost rename leaves the old file, which fix redoes)
+                atomic_write(target, fixed.encode("utf-8"), sync_directory=False,
+                             before_replace=unchanged.before_replace)
+                unchanged.after_replace()
+            except WriteError:
+                if wrote_backup:  # a backup of a text that is not the file's: `restore` would lose the edit
+                    _forget_backup(target)
+                raise
     except OSError as error:
         raise WriteError(f"cannot write ({error.strerror or error})") from None
     return wrote_backup
+
+
+def _forget_backup(target: Path) -> None:
+    recorded = read_manifest(target)
+    for path in (recorded.backup if recorded else None, manifest_path(target)):
+        try:
+            if path is not None:
+                os.unlink(path)
+        except FileNotFoundError:
+            pass
 
 
 # -- restore ------------------------------------------------------------------------------
