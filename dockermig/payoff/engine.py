@@ -169,6 +169,7 @@ class Engine:
         deadline = time.monotonic() + self.timeout
         slug = re.sub(r"[^a-z0-9._-]+", "-", service.id.lower()).strip("-.") or "service"
         tag = f"{PREFIX}/{slug}:{side}-{self.run_id}"
+        self._say(side, service, "building (cold)")
         try:
             result.image, result.build_seconds = self.build(service.context, service.dockerfile, tag, True, deadline)
         except BuildFailed as error:
