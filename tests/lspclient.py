@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
+import time
 from pathlib import Path
 
 from lsprotocol import types
@@ -48,6 +49,7 @@ class Session:
         self.loop = asyncio.new_event_loop()
         self.client = LanguageClient("dockermig-tests", "1")
         self.published: dict[str, types.PublishDiagnosticsParams] = {}
+        self.history: list[tuple[str, int | None]] = []  # (uri, version) of every publication, in order
         self.registrations: list[types.Registration] = []
         self._registered = self.loop.create_future()
         self.stderr = bytearray()
@@ -56,6 +58,7 @@ class Session:
         @self.client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
         def diagnostics(params: types.PublishDiagnosticsParams) -> None:
             self.published[params.uri] = params
+            self.history.append((params.uri, params.version))
             waiter = self._waiting.pop((params.uri, params.version), None)
             if waiter is not None and not waiter.done():
                 waiter.set_result(list(params.diagnostics))
@@ -111,6 +114,66 @@ class Session:
             content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
         return self._run(future)
 
+    def send_change(self, path: Path, text: str, version: int, wait: bool = False) -> asyncio.Future | None:
+        """Send a change without waiting for anything (an editor as you type); with ``wait``,
+        the future of that version's diagnostics (``result`` waits for it)."""
+        uri = from_fs_path(str(path))
+        future = self._expect(uri, version) if wait else None
+        self.client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
+        return future
+
+    def send_open(self, path: Path, text: str, version: int = 1, wait: bool = False) -> asyncio.Future | None:
+        """Open a document without waiting for its diagnostics (``result`` waits for the future)."""
+        uri = from_fs_path(str(path))
+        future = self._expect(uri, version) if wait else None
+        self.client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+            uri=uri, language_id="dockerfile", version=version, text=text)))
+        return future
+
+    def result(self, future: asyncio.Future, timeout: float = TIMEOUT):
+        return self._run(asyncio.shield(future), timeout)
+
+    def request(self, method: str, params, timeout: float = TIMEOUT):
+        """Send any request, its params as they are (a dict is sent unchecked: the server's
+        checks are under test); its result, or the JsonRpcException of its error answer."""
+        from concurrent.futures import Future
+
+        protocol, msg_id = self.client.protocol, f"raw-{len(self.history)}-{time.monotonic_ns()}"
+        future: Future = Future()
+        protocol._request_futures[msg_id] = future  # where pygls looks for the answer to msg_id
+        protocol._send_data({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
+        return self._run(asyncio.wrap_future(future, loop=self.loop), timeout)
+
+    def notify(self, method: str, params: dict) -> None:
+        """Send any notification, its params as they are (a dict, unchecked and cheap)."""
+        self.client.protocol._send_data({"jsonrpc": "2.0", "method": method, "params": params})
+
+    def settle(self) -> None:
+        """Let the client's loop deliver what the server sent so far."""
+        self._run(asyncio.sleep(0.05))
+
+    @property
+    def pid(self) -> int:
+        return self.client._server.pid
+
+    def rss(self, children: bool = False) -> int:
+        """The server's resident memory in bytes (``/proc/PID/status`` VmRSS); with
+        ``children``, its child processes' (the lint process) added."""
+        pids, total = [self.pid], 0
+        while pids:
+            pid = pids.pop()
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+                total += int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1)) * 1024
+                if children:
+                    for task in Path(f"/proc/{pid}/task").iterdir():
+                        pids.extend(int(child) for child in (task / "children").read_text().split())
+            except (OSError, AttributeError):
+                continue  # it ended meanwhile
+        return total
+
     def save(self, path: Path, version: int) -> list[types.Diagnostic]:
         """Report a save; return the diagnostics published for it."""
         uri = from_fs_path(str(path))
@@ -143,9 +206,11 @@ class Session:
             context=types.CodeActionContext(diagnostics=[], only=only))
         return list(self._run(self.client.text_document_code_action_async(params)) or [])
 
-    def shutdown(self) -> None:
+    def shutdown(self, request: bool = True) -> None:
+        """Shut the server down and end it; ``request=False`` when the test sent ``shutdown``."""
         try:
-            self._run(self.client.shutdown_async(None), timeout=10)
+            if request:
+                self._run(self.client.shutdown_async(None), timeout=10)
             self.client.exit(None)
             self._run(self.client.stop(), timeout=10)
         finally:

@@ -27,6 +27,7 @@ from dockermig.server.actions import KINDS, ClientSupport
 from dockermig.server.diagnostics import SOURCE
 from dockermig.server.protocol import Protocol
 from dockermig.server.scheduler import Lint, Scheduler
+from dockermig.server.worker import release_memory
 
 # What a lint reads besides the Dockerfile: configs, the build context's requirements and
 # package files, the Python app (DM4xx), master Dockerfiles and templates a config names.
@@ -92,6 +93,7 @@ class DockermigServer(LanguageServer):
         if self.documents.pop(uri, None) is not None:
             self.scheduler.close(uri)
             self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+            release_memory()
 
     def _current(self, uri: str) -> int | None:
         document = self.documents.get(uri)
@@ -166,6 +168,7 @@ def create_server() -> DockermigServer:
 
     @server.feature(types.INITIALIZED)
     def initialized(ls: DockermigServer, params: types.InitializedParams) -> None:
+        ls.scheduler.prepare()  # the lint process loads the rules while the editor opens its files
         workspace = ls.client_capabilities.workspace
         watch = workspace.did_change_watched_files if workspace else None
         if watch and watch.dynamic_registration:

@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 GRACE = 0.3
 START_BUDGET = 0.5
-RECYCLE_ABOVE = 64 * 1024 * 1024
+RECYCLE_ABOVE = 32 * 1024 * 1024
 
 
 class Lint:
@@ -95,6 +95,11 @@ class Scheduler:
         self._next()
         return request.future
 
+    def prepare(self) -> None:
+        """Start a lint process now, to have it warm (rules loaded) when a job comes."""
+        if self.worker is None and not self.closed:
+            self.worker = self._start()
+
     def stop(self) -> None:
         self.closed = True
         self.queue.clear()
@@ -131,6 +136,7 @@ class Scheduler:
         worker, self.worker, self.running = self.worker, None, None
         if worker is not None:
             worker.stop()
+        self.prepare()
         self._next()
 
     def _expire(self, request: Request) -> None:
@@ -200,6 +206,7 @@ class Scheduler:
             logger.info("replacing the lint process: %d MB above its start", (rss - worker.baseline) >> 20)
             self.worker = None
             worker.stop()
+            self.prepare()
         self._next()
 
     def _exited(self, worker: Worker, code: int | None) -> None:

@@ -85,6 +85,26 @@ class Worker:
                 pass
 
 
+def release_memory() -> None:
+    """Give the memory freed by a closed document back to the system: glibc keeps freed
+    blocks in its heap (above its adaptive mmap threshold, a document's copies are such
+    blocks) until asked to trim it. A no-op where there is no glibc."""
+    global _trim
+    if _trim is None:
+        import ctypes
+        import ctypes.util
+
+        try:
+            _trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _trim = False
+    if _trim:
+        _trim(0)
+
+
+_trim = None
+
+
 # -- the child ------------------------------------------------------------------------------
 
 
@@ -153,6 +173,7 @@ class _Child:
 
     def close(self, uri):
         self.documents.pop(uri, None)
+        release_memory()
 
 
 def main(argv: list[str]) -> int:
@@ -160,6 +181,13 @@ def main(argv: list[str]) -> int:
     threading.Thread(target=_watch, args=(lifeline,), name="lifeline", daemon=True).start()
     jobs, results = Connection(job_fd, writable=False), Connection(result_fd, readable=False)
     child = _Child()
+    try:  # warm up before the first job: a new process is started before it is needed
+        from dockermig.registry import all_rules
+        from dockermig.server import actions, diagnostics  # noqa: F401
+
+        all_rules()
+    except Exception:  # the first job meets it again and says so
+        pass
     while True:
         try:
             kind, *args = jobs.recv()
