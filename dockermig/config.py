@@ -495,6 +495,10 @@ def validate(data: dict[str, Any], path: Path, text: str) -> None:
         for option in options:
             if option not in rule.options:
                 fail(option, f"rules.{code}: {rule.code} has no option {option!r}")
+    from dockermig.config_values import problems
+
+    for keys, message in problems(data):
+        raise ConfigError(f"{path}:{_line_of_path(text, keys)}: {message}")
 
 
 def _shown(path: Path | None) -> str:
@@ -505,6 +509,27 @@ def _shown(path: Path | None) -> str:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except (ValueError, OSError):
         return str(path)
+
+
+def _line_of_path(text: str, keys: tuple[str, ...]) -> int:
+    """Best-effort line of a nested value: each key searched after the one before it, a
+    list index as that many list items further on."""
+    position = 0
+    for key in keys:
+        if key.isdigit():
+            for _ in range(int(key) + 1):
+                item = re.compile(r"^[ \t]*-[ \t]", re.MULTILINE).search(text, position)
+                if item is None:
+                    break
+                position = item.end()
+            continue
+        word = re.match(r"[\w.-]*", key).group(0)  # a key quoted in the file: its first word
+        match = (re.compile(rf"^[ \t]*[-\"']?[ \t]*{re.escape(key)}\b", re.MULTILINE).search(text, position)
+                 or re.compile(re.escape(key)).search(text, position)
+                 or (re.compile(re.escape(word)).search(text, position) if word else None))
+        if match:
+            position = match.start() + len(match.group(0).rstrip()) if key != keys[-1] else match.start()
+    return text.count("\n", 0, position) + 1
 
 
 def _line_of(text: str, key: str) -> int:

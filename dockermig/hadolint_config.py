@@ -32,6 +32,7 @@ HADOLINT_NAMES = (".hadolint.yaml", ".hadolint.yml")
 _NAMED_AS_HADOLINT = (*HADOLINT_NAMES, "hadolint.yaml", "hadolint.yml")
 _SEVERITIES = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO, "style": Severity.INFO}
 _THRESHOLDS = {**_SEVERITIES, "ignore": Severity.INFO, "none": Severity.INFO}
+_LABEL_TYPES = ("text", "url", "semver", "hash", "rfc3339", "spdx", "email")
 # hadolint's keys -> the rule option that receives the value
 RULE_OPTIONS = {"trustedRegistries": "trusted-registries", "trusted-registries": "trusted-registries",
                 "label-schema": "label-schema", "strict-labels": "strict-labels"}
@@ -136,7 +137,8 @@ def load_hadolint_config(path: Path) -> HadolintConfig:
         fail("", "the config must be a table of settings")
     ignored = _codes(data.get("ignored"), "ignored", fail)
     overrides = []
-    override = data.get("override") or {}
+    override = data.get("override")
+    override = {} if override is None else override
     if not isinstance(override, dict):
         fail("override", "'override' must be a table of severity: [codes]")
     for level, codes in override.items():
@@ -156,8 +158,10 @@ def load_hadolint_config(path: Path) -> HadolintConfig:
         value = data[key]
         if option == "trusted-registries":
             value = list(_codes(value, key, fail, upper=False))
-        elif option == "label-schema" and not (isinstance(value, dict) and all(isinstance(v, str) for v in value.values())):
-            fail(key, "'label-schema' must be a table of label: type")
+            if not all(v and v.isprintable() and " " not in v for v in value):
+                fail(key, f"'{key}' must be a list of registries (one word each)")
+        elif option == "label-schema" and not (isinstance(value, dict) and all(v in _LABEL_TYPES for v in value.values())):
+            fail(key, f"'label-schema' must be a table of label: type (one of {', '.join(_LABEL_TYPES)})")
         elif option == "strict-labels" and not isinstance(value, bool):
             fail(key, "'strict-labels' must be true or false")
         options.append((option, value))

@@ -413,6 +413,12 @@ METRICS = {
 }
 
 
+def prometheus_label_value(value: str) -> str:
+    """A label value as the exposition format writes one: a backslash, a double quote and a
+    line feed each escaped with a backslash, so no value can end its sample or start another."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
 def status_prometheus(figures: dict[str, Any]) -> str:
     """Prometheus exposition text, e.g. for node_exporter's textfile collector."""
 
@@ -420,7 +426,7 @@ def status_prometheus(figures: dict[str, Any]) -> str:
         return [f"# HELP {name} {METRICS[name]}", f"# TYPE {name} gauge", *(f"{name}{l} {v}" for l, v in samples)]
 
     def labelled(label: str, values: dict[str, int]) -> list[tuple[str, float]]:
-        return [(f'{{{label}="{key}"}}', value) for key, value in values.items()]
+        return [(f'{{{label}="{prometheus_label_value(str(key))}"}}', value) for key, value in values.items()]
 
     lines = []
     lines += metric("dockermig_dockerfiles", [("", figures["dockerfiles"])])
