@@ -166,7 +166,7 @@ class Session:
             pid = pids.pop()
             try:
                 status = Path(f"/proc/{pid}/status").read_text()
-                total += int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1)) * 1024
+                total += int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE).group(1)) * 1024
                 if children:
                     for task in Path(f"/proc/{pid}/task").iterdir():
                         pids.extend(int(child) for child in (task / "children").read_text().split())

@@ -37,7 +37,7 @@ WATCHED = [f"**/{{{','.join(CONFIG_NAMES)}}}", "**/*.{txt,json,py,toml,yaml,yml,
 class Open:
     """What the protocol thread keeps of an open document: its latest text."""
 
-    __slots__ = ("uri", "path", "version", "text", "language_id", "seq")
+    __slots__ = ("language_id", "path", "seq", "text", "uri", "version")
 
     def __init__(self, uri: str, version: int | None, text: str, language_id: str, seq: int):
         self.uri, self.version, self.text, self.language_id, self.seq = uri, version, text, language_id, seq

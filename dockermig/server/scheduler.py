@@ -37,14 +37,14 @@ RECYCLE_ABOVE = 32 * 1024 * 1024
 class Lint:
     """A lint of one version of a document; ``seq`` tells it from a newer one."""
 
-    __slots__ = ("uri", "seq", "job")
+    __slots__ = ("job", "seq", "uri")
 
     def __init__(self, uri: str, seq: int, job: tuple):
         self.uri, self.seq, self.job = uri, seq, job
 
 
 class Request:
-    __slots__ = ("job", "future", "default")
+    __slots__ = ("default", "future", "job")
 
     def __init__(self, job: tuple, future: asyncio.Future, default: Any):
         self.job, self.future, self.default = job, future, default

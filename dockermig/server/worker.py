@@ -186,7 +186,7 @@ def main(argv: list[str]) -> int:
         from dockermig.server import actions, diagnostics  # noqa: F401
 
         all_rules()
-    except Exception:  # the first job meets it again and says so
+    except Exception:  # noqa: BLE001, S110 - the first job meets it again and says so
         pass
     while True:
         try:
@@ -195,7 +195,7 @@ def main(argv: list[str]) -> int:
             return 0
         try:
             ok, value = True, getattr(child, kind)(*args)
-        except Exception as error:  # one document's failure is its diagnostic, not the server's end
+        except Exception as error:  # noqa: BLE001 - one document's failure is its diagnostic, not the server's end
             traceback.print_exc(file=sys.stderr)
             ok, value = False, f"{type(error).__name__}: {error}"
         args = None  # drop this job's text before the next one arrives

@@ -213,9 +213,9 @@ def changes_memory(session: Session, path: Path, count: int) -> int:
         change(version)
     session.change(path, SMALL, version + 1)
     before = session.rss()
-    for version in range(version + 2, version + 2 + count):
-        change(version)
-    session.change(path, SMALL, version + 1)
+    for step in range(version + 2, version + 2 + count):
+        change(step)
+    session.change(path, SMALL, version + 2 + count)
     session.settle()
     grown = session.rss() - before
     session.close(path)
