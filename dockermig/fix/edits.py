@@ -18,10 +18,14 @@ class NotSafe(Exception):
 
 
 def newline(dockerfile: Dockerfile) -> str:
-    """The file's line ending: CRLF when most lines end with it."""
-    text = dockerfile.text
-    crlf = text.count("\r\n")
-    return "\r\n" if crlf and crlf * 2 >= text.count("\n") else "\n"
+    """The file's line ending: CRLF when most lines end with it (counted once per file:
+    every fix asks, and counting for each made a file of many fixes quadratic)."""
+    found = dockerfile.__dict__.get("_newline")
+    if found is None:
+        text = dockerfile.text
+        crlf = text.count("\r\n")
+        found = dockerfile.__dict__["_newline"] = "\r\n" if crlf and crlf * 2 >= text.count("\n") else "\n"
+    return found
 
 
 def keyword(dockerfile: Dockerfile, word: str) -> str:

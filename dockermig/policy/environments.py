@@ -86,13 +86,30 @@ def _in_virtualenv(stage: Stage, instruction: Instruction, command: Command) -> 
     return False
 
 
-def _created_venvs(stage: Stage, upto: Instruction) -> set[str]:
+def _created_venvs(stage: Stage, upto: Instruction) -> _MadeBefore:
     """Directories made virtualenvs before ``upto`` (python -m venv, virtualenv, uv venv)."""
-    found: set[str] = set()
+    made = stage.memo.get("venvs")
+    if made is None:
+        made = stage.memo["venvs"] = _venvs_made(stage)
+    return _MadeBefore(made, stage.position(upto, len(stage.lineage_instructions())))
+
+
+class _MadeBefore:
+    """The paths of ``made`` (path -> where it was first made) made before ``at``."""
+
+    __slots__ = ("at", "made")
+
+    def __init__(self, made: dict[str, int], at: int):
+        self.made, self.at = made, at
+
+    def __contains__(self, path: object) -> bool:
+        return self.made.get(path, self.at) < self.at  # type: ignore[call-overload]
+
+
+def _venvs_made(stage: Stage) -> dict[str, int]:
+    found: dict[str, int] = {}
     workdir = "/"
-    for instruction in stage.lineage_instructions():
-        if instruction is upto:
-            break
+    for index, instruction in enumerate(stage.lineage_instructions()):
         if instruction.keyword == "WORKDIR" and instruction.words:
             workdir = posixpath.normpath(posixpath.join(workdir, instruction.words[0].value))
         if instruction.keyword != "RUN":
@@ -107,5 +124,5 @@ def _created_venvs(stage: Stage, upto: Instruction) -> set[str]:
             else:
                 continue
             if target:
-                found.add(posixpath.normpath(posixpath.join(workdir, target)))
+                found.setdefault(posixpath.normpath(posixpath.join(workdir, target)), index)
     return found

@@ -25,7 +25,7 @@ from dockermig.fix import Applicability, Edit, Fix
 from dockermig.policy.health import health_check_lines, inherited_health_problems
 from dockermig.policy.model import Master
 from dockermig.policy.ownership import ownership_edit, root_owned_paths
-from dockermig.policy.shipped import deletes_whole, run_removal
+from dockermig.policy.shipped import deletes_whole, of_instruction, run_removal
 from dockermig.syntax.nodes import Instruction
 from dockermig.syntax.query import arg_defaults, from_words
 from dockermig.syntax.values import ROOT_NAMES
@@ -266,7 +266,7 @@ def alpine_fix(facts: FileFacts, master: Master, mapping: dict[str, str], templa
                 replaced.append((command, names))
             else:
                 doomed.add(command)
-        doomed |= {r.creation.command for r in facts.recreated if r.instruction is instruction and r.removable}
+        doomed |= {r.creation.command for r in of_instruction(facts, "recreated", instruction) if r.removable}
         if not replaced and not doomed:
             return []
         edits = remove_commands(dockerfile, instruction, doomed) if doomed else []

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import posixpath
 import re
+from bisect import bisect_left
+from collections import deque
 from typing import TYPE_CHECKING, NamedTuple
 
 from dockermig.fix import Edit
@@ -72,7 +74,14 @@ def root_owned_paths(facts: FileFacts) -> list[RootOwned]:
     volumes = [path for i in instructions if i.keyword == "VOLUME" for path in _volume_paths(i)]
     user = "root" if facts.runtime.master is None else master.user  # the migration adds USER root above RUNs
     workdir = master.workdir or "/"
-    found: list[RootOwned] = []
+    later = _Later(instructions, workdir, owner.partition(":")[0])
+    volume_roots = _PathTrie()
+    for volume in volumes:
+        volume_roots.mark(volume, True)
+    # mkdirs whose paths wait for one question asked of the whole file at the end: is the
+    # directory filled later? (asked path by path, it rescanned the rest of the file each time)
+    found: list[RootOwned | tuple[Instruction, Command, list]] = []
+    questions: list[tuple[str, str, int, Command]] = []
     for index, instruction in enumerate(instructions):
         keyword = instruction.keyword
         if keyword == "USER":
@@ -81,27 +90,42 @@ def root_owned_paths(facts: FileFacts) -> list[RootOwned]:
         elif keyword == "WORKDIR" and instruction.words:
             workdir = posixpath.normpath(posixpath.join(workdir, instruction.words[0].value))
         elif keyword == "RUN" and user in ("root", "0"):
-            later = instructions[index:]
             for command, written, parents in _mkdirs(instruction):
-                paths: list[str] = []
+                candidates = []  # (value, parents made, index of the question or -1: kept)
                 for value in written:
                     path = posixpath.normpath(posixpath.join(workdir, value))
-                    if not _written(path, existing) or _handed_over(path, owner, later, command, workdir):
+                    if not _written(path, existing) or later.handed_over(path, index, command):
                         continue
-                    if _under(path, volumes) or not _filled(path, value, later, command, workdir):
-                        # with -p, the parents it makes are new too (the service writes
-                        # /var/lib/worker/heartbeat next to the queue/ it asked for)
-                        made = _made_parents(value, workdir, existing) if parents else []
-                        paths += [p for p in (*made, value) if p not in paths]
-                if paths:
-                    found.append(RootOwned(instruction, command, tuple(paths), owner))
+                    # with -p, the parents it makes are new too (the service writes
+                    # /var/lib/worker/heartbeat next to the queue/ it asked for)
+                    made = _made_parents(value, workdir, existing) if parents else []
+                    if volume_roots.holds(path):
+                        candidates.append((value, made, -1))
+                    else:
+                        candidates.append((value, made, len(questions)))
+                        questions.append((path, value, index, command))
+                if candidates:
+                    found.append((instruction, command, candidates))
         elif keyword in ("COPY", "ADD") and instruction.flag("chown") is None and volumes:
             words = instruction.exec_form or instruction.words
             if len(words) >= 2 and not instruction.heredocs:
                 destination = posixpath.normpath(posixpath.join(workdir, words[-1].value))
-                if _under(destination, volumes):
+                if volume_roots.holds(destination):
                     found.append(RootOwned(instruction, None, (words[-1].value,), owner))
-    return found
+    filled = later.filled(questions)
+    result: list[RootOwned] = []
+    for entry in found:
+        if isinstance(entry, RootOwned):
+            result.append(entry)
+            continue
+        instruction, command, candidates = entry
+        paths: list[str] = []
+        for value, made, question in candidates:
+            if question < 0 or not filled[question]:
+                paths += [p for p in (*made, value) if p not in paths]
+        if paths:
+            result.append(RootOwned(instruction, command, tuple(paths), owner))
+    return result
 
 
 def _under(path: str, roots: list[str]) -> bool:
@@ -112,29 +136,224 @@ _SEGMENT = re.compile(r"&&|\|\||;|\n")
 _NOT_FILLING = ("mkdir", "chown", "chmod", "rm", "test", "[")
 
 
-def _filled(path: str, written: str, later: list[Instruction], mkdir: Command, workdir: str) -> bool:
-    """Whether the build puts something in the directory after making it: a COPY/ADD or
-    a WORKDIR there, or a later command that names it (``tar -xzf x -C /opt/yarn``)."""
-    names = {path, written} if not written.startswith("/") else {path}
-    for instruction in later:
-        keyword = instruction.keyword
-        if keyword == "WORKDIR" and instruction.words:
-            workdir = posixpath.normpath(posixpath.join(workdir, instruction.words[0].value))
-            if _under(workdir, [path]):
-                return True
-        elif keyword in ("COPY", "ADD"):
-            words = instruction.exec_form or instruction.words
-            if len(words) >= 2 and _under(posixpath.normpath(posixpath.join(workdir, words[-1].value)), [path]):
-                return True
-        elif keyword == "RUN":
-            text = str(instruction)
-            if instruction is later[0]:  # the mkdir's own RUN: what comes after it
-                text = instruction.source[mkdir.end : instruction.end]
-            for segment in _SEGMENT.split(text):
-                words = segment.split()
-                if words and words[0] not in _NOT_FILLING and any(name in segment for name in names):
-                    return True
-    return False
+class _Later:
+    """What the instructions of a lineage do after a given one, indexed in one pass so that
+    asking it of every mkdir stays linear: which directories a WORKDIR, a COPY/ADD or a
+    command names (the build fills them), and which a chown gives to the runtime user or a
+    chmod opens to everyone (handed over)."""
+
+    def __init__(self, instructions: list[Instruction], workdir: str, user: str):
+        self.instructions = instructions
+        self.targets = _PathTrie()  # WORKDIR and COPY/ADD destinations: index of the last one
+        self.given = _PathTrie()  # chown/chmod operands: (index, offset) of the last one
+        self.given_exactly: dict[str, tuple[int, int]] = {}
+        # the RUN segments that may fill a directory, joined by newlines (no segment holds
+        # one): one text to search, and where each RUN's segments start in it
+        segments: list[str] = []
+        self.segment_starts: list[int] = []  # source offset of each segment
+        self.segment_offsets: list[int] = []  # its offset in ``self.text``
+        length = 0
+        for index, instruction in enumerate(instructions):
+            keyword = instruction.keyword
+            if keyword == "WORKDIR" and instruction.words:
+                workdir = posixpath.normpath(posixpath.join(workdir, instruction.words[0].value))
+                self._target(workdir, index)
+            elif keyword in ("COPY", "ADD"):
+                words = instruction.exec_form or instruction.words
+                if len(words) >= 2:
+                    self._target(posixpath.normpath(posixpath.join(workdir, words[-1].value)), index)
+            elif keyword == "RUN":
+                text = str(instruction)
+                at = 0
+                for separator in (*_SEGMENT.finditer(text), None):
+                    end = separator.start() if separator else len(text)
+                    segment = text[at:end]
+                    words = segment.split()
+                    if words and words[0] not in _NOT_FILLING:
+                        self.segment_starts.append(instruction.start + at)
+                        self.segment_offsets.append(length)
+                        segments.append(segment)
+                        length += len(segment) + 1
+                    at = separator.end() if separator else end
+                self._handing_over(instruction, index, workdir, user)
+        self.text = "\n".join(segments)
+
+    def _target(self, path: str, index: int) -> None:
+        self.targets.mark_parents(path, index)
+        self.targets.mark(path, index)
+
+    def _handing_over(self, instruction: Instruction, index: int, workdir: str, user: str) -> None:
+        for command in commands_named(instruction, ("chown", "chmod"), _OWNERSHIP):
+            argv = [v or "" for v in unwrap(command).argv()]
+            if len(argv) < 3:
+                continue
+            recursive = any(a == "--recursive" or (a.startswith("-") and not a.startswith("--") and "R" in a)
+                            for a in argv[1:])
+            operands = [a for a in argv[1:] if not a.startswith("-")]
+            setting, targets = operands[0], operands[1:]
+            if argv[0].endswith("chown") and setting.partition(":")[0] != user and not setting[:1].isdigit():
+                continue
+            if argv[0].endswith("chmod") and not _world_writable(setting):
+                continue
+            when = (index, command.start)
+            for target in targets:
+                # relative to the working directory of the chown (the RUN runs there)
+                target = posixpath.normpath(posixpath.join(workdir, target))
+                if when > self.given_exactly.get(target, (-1, -1)):
+                    self.given_exactly[target] = when
+                if recursive:
+                    self.given.mark(target, when)
+
+    def handed_over(self, path: str, index: int, mkdir: Command) -> bool:
+        """Whether a chown after ``mkdir`` (later in its RUN, or in a later RUN) gives
+        ``path`` to the runtime user, or a chmod opens it to everyone."""
+        when = (index, mkdir.start)
+        exact = self.given_exactly.get(path)
+        if exact is not None and exact > when:
+            return True
+        last = self.given.last_above(path)
+        return last is not None and last > when
+
+    def filled(self, questions: list[tuple[str, str, int, Command]]) -> list[bool]:
+        """For each (path, as written, index of the mkdir's RUN, mkdir): whether the build
+        puts something in the directory after making it: a COPY/ADD or a WORKDIR there, or
+        a later command that names it (``tar -xzf x -C /opt/yarn``)."""
+        answers: list[bool] = []
+        searched: list[tuple[int, tuple[str, ...], int]] = []  # (question, names, text offset)
+        for path, written, index, mkdir in questions:
+            last = self.targets.last_at(path)
+            if last is not None and last > index:
+                answers.append(True)
+                continue
+            names = (path, written) if not written.startswith("/") else (path,)
+            # the rest of the mkdir's own segment, then every segment after it
+            run = self.instructions[index]
+            rest = run.source[mkdir.end : run.end]
+            separator = _SEGMENT.search(rest)
+            head = rest[: separator.start()] if separator else rest
+            words = head.split()
+            if words and words[0] not in _NOT_FILLING and any(name in head for name in names):
+                answers.append(True)
+                continue
+            after = mkdir.end + (separator.end() if separator else len(rest))
+            first = bisect_left(self.segment_starts, after)
+            answers.append(False)
+            if first < len(self.segment_offsets):
+                searched.append((len(answers) - 1, names, self.segment_offsets[first]))
+        if searched:
+            if any(not name or "\n" in name for _, names, _ in searched for name in names):
+                occurrences = None  # never in a real path: ask the text itself
+            else:
+                occurrences = _last_starts(self.text, {name for _, names, _ in searched for name in names})
+            for question, names, offset in searched:
+                if occurrences is None:
+                    answers[question] = any(_occurs(self.text, name, offset) for name in names)
+                else:
+                    answers[question] = any(occurrences[name] >= offset for name in names)
+        return answers
+
+
+def _occurs(text: str, name: str, offset: int) -> bool:
+    """``name`` in a segment of ``text`` starting at ``offset``, as ``name in segment`` says."""
+    if "\n" in name:
+        return False
+    if not name:
+        return offset < len(text)
+    return text.find(name, offset) >= 0
+
+
+def _last_starts(text: str, names: set[str]) -> dict[str, int]:
+    """Where the last occurrence of each name starts in ``text`` (-1: nowhere), every name
+    found in one pass over the text (Aho-Corasick)."""
+    goto: list[dict[str, int]] = [{}]
+    ends: dict[str, int] = {}
+    for name in names:
+        state = 0
+        for character in name:
+            following = goto[state].get(character)
+            if following is None:
+                following = goto[state][character] = len(goto)
+                goto.append({})
+            state = following
+        ends[name] = state
+    fail = [0] * len(goto)
+    order: list[int] = []
+    queue = deque(goto[0].values())
+    while queue:
+        state = queue.popleft()
+        order.append(state)
+        for character, following in goto[state].items():
+            back = fail[state]
+            while back and character not in goto[back]:
+                back = fail[back]
+            target = goto[back].get(character, 0)
+            fail[following] = target if target != following else 0
+            queue.append(following)
+    last = [-1] * len(goto)  # where a match of the state's string last ended
+    state = 0
+    for position, character in enumerate(text):
+        while state and character not in goto[state]:
+            state = fail[state]
+        state = goto[state].get(character, 0)
+        last[state] = position
+    for state in reversed(order):  # the longest first: a match of a string is one of its suffixes'
+        last[fail[state]] = max(last[fail[state]], last[state])
+    return {name: last[state] - len(name) + 1 if last[state] >= 0 else -1 for name, state in ends.items()}
+
+
+class _PathTrie:
+    """Values kept by path, read back for a path's parents or the paths below one, in the
+    time it takes to walk the path (``a`` is above ``b`` when ``b`` starts with ``a/``,
+    the test :func:`_under` makes). Each value kept is the greatest one given."""
+
+    def __init__(self):
+        self.root: dict = {}
+
+    @staticmethod
+    def _parts(path: str) -> list[str]:
+        return path.rstrip("/").split("/")
+
+    def mark(self, path: str, value) -> None:
+        """Keep ``value`` for the paths below ``path``: read back by :meth:`last_above`."""
+        node = self.root
+        for part in self._parts(path):
+            node = node.setdefault(part, {})
+        if node.get(None) is None or value > node[None]:
+            node[None] = value
+
+    def mark_parents(self, path: str, value) -> None:
+        """Keep ``value`` for every path ``path`` is below: read back by :meth:`last_at`."""
+        node = self.root
+        for part in path.split("/")[:-1]:
+            node = node.setdefault(part, {})
+            if node.get(None) is None or value > node[None]:
+                node[None] = value
+
+    def last_at(self, path: str):
+        """The greatest value kept here by :meth:`mark_parents` or :meth:`mark`."""
+        node = self.root
+        for part in self._parts(path):
+            node = node.get(part)
+            if node is None:
+                return None
+        return node.get(None)
+
+    def last_above(self, path: str):
+        """The greatest value kept by :meth:`mark` for a path ``path`` is below."""
+        best = None
+        node = self.root
+        for part in path.split("/")[:-1]:
+            node = node.get(part)
+            if node is None:
+                break
+            value = node.get(None)
+            if value is not None and (best is None or value > best):
+                best = value
+        return best
+
+    def holds(self, path: str) -> bool:
+        """Whether ``path`` is, or is below, a path given to :meth:`mark`."""
+        return self.last_above(path) is not None or self.last_at(path) is not None
 
 
 def _volume_paths(instruction: Instruction) -> list[str]:
@@ -193,34 +412,6 @@ def _world_writable(mode: str) -> bool:
     if mode.isdigit():
         return int(mode[-1]) & 2 == 2
     return any(part.startswith(("o+", "a+", "+")) and "w" in part for part in mode.split(","))
-
-
-def _handed_over(path: str, owner: str, later: list[Instruction], mkdir: Command, workdir: str) -> bool:
-    """Whether a chown after ``mkdir`` (later in its RUN, or in a later RUN) gives
-    ``path`` to the runtime user, or a chmod opens it to everyone."""
-    user = owner.partition(":")[0]
-    for instruction in later:
-        if instruction.keyword != "RUN":
-            continue
-        for command in commands_named(instruction, ("chown", "chmod"), _OWNERSHIP):
-            if instruction is later[0] and command.start <= mkdir.start:
-                continue
-            argv = [v or "" for v in unwrap(command).argv()]
-            if len(argv) < 3:
-                continue
-            recursive = any(a == "--recursive" or (a.startswith("-") and not a.startswith("--") and "R" in a)
-                            for a in argv[1:])
-            operands = [a for a in argv[1:] if not a.startswith("-")]
-            setting, targets = operands[0], operands[1:]
-            if argv[0].endswith("chown") and setting.partition(":")[0] != user and not setting[:1].isdigit():
-                continue
-            if argv[0].endswith("chmod") and not _world_writable(setting):
-                continue
-            for target in targets:
-                target = posixpath.normpath(posixpath.join(workdir, target))
-                if path == target or (recursive and path.startswith(target.rstrip("/") + "/")):
-                    return True
-    return False
 
 
 def ownership_edit(found: RootOwned) -> Edit | None:

@@ -199,7 +199,7 @@ class _Context:
         """The instructions of the lineage before this RUN."""
         if self._earlier is None:
             lineage = self.stage.lineage_instructions()
-            self._earlier = lineage[: lineage.index(self.instruction)]
+            self._earlier = lineage[: self.stage.position(self.instruction)]
         return self._earlier
 
     @property
@@ -374,14 +374,22 @@ def _install_needs_root(install, ctx: _Context) -> tuple[str, str] | None:
     return None
 
 
+_NPM_PREFIX = re.compile(r"npm\s+config\s+set\s+prefix")
+
+
 def _npm_prefix_moved(ctx: _Context) -> bool:
     if any(name in ctx.variables for name in ("NPM_CONFIG_PREFIX", "npm_config_prefix")):
         return True
     master = ctx.stage_facts.master
     if master is not None and any(name in master.env for name in ("NPM_CONFIG_PREFIX", "npm_config_prefix")):
         return True
-    return any(instruction.keyword == "RUN" and re.search(r"npm\s+config\s+set\s+prefix", instruction.args)
-               for instruction in [*ctx.earlier, ctx.instruction])
+    # where the lineage first sets it, found once per stage
+    first = ctx.stage.memo.get("npm prefix")
+    if first is None:
+        lineage = ctx.stage.lineage_instructions()
+        first = ctx.stage.memo["npm prefix"] = next(
+            (n for n, i in enumerate(lineage) if i.keyword == "RUN" and _NPM_PREFIX.search(i.args)), len(lineage))
+    return first <= ctx.stage.position(ctx.instruction, len(ctx.stage.lineage_instructions()))
 
 
 def _no_user_site(ctx: _Context) -> str | None:

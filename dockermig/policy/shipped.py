@@ -14,13 +14,20 @@ from collections.abc import Iterator
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, NamedTuple
 
-from dockermig.fix.edits import NotSafe, remove_commands, remove_words
 from dockermig.fix import Applicability, Edit, Fix
+from dockermig.fix.edits import NotSafe, remove_commands, remove_words
+from dockermig.policy.environments import install_table
 from dockermig.policy.manifest import copied_file, parse_requirements
 from dockermig.policy.model import Master
 from dockermig.syntax.nodes import Instruction
-from dockermig.policy.environments import install_table
-from dockermig.syntax.shell import Command, Install, commands, installs, parsed_scripts, unwrap
+from dockermig.syntax.shell import (
+    Command,
+    Install,
+    commands,
+    installs,
+    parsed_scripts,
+    unwrap,
+)
 
 if TYPE_CHECKING:
     from dockermig.policy.facts import FileFacts
@@ -135,6 +142,20 @@ _PROGRAMS = {"apt": ("apt-get", "apt", "aptitude"), "apk": ("apk",), "yum": ("yu
              "dnf": ("dnf", "microdnf", "tdnf"), "npm": ("npm", "pnpm", "yarn")}
 
 
+def of_instruction(facts: FileFacts, kind: str, instruction: Instruction) -> list:
+    """The items of ``facts.<kind>`` (``shipped`` packages, ``recreated`` accounts) that
+    belong to ``instruction``. The list is grouped once per file, not scanned for every
+    RUN a fix looks at (which made a file of many RUNs quadratic)."""
+    key = f"_{kind}_by_instruction"
+    groups = facts.__dict__.get(key)
+    if groups is None:
+        groups = {}
+        for item in getattr(facts, kind):
+            groups.setdefault(id(item.instruction), []).append(item)
+        facts.__dict__[key] = groups
+    return groups.get(id(instruction), [])
+
+
 def removable(package: ShippedPackage, level: Applicability) -> bool:
     """Whether a fix at ``level`` may remove this package (a conflicting pin only unsafely)."""
     return package.install is not None and (not package.conflicts or level <= Applicability.UNSAFE)
@@ -151,8 +172,8 @@ def doomed_commands(facts: FileFacts, instruction: Instruction, level: Applicabi
     never emptied: it installs the project, whatever the master ships.
     """
     by_install: dict[Command, list[ShippedPackage]] = {}
-    for package in facts.shipped:
-        if package.instruction is instruction and package.install is not None and package.manager in managers:
+    for package in of_instruction(facts, "shipped", instruction):
+        if package.install is not None and package.manager in managers:
             by_install.setdefault(package.install.command, []).append(package)
     doomed: set[Command] = set()
     remaining: set[str] = set()
@@ -174,7 +195,7 @@ def doomed_commands(facts: FileFacts, instruction: Instruction, level: Applicabi
         doomed.update(command for command in commands(instruction)
                       if command.position >= 0 and _is_companion(command, emptied_managers))
     if accounts:
-        doomed |= {r.creation.command for r in facts.recreated if r.instruction is instruction and r.removable}
+        doomed |= {r.creation.command for r in of_instruction(facts, "recreated", instruction) if r.removable}
     return doomed | _context_left(instruction, doomed) if doomed else doomed
 
 
@@ -223,8 +244,8 @@ def run_removal(facts: FileFacts, instruction: Instruction, level: Applicability
     doomed = doomed_commands(facts, instruction, level, managers, accounts)
     words = [
         (p.start, p.end)
-        for p in facts.shipped
-        if p.instruction is instruction and p.manager in managers and removable(p, level)
+        for p in of_instruction(facts, "shipped", instruction)
+        if p.manager in managers and removable(p, level)
         and p.install.command not in doomed
     ]
     dockerfile = facts.dockerfile

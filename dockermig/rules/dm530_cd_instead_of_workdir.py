@@ -96,12 +96,20 @@ def _fix(ctx, use) -> Fix | None:
 def _directory_before(ctx, run) -> str | None:
     """The stage's working directory when the RUN starts, when the file tells it."""
     stage = run.stage
-    instructions = stage.lineage_instructions()
-    for instruction in reversed(instructions[: instructions.index(run)]):
-        if instruction.keyword == "WORKDIR" and instruction.words:
-            word = instruction.words[0]
-            plain = word.text == word.value and "$" not in word.value
-            return word.value if plain and word.value.startswith("/") else None
+    # the last WORKDIR before each instruction, found in one walk per stage
+    last = stage.memo.get("DM530 workdirs")
+    if last is None:
+        last, current = [], None
+        for instruction in stage.lineage_instructions():
+            last.append(current)
+            if instruction.keyword == "WORKDIR" and instruction.words:
+                current = instruction
+        stage.memo["DM530 workdirs"] = last
+    instruction = last[stage.position(run)]
+    if instruction is not None:
+        word = instruction.words[0]
+        plain = word.text == word.value and "$" not in word.value
+        return word.value if plain and word.value.startswith("/") else None
     root = stage.root_image
     if root is not None and root.is_scratch:
         return "/"

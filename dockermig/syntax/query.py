@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, NamedTuple
 
 from dockermig.limits import ExpansionBudget
@@ -113,6 +115,10 @@ class Stage:
         self.instructions: list[Instruction] = []
         self.is_final = False
         self.consumers: list[Stage] = []  # stages that COPY --from this one
+        self._history: _VariableHistory | None = None  # built on first use
+        # what analyses learn of the whole lineage once, to answer for each instruction
+        # without walking it again (asked at every RUN, a walk each made them quadratic)
+        self.memo: dict = {}
 
     def __repr__(self) -> str:
         return f"<Stage {self.index} {self.name or ''} FROM {self.base}>"
@@ -141,8 +147,12 @@ class Stage:
         return list(reversed(list(self.ancestry())))
 
     def lineage_instructions(self) -> list[Instruction]:
-        """Every instruction that makes this stage's image, root stage first."""
-        return [i for stage in self.lineage() for i in stage.instructions]
+        """Every instruction that makes this stage's image, root stage first (one list,
+        made once per stage: the caller must not change it)."""
+        lineage = self.memo.get("lineage")
+        if lineage is None:
+            lineage = self.memo["lineage"] = [i for stage in self.lineage() for i in stage.instructions]
+        return lineage
 
     def all(self, keyword: str) -> list[Instruction]:
         return [i for i in self.instructions if i.keyword == keyword]
@@ -153,24 +163,98 @@ class Stage:
                 return instruction
         return None
 
-    def variables(self, upto: Instruction | None = None) -> dict[str, str]:
-        """ARG defaults and ENV values visible in this stage (before ``upto``)."""
+    def variables(self, upto: Instruction | None = None) -> Mapping[str, str]:
+        """ARG defaults and ENV values visible in this stage (before ``upto``): a read-only
+        view of the stage's variable history, walked once per stage, so that asking at every
+        instruction stays linear."""
+        history = self._history
+        if history is None:
+            history = self._history = _VariableHistory(self.lineage_instructions())
+        return history.before(upto)
+
+    def position(self, instruction: Instruction, default: int | None = None) -> int:
+        """Where ``instruction`` stands in ``lineage_instructions()``: ``default``, or
+        ValueError, when it is not there."""
+        positions = self.memo.get("positions")
+        if positions is None:
+            positions = self.memo["positions"] = {id(i): n for n, i in enumerate(self.lineage_instructions())}
+        found = positions.get(id(instruction), default)
+        if found is None:
+            raise ValueError(f"{instruction!r} is not in {self!r}")
+        return found
+
+
+class _VariableHistory:
+    """Every value each ARG/ENV of a lineage gives a name, in order, and where the walk
+    that expands them hit the expansion budget (raised again to anyone asking past it)."""
+
+    def __init__(self, instructions: list[Instruction]):
         from dockermig.syntax.values import env_values
 
+        self.instructions = instructions
+        self.positions = {id(instruction): index for index, instruction in enumerate(instructions)}
+        self.values: dict[str, tuple[list[int], list[str]]] = {}
+        self.error: tuple[int, Exception] | None = None
         values: dict[str, str] = {}
         budget = ExpansionBudget()
-        for stage in self.lineage():
-            for instruction in stage.instructions:
-                if instruction is upto:
-                    return values
+        for index, instruction in enumerate(instructions):
+            try:
                 if instruction.keyword == "ARG":
                     for name, default in arg_defaults(instruction).items():
                         if default is not None:
                             values[name] = budget.spend(expand(default, values)[0])
+                            self._record(index, name, values[name])
                 elif instruction.keyword == "ENV":
                     for name, value in env_values(instruction).items():
                         values[name] = budget.spend(expand(value, values)[0])
-        return values
+                        self._record(index, name, values[name])
+            except Exception as error:  # noqa: BLE001 -- raised again where the walk would have
+                self.error = (index, error)
+                break
+
+    def _record(self, index: int, name: str, value: str) -> None:
+        positions, values = self.values.setdefault(name, ([], []))
+        if positions and positions[-1] == index:
+            values[-1] = value
+        else:
+            positions.append(index)
+            values.append(value)
+
+    def before(self, upto: Instruction | None) -> _Variables:
+        at = self.positions.get(id(upto), len(self.instructions)) if upto is not None else len(self.instructions)
+        if self.error is not None and self.error[0] < at:
+            raise self.error[1]
+        return _Variables(self.values, at)
+
+
+class _Variables(Mapping):
+    """The variables of a history as they stand before instruction ``at``."""
+
+    __slots__ = ("_at", "_history")
+
+    def __init__(self, history: dict[str, tuple[list[int], list[str]]], at: int):
+        self._history = history
+        self._at = at
+
+    def __getitem__(self, name: str) -> str:
+        positions, values = self._history[name]
+        found = bisect_left(positions, self._at)
+        if found == 0:
+            raise KeyError(name)
+        return values[found - 1]
+
+    def __contains__(self, name: object) -> bool:
+        entry = self._history.get(name)  # type: ignore[arg-type]
+        return entry is not None and entry[0][0] < self._at
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, (positions, _) in self._history.items() if positions[0] < self._at)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
 
 
 def from_words(instruction: Instruction) -> tuple[Word | None, Word | None]:

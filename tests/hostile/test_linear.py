@@ -1,0 +1,91 @@
+"""Issue 24, item 4: linting time is linear in the file, for every rule.
+
+For each rule, a file made of the instructions its first invalid example looks at (the
+example's FROM, then the rest repeated) is linted, all rules on, at n and 2n repeats: the
+time must about double. DM204 scanned every later instruction per ``mkdir`` (4,000 RUNs
+took 75 s), ARG/ENV values were walked again at every USER, DM203/DM303/DM530 looked
+behind from every RUN. ShellCheck (DM700) is left out: its cost is the external program's,
+bounded per script. bench/linear.py runs the same at larger sizes and prints the ratios.
+"""
+
+from __future__ import annotations
+
+import time
+
+from dockermig.config import Config
+
+SMALL = 60  # repeats of the example's body: sizes small enough for the default tier
+BOUND = 3.2  # twice the input: about twice the time (quadratic is 4); CPU time, so a busy machine counts less
+
+
+def repeated(source: str, count: int) -> str:
+    """The example's lines up to its first FROM, then the rest ``count`` times."""
+    lines = source.splitlines(keepends=True)
+    for index, line in enumerate(lines):
+        if line.lstrip().upper().startswith("FROM"):
+            head, body = "".join(lines[: index + 1]), "".join(lines[index + 1 :])
+            break
+    else:
+        head, body = "", source
+    if not body.strip():
+        head, body = "", source
+    return head + (body if body.endswith("\n") else body + "\n") * count
+
+
+def files() -> dict[str, str]:
+    """One example source per rule (the first invalid one), the same source tested once."""
+    from dockermig.registry import all_rules
+
+    found: dict[str, str] = {}
+    for rule in all_rules():
+        examples = [e for e in rule.examples if not e.is_valid] or list(rule.examples)
+        found.setdefault(examples[0].source, rule.code)
+    return {code: source for source, code in found.items()}
+
+
+def seconds(text: str, config: Config, tries: int) -> float:
+    from dockermig.engine import lint_text
+
+    best = float("inf")
+    for _ in range(tries):
+        start = time.process_time()
+        lint_text(text, config=config)
+        best = min(best, time.process_time() - start)
+    return best
+
+
+def ratios(size: int, tries: int = 3, codes=None) -> dict[str, tuple[float, float]]:
+    """code -> (seconds at ``size`` repeats, at twice that), minimum of ``tries`` each."""
+    config = Config(data={"ignore": ["DM700"]})
+    seconds("FROM alpine:3.20\nRUN true\n", config, 1)  # imports, packs
+    found = {}
+    for code, source in files().items():
+        if codes and code not in codes:
+            continue
+        found[code] = (seconds(repeated(source, size), config, tries), seconds(repeated(source, 2 * size), config, tries))
+    return found
+
+
+def test_every_rule_is_linear_in_the_file():
+    measured = ratios(SMALL)
+    # a ratio over the bound is measured again, bigger: a busy machine's hiccup at these
+    # sizes (milliseconds) must not fail the suite, a quadratic rule still does
+    suspects = [code for code, (small, large) in measured.items() if large / small > BOUND]
+    if suspects:
+        measured.update(ratios(3 * SMALL, tries=5, codes=suspects))
+    slow = {code: f"{large / small:.1f}x" for code, (small, large) in measured.items()
+            if code in suspects and large / small > BOUND}
+    assert not slow, f"twice the instructions took this much more time: {slow}"
+
+
+def test_mkdirs_as_root_are_linear():
+    """The reproducer: RUN mkdir lines in a service that runs as the master's user."""
+    head = "FROM sutazai-python-agent-master:latest\nUSER root\n"
+    config = Config(data={"ignore": ["DM700"]})
+
+    def text(count: int) -> str:
+        return head + "".join(f"RUN mkdir -p /data{i} && pip install rich{i}\n" for i in range(count)) + "USER appuser\n"
+
+    seconds(text(10), config, 1)
+    small, large = seconds(text(300), config, 3), seconds(text(600), config, 3)
+    assert large / small < BOUND, f"twice the mkdirs took {large / small:.1f}x the time"
