@@ -130,7 +130,7 @@ def test_a_broken_compose_file_is_a_warning_with_file_and_line_and_the_plan_is_m
     (tmp_path / "docker-compose.yml").write_text("services: [oops\n")
     (tmp_path / "compose.yaml").write_text("x-a: &a\n  restart: always\nservices:\n  api:\n    <<: *a\n    <<: *a\n")
     (tmp_path / "Dockerfile").write_text("FROM python:3.11-slim\n")
-    assert main(["plan", str(tmp_path), "--format", "json"]) == 0
+    assert main(["plan", str(tmp_path), "--format", "json"]) == 2  # made, and the exit code says services were left out
     out, err = capsys.readouterr()
     assert [e["path"] for e in json.loads(out)["entries"]] == ["Dockerfile"]
     assert "warning: " in err and "docker-compose.yml:2: invalid YAML" in err and "Traceback" not in err

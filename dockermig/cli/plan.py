@@ -23,7 +23,8 @@ _config = click.option("--config", type=click.Path(exists=True, dir_okay=False, 
 _copies = click.option("--include-copies", is_flag=True,
                         help="Plan the copies too: backups/, archive/, old/, deprecated/, dated snapshots.")
 _strict = click.option("--strict", is_flag=True,
-                       help="Exit 2 when a file had to be left out (a broken compose file, an unreadable Dockerfile).")
+                       help="Exit 2 on any warning, such as a service that builds a Dockerfile that does not exist "
+                            "(a file or service that cannot be read, a broken compose file, always exits 2).")
 
 
 @click.command()
@@ -107,9 +108,11 @@ def _build(path: Path, config: Path | None, include_copies: bool):
 
 
 def _exit(made, strict: bool) -> int:
+    """The error bit when a file or a service could not be read (the figures leave it
+    out: they are not the repository's), and with --strict for any warning."""
     from dockermig.outcome import ERROR, OK
 
-    return ERROR if strict and made.warnings else OK
+    return ERROR if made.unread or (strict and made.warnings) else OK
 
 
 def _width() -> int:

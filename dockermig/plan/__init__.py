@@ -37,13 +37,15 @@ PRIORITIES = ("P0", "P1", "P2", "P3")
 class Plan:
     """``entries`` (one per service), ``warnings`` (what had to be left out, and why: file
     and line), ``left_out`` (the copies not planned), ``compose_files`` (how many were
-    read) and ``masters`` (the root config's). Unpacks as ``entries, warnings``, as it did
-    when it was that pair."""
+    read) and ``masters`` (the root config's); ``unread``: how many of the warnings are a
+    file or a service that could not be read (the plan is incomplete). Unpacks as
+    ``entries, warnings``, as it did when it was that pair."""
 
     def __init__(self, entries: list[dict[str, Any]], warnings: list[str], left_out: dict[str, Any],
-                 compose_files: int = 0, masters: list | None = None):
+                 compose_files: int = 0, masters: list | None = None, unread: int = 0):
         self.entries = entries
         self.warnings = warnings
+        self.unread = unread
         self.left_out = left_out
         self.compose_files = compose_files
         self.masters = masters or []
@@ -75,7 +77,8 @@ def build_plan(root: Path, settings: Settings | None = None, include_copies: boo
                                 e["compose_files"]))
     left_out = {"folders": [f"{folder.as_posix()}/" for folder in inventory.copies],
                 "dockerfiles": inventory.copied_files[0], "compose_files": inventory.copied_files[1]}
-    return Plan(entries, inventory.warnings + warnings, left_out, inventory.compose_files, config.policy.masters)
+    return Plan(entries, inventory.warnings + warnings, left_out, inventory.compose_files, config.policy.masters,
+                unread=len(inventory.warnings))
 
 
 # -- status --------------------------------------------------------------------------------

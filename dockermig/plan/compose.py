@@ -37,7 +37,16 @@ def is_compose_name(name: str) -> bool:
     return bool(_COMPOSE.match(name))
 
 
-def read_compose(path: Path, copy: bool = False) -> list[ComposeService]:
+class Services(list):
+    """The services of one compose file; ``left_out``: a message for each service that
+    could not be read (the others are planned)."""
+
+    def __init__(self, services=(), left_out=()):
+        super().__init__(services)
+        self.left_out = list(left_out)
+
+
+def read_compose(path: Path, copy: bool = False) -> Services:
     """The services of one compose file. Parsing YAML in pure Python costs ~0.2 s for a
     compose file of 1,500 lines, more than linting a hundred Dockerfiles: what is read of
     it is kept in dockermig's cache (policy/loader.py: signed, keyed by the file's path,
@@ -46,17 +55,19 @@ def read_compose(path: Path, copy: bool = False) -> list[ComposeService]:
     from dockermig.policy.loader import cached_by_file
 
     try:
-        found = cached_by_file("compose", path, lambda: _services(path))
+        found, left_out = cached_by_file("compose-services", path, lambda: _services(path))
     except (OSError, InputError) as error:
         raise PlanError(f"{display_path(path)}: cannot read ({error})") from None
-    return [ComposeService(name, path, Path(dockerfile) if dockerfile else None, image, dev, frozenset(hosts),
-                           frozenset(refs), Path(context) if context else None, copy)
-            for name, dockerfile, context, image, dev, hosts, refs in found]
+    return Services([ComposeService(name, path, Path(dockerfile) if dockerfile else None, image, dev,
+                                    frozenset(hosts), frozenset(refs), Path(context) if context else None, copy)
+                     for name, dockerfile, context, image, dev, hosts, refs in found], left_out)
 
 
-def _services(path: Path) -> list[tuple]:
+def _services(path: Path) -> tuple[list[tuple], list[str]]:
     """(name, Dockerfile, context, image, dev, hosts, references) of each service, in
-    what ``marshal`` stores; a PlanError when the file is not a compose file."""
+    what ``marshal`` stores, and a message for each service left out (a build path that
+    cannot be resolved: only that service is); a PlanError when the file is not a
+    compose file."""
     from dockermig.limits import InputError, read_text
     from dockermig.policy.loader import YamlError, parse_yaml
 
@@ -70,7 +81,7 @@ def _services(path: Path) -> list[tuple]:
         raise PlanError(f"{display_path(path)}:1: not a compose file (no `services:` table)")
     words = set(re.split(r"[._-]", path.name.lower()))
     file_is_dev = bool(words & _DEV_WORDS) or "override" in words
-    services = []
+    services, left_out = [], []
     for name, spec in (document.get("services") or {}).items():
         spec = spec if isinstance(spec, dict) else {}
         build, dockerfile, context = spec.get("build"), None, None
@@ -82,11 +93,13 @@ def _services(path: Path) -> list[tuple]:
                 context = (path.parent / str(build.get("context", "."))).resolve()
                 dockerfile = (context / str(build.get("dockerfile", "Dockerfile"))).resolve()
         except (OSError, RuntimeError, ValueError) as error:  # a NUL byte, a symlink loop
-            raise PlanError(f"{display_path(path)}: service {name}: its build path cannot be resolved ({error})") from None
+            left_out.append(f"{display_path(path)}: service {name}: its build path cannot be resolved ({error}): "
+                            "left out of the plan")
+            continue
         profiles = spec.get("profiles")  # a list in a valid file; anything else is ignored
         profiles = {str(p).lower() for p in profiles} if isinstance(profiles, list) else set()
         image = spec.get("image")
         services.append((str(name), str(dockerfile) if dockerfile else None, str(context) if context else None,
                          str(image) if image else None, file_is_dev or bool(profiles & _DEV_WORDS),
                          tuple(sorted(answers_to(str(name), spec))), tuple(sorted(references(spec)))))
-    return services
+    return services, left_out

@@ -113,6 +113,7 @@ def take_inventory(root: Path, settings: Settings, include_copies: bool = False,
             files.append(value)
         else:
             services += value
+            warnings += value.left_out
     outermost = sorted((f for f in copies if not any(o != f and o in f.parents for o in copies)), key=Path.as_posix)
     return Inventory(files, services, len(items), warnings, outermost if not include_copies else [],
                      (left_out[0], left_out[1]))

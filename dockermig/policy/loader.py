@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from dockermig import __version__
-from dockermig.limits import MAX_FILE_SIZE, InputError, check_yaml_size, read_private, read_text, too_deep
+from dockermig.limits import MAX_FILE_SIZE, MAX_YAML_NODES, InputError, LimitError, read_private, read_text, too_deep
 from dockermig.limits import MAX_YAML_DEPTH, checked_stat
 
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -84,17 +84,45 @@ def cached_by_file(kind: str, path: Path, compute: Callable[[], Any], *, confine
 
 class _BoundedComposer:
     """Mixed into ruamel's Composer: refuses nesting deeper than MAX_YAML_DEPTH before
-    it recurses, and documents whose aliases expand past MAX_YAML_NODES (limits.py)."""
+    it recurses, and aliases that expand past MAX_YAML_NODES (limits.py) as they are
+    met, before the rest of the document is composed. What is counted is what the
+    limit claims: the nodes each alias stands for (a "billion laughs" file is small, and
+    its data is not), not the document's own nodes (a plain 10,000-service compose file
+    is not a bomb). An alias to a node still being composed (itself or an ancestor) is
+    refused: the data would be infinite."""
+
+    _expanded = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.depth >= MAX_YAML_DEPTH:
             raise too_deep(self._where)
         return super().compose_node(parent, index)
 
-    def compose_document(self) -> Any:
-        node = super().compose_document()
-        check_yaml_size(node, self._where)
-        return node
+    def return_alias(self, node: Any) -> Any:
+        self._expanded += self._weight(node)
+        if self._expanded > MAX_YAML_NODES:
+            raise LimitError(f"{self._where}: YAML aliases expand to more than {MAX_YAML_NODES:,} nodes")
+        return super().return_alias(node)
+
+    def _weight(self, node: Any) -> int:
+        """How many nodes ``node`` stands for, its aliases expanded; each node weighed once."""
+        weights = self.__dict__.setdefault("_weights", {})
+        key = id(node)
+        if key in weights:
+            return weights[key]
+        value = node.value
+        if not isinstance(value, list):
+            return 1
+        if getattr(node, "end_mark", None) is None:  # still being composed: an ancestor of this alias
+            raise LimitError(f"{self._where}: a YAML alias refers to itself")
+        total = 1
+        for item in value:
+            for child in item if isinstance(item, tuple) else (item,):
+                total += self._weight(child)
+                if total > MAX_YAML_NODES:
+                    raise LimitError(f"{self._where}: YAML aliases expand to more than {MAX_YAML_NODES:,} nodes")
+        weights[key] = total
+        return total
 
 
 def parse_yaml(text: str, path: Path | str) -> Any:
