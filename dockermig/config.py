@@ -462,7 +462,9 @@ def validate(data: dict[str, Any], path: Path, text: str) -> None:
                 pathspec.GitIgnoreSpec.from_lines([pattern])
             except (ValueError, TypeError) as error:  # pathspec's GitIgnorePatternError is a ValueError
                 fail(pattern, f"exclude: invalid pattern {pattern!r} ({error})")
-    known = {r.code for r in all_rules()} | {r.name for r in all_rules()}
+    # the rules are imported only for a config that names some: one that does not spares
+    # a remembered lint (dockermig.lint_cache), which imports no rule, that time
+    known = {r.code for r in all_rules()} | {r.name for r in all_rules()} if data.get("severity") else set()
     for key in ("select", "ignore"):
         for selector in data.get(key, []):
             if matches_nothing(selector, all_rules()):
@@ -479,15 +481,17 @@ def validate(data: dict[str, Any], path: Path, text: str) -> None:
             Severity.parse(data["fail-on"])
         except ValueError as error:
             fail("fail-on", f"fail-on: {error}")
-    from dockermig.verify.settings import validate as validate_verify
+    if "verify" in data:
+        from dockermig.verify.settings import validate as validate_verify
 
-    for problem in validate_verify(data.get("verify", {})):
-        fail(problem.split(" ", 1)[0].split(".")[-1].rstrip(":").strip("'"), problem)
-    from dockermig.payoff.settings import validate as validate_report
+        for problem in validate_verify(data["verify"]):
+            fail(problem.split(" ", 1)[0].split(".")[-1].rstrip(":").strip("'"), problem)
+    if "report" in data:
+        from dockermig.payoff.settings import validate as validate_report
 
-    for problem in validate_report(data.get("report", {})):
-        fail("report", problem)
-    by_key = {r.code: r for r in all_rules()} | {r.name: r for r in all_rules()}
+        for problem in validate_report(data["report"]):
+            fail("report", problem)
+    by_key = {r.code: r for r in all_rules()} | {r.name: r for r in all_rules()} if data.get("rules") else {}
     for code, options in data.get("rules", {}).items():
         rule = by_key.get(code)
         if rule is None:

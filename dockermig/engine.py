@@ -6,12 +6,15 @@ import os
 from collections.abc import Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dockermig.config import Config, ConfigError, Settings, config_for
 from dockermig.limits import InputError
 from dockermig.policy.render import TemplateError
 from dockermig.rule import Finding, LintContext, Rule
-from dockermig.syntax import Dockerfile, parse
+
+if TYPE_CHECKING:
+    from dockermig.syntax import Dockerfile
 
 
 class FileResult:
@@ -27,6 +30,9 @@ class FileResult:
         # (code, why) of each selected rule that could not run on the file (ShellCheck
         # failed): the other rules' findings stand, the run exits 2, "passed" is never said
         self.not_run: list[tuple[str, str]] = []
+        # from an earlier run (dockermig.lint_cache): kept only when its config had no
+        # problem, and only while everything it read is unchanged, so it still has none
+        self.remembered = False
 
 
 class _Context(LintContext):
@@ -75,6 +81,13 @@ def active_rules(config: Config) -> list[Rule]:
 def lint_text(text: str, *, path: Path | None = None, config: Config | None = None) -> list[Finding]:
     """Findings for one Dockerfile text, sorted by position."""
     return _lint(parse(text), path, config or Config())[0]
+
+
+def parse(text: str) -> Dockerfile:
+    """The tree of a Dockerfile's text (dockermig.syntax, imported on first use)."""
+    from dockermig.syntax import parse as parse_text
+
+    return parse_text(text)
 
 
 def _lint(tree: Dockerfile, path: Path | None, config: Config) -> tuple[list[Finding], _Context]:
@@ -327,12 +340,22 @@ def map_files(worker, files: Iterable, *, jobs: int | None = None, **options) ->
             yield from pending.popleft().result()
 
 
+# Whether this process is a pool worker of a bulk run. Lint results are remembered across
+# runs (dockermig.lint_cache) by runs done in one process, a pre-commit hook's: a worker's
+# results would each depend on all the worker read before, and ShellCheck's own cache
+# makes a bulk re-run cheap already.
+_in_pool = False
+
+
 def _exit_with_parent(parent: int) -> None:
     """Pool worker start-up: exit once the parent is gone. Workers inherit the write end
     of their task pipe, so a parent killed with -9 would leave them waiting for work
     forever."""
     import threading
     import time
+
+    global _in_pool
+    _in_pool = True
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -395,26 +418,67 @@ def _stdin(data: bytes, filename: Path | None, settings: Settings) -> tuple[Conf
 
 def _lint_items(chunk: list, with_edits: bool = False, with_fingerprints: bool = False, cache: Path | None = None,
                 cores: int = 1) -> list[FileResult]:
-    prepared = [_prepared(item, settings) for item, settings in chunk]
-    results = []
+    remembered = None
+    if cache is not None and not with_edits and not _in_pool and chunk:
+        from dockermig.lint_cache import Remembered
+
+        remembered = Remembered(cache, chunk[0][1], with_fingerprints)
+    prepared, keys, results = [], [], []
+    for item, settings in chunk:
+        known, key, data = _recalled(remembered, item, settings)
+        if known is None:
+            prepared.append(_prepared(item, settings, data))
+        keys.append(key)
+        results.append(known)
+    fresh = iter(prepared)
     with _shellcheck_run(prepared, cache, cores):
-        for item, config, text, tree, error in prepared:
+        for index, result in enumerate(results):
+            if result is not None:
+                continue
+            item, config, text, tree, error = next(fresh)
             if error is not None:
-                results.append(FileResult(item.path, error=error, config=config))
+                results[index] = FileResult(item.path, error=error, config=config)
                 continue
             with confined_to_repository(item.path, config, item.root):
-                results.append(lint_source(text, item.path, config, with_edits, with_fingerprints, tree=tree))
+                results[index] = lint_source(text, item.path, config, with_edits, with_fingerprints, tree=tree)
+            if remembered is not None:
+                remembered.keep(keys[index], results[index])
+    if remembered is not None:
+        remembered.close()
     return results
 
 
-def _prepared(item, settings: Settings) -> tuple:
-    """(item, config, text, tree, error) of a discovered file: read and parsed, or why not."""
+def _recalled(remembered, item, settings: Settings) -> tuple[FileResult | None, bytes | None, bytes | None]:
+    """(the remembered result of a discovered file, the key it is kept under, the bytes
+    read): (None, None, None) when nothing is remembered."""
+    if remembered is None or item.error:
+        return None, None, None
+    config, error = _resolve(item, settings)
+    if error is not None:
+        return None, None, None
+    from dockermig.limits import read_bytes
+
+    try:
+        with confined_to_repository(item.path, config, item.root):
+            data = read_bytes(item.path, max_size=config.max_file_size)
+    except (OSError, *UNANALYSABLE):
+        return None, None, None  # _prepared says why
+    key = remembered.key(item.path, data, config)
+    return remembered.recall(key, item.path, config), key, data
+
+
+def _prepared(item, settings: Settings, data: bytes | None = None) -> tuple:
+    """(item, config, text, tree, error) of a discovered file (``data``: its bytes, when
+    read already): read and parsed, or why not."""
     config, error = _resolve(item, settings)
     if error is not None:
         return item, None, None, None, error
     try:
-        with confined_to_repository(item.path, config, item.root):
-            text = read_dockerfile(item.path, config.max_file_size)
+        if data is not None:
+            text = decode_dockerfile(data)
+        else:
+            with confined_to_repository(item.path, config, item.root):
+                text = read_dockerfile(item.path, config.max_file_size)
         return item, config, text, parse(text), None
     except UNANALYSABLE as error:
         return item, config, None, None, unanalysable_reason(error)
@@ -487,7 +551,8 @@ class _persistent_cache:
         if self.folder is not None:
             from dockermig.cache import prune_since
 
-            prune_since(self.folder, "shellcheck", self.started)
+            for kind in ("shellcheck", "lint"):
+                prune_since(self.folder, kind, self.started)
 
 
 # -- fixing ------------------------------------------------------------------------------

@@ -127,6 +127,9 @@ def _open_checked(path: Path, what: str | None, max_size: int | None, confine: b
     confinement = _confinement.get()
     # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    from dockermig import observed
+
+    observed.note(path)  # before the open: a change after it shows as a changed signature
     if confine and confinement.roots is not None:
         real = os.path.realpath(path)
         if not any(_within(real, root) for root in confinement.roots):

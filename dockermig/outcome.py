@@ -24,8 +24,8 @@ def config_problems(results: Iterable) -> list[str]:
 
     found: dict[str, None] = {}
     for result in results:
-        if result.config is None:
-            continue
+        if result.config is None or getattr(result, "remembered", False):
+            continue  # (a remembered result's config had none: dockermig.lint_cache)
         try:
             found.update(dict.fromkeys(result.config.policy.problems))
         except ConfigError:

@@ -29,11 +29,13 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from dockermig.config import ConfigError
-from dockermig.syntax.nodes import Instruction
-from dockermig.syntax.parser import Dockerfile
+
+if TYPE_CHECKING:  # (a remembered lint asks binary() and parses nothing: dockermig.lint_cache)
+    from dockermig.syntax.nodes import Instruction
+    from dockermig.syntax.parser import Dockerfile
 
 EXCLUDED = (1090, 1091, 2187)
 # names every build defines (BuildKit's proxy build args), as hadolint's defaultShellOpts

@@ -14,6 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from dockermig import observed
 from dockermig.policy.accounts import Recreated, recreated_accounts
 from dockermig.policy.masters import CatalogueEntry, Master, Policy
 from dockermig.policy.workdir import into_filled_workdir
@@ -297,7 +298,7 @@ def _context_evidence(path: Path | None, policy: Policy) -> list[Evidence]:
     if path is None:
         return []
     try:
-        names = set(os.listdir(path.parent))
+        names = set(observed.listing(path.parent))
     except OSError:
         return []
     return [

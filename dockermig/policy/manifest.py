@@ -10,6 +10,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import NamedTuple
 
+from dockermig import observed
 from dockermig.limits import read_text
 from dockermig.syntax.nodes import Instruction
 from dockermig.syntax.query import Stage
@@ -100,7 +101,7 @@ def copied_file(stage: Stage, container_path: str, context: Path, before: Instru
             found = _source_of(wanted, dest, into_directory, source, context)
             if found is not None:
                 return found
-    if not container_path.startswith("/") and (context / container_path).is_file():
+    if not container_path.startswith("/") and observed.kind(context / container_path) == "file":
         return context / container_path  # a path that only makes sense in the context
     return None
 
@@ -118,6 +119,6 @@ def _source_of(wanted: str, dest: str, into_directory: bool, source: str, contex
     landed = posixpath.join(dest, posixpath.basename(source)) if into_directory else dest
     if wanted == landed:
         return context / source
-    if inside and (context / source).is_dir():  # a directory's contents go into dest
+    if inside and observed.kind(context / source) == "dir":  # a directory's contents go into dest
         return context / source / relative
     return None

@@ -19,6 +19,7 @@ import re
 from pathlib import Path
 from typing import NamedTuple
 
+from dockermig import observed
 from dockermig.limits import InputError, read_text
 from dockermig.policy.environments import install_table
 from dockermig.policy.manifest import copied_file, exact_version, parse_requirements
@@ -206,7 +207,7 @@ class _Reader:
 
     def _read_manifest(self, stage: Stage, instruction: Instruction, table: str, name: str) -> None:
         source = copied_file(stage, name, self.context, instruction)
-        if source is None or not source.is_file():
+        if source is None or observed.kind(source) != "file":
             consequence = (f"its {table} packages are not known: no {table} install is reported or removed as "
                            f"shipped")
             index = self.missing.get(source) if source is not None else None
@@ -236,7 +237,7 @@ class _Reader:
             if any(c in source for c in "*?[$") or "://" in source or source.startswith("git@"):
                 continue  # a glob, a variable, a URL: nothing to look for
             path = self.context / posixpath.normpath(source.lstrip("/"))
-            if not path.exists():
+            if observed.kind(path) is None:
                 self.missing[path] = len(self.problems)
                 self.problems.append(f"{self.display}:{instruction.start_line}: {instruction.keyword} {source}: "
                                      f"no such file in the build context {self.context_display}: the master "

@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from dockermig import observed
 from dockermig.policy.facts import instruction_argv, unwrap_argv
 from dockermig.policy.manifest import copied_file
 from dockermig.syntax.nodes import Instruction
@@ -142,7 +143,7 @@ def locate(entry: Entry, stage: Stage, context: Path, workdir: str = "/") -> tup
         found = copied_file(stage, candidate, context, before=None, workdir=workdir)
         if found is not None:
             covered = True
-            if found.is_file():
+            if observed.kind(found) == "file":
                 return found, True
     return None, covered
 

@@ -35,7 +35,9 @@ def archive_by_content(context: Path | None, source: str) -> bool:
     try:
         root = context.resolve()
         target = (root / source.strip("\"'").lstrip("/")).resolve()
-        if root not in target.parents or not target.is_file():
+        from dockermig import observed
+
+        if root not in target.parents or observed.kind(target) != "file":
             return False
         with target.open("rb") as handle:
             head = handle.read(512)

@@ -51,7 +51,9 @@ class MissingAppFile(Rule):
         entry = info.entry
         if entry.kind == "module":
             top = entry.target.split(".")[0]
-            if not ((ctx.path.parent / top).is_dir() or (ctx.path.parent / f"{top}.py").is_file()):
+            from dockermig.observed import kind
+
+            if not (kind(ctx.path.parent / top) == "dir" or kind(ctx.path.parent / f"{top}.py") == "file"):
                 return  # an installed package, not a file of this service
         yield self.finding(ctx, entry.instruction,
                            f"{entry.instruction.keyword} runs {_shown(ctx, entry)}, which is not in the build context")
