@@ -103,8 +103,10 @@ class Bench:
         """Wall time of ``dockermig VERB`` on ``files`` (split like hadolint if too many).
         ``cache``: ``cold`` empties ShellCheck's results cache first, ``warm`` runs on
         what is there, ``off`` turns ShellCheck off."""
-        if cache == "cold":
-            self.clear_results_cache()
+        if cache in ("cold", "off"):
+            # cold: nothing remembered; off: the analysis itself, without ShellCheck (a
+            # remembered lint result would skip it)
+            self.clear_results_cache(shellcheck=cache == "cold")
         env = {**self.env, "DOCKERMIG_SHELLCHECK": "off"} if cache == "off" else None
         total = 0.0
         for chunk in arg_chunks(files):
@@ -114,13 +116,14 @@ class Bench:
             total += elapsed
         return total
 
-    def clear_results_cache(self) -> None:
-        """Empty ShellCheck's results cache; the rule packs' parse cache beside it stays warm
-        (it is not what "cold" measures)."""
+    def clear_results_cache(self, shellcheck: bool = True) -> None:
+        """Forget the remembered lint results and (``shellcheck``) ShellCheck's answers; the
+        rule packs' parse cache beside them stays warm (it is not what "cold" measures)."""
+        prefixes = ("lint-", ".lint-") + (("shellcheck-", ".shellcheck-") if shellcheck else ())
         folder = Path(self.env["DOCKERMIG_CACHE_DIR"])
         if folder.is_dir():
             for entry in folder.iterdir():
-                if entry.name.startswith(("shellcheck-", ".shellcheck-")):
+                if entry.name.startswith(prefixes):
                     entry.unlink()
 
     def time_hadolint(self, files: list[Path], timeout: float | None = None) -> float:
