@@ -30,9 +30,11 @@ AUTOGPT = "agents/autogpt/Dockerfile"
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> Path:
-    """A copy of the demo monorepo, which the server lints and the CLI fixes."""
+    """A copy of the demo monorepo, which the server lints and the CLI fixes: a
+    repository (its root is where config discovery stops, for the server and the test)."""
     root = tmp_path_factory.mktemp("server") / "demo"
     shutil.copytree(DEMO, root)
+    (root / ".git").mkdir()
     return root
 
 
