@@ -61,7 +61,78 @@ def broken_promise(before: Dockerfile, after: Dockerfile, applied: Iterable) -> 
         (kind, text), _ = next(iter(missing.items()))
         owner = _owner(before, text, applied)
         return f"{owner}: the fix would change or drop the {kind} {text.strip()[:60]!r}"
+    return _not_one_instruction(before, after, applied, sorted(set(edits)))
+
+
+def _not_one_instruction(before: Dockerfile, after: Dockerfile, applied: list, edits: list) -> str | None:
+    """What a fix wrote inside an instruction must leave it one instruction: parsed again,
+    the text where it stood holds exactly that instruction, ending where it ended (a line
+    break smuggled in starts another, a continuation glues the next line on)."""
+    edits = _union(edits)
+    if not edits:
+        return None
+    starts, shifts, total = [], [], 0
+    for edit in edits:  # sorted, not overlapping (apply_fixes skipped the overlaps)
+        total += len(edit.content) - (edit.end - edit.start)
+        starts.append(edit.end)
+        shifts.append(total)
+
+    def moved(position: int) -> int:
+        """Where ``position`` (outside every edit) of the old text is in the new one."""
+        index = bisect_left(starts, position + 1) - 1
+        return position + (shifts[index] if index >= 0 else 0)
+
+    after_starts = [i.start for i in after.instructions]
+    edit_starts = [e.start for e in edits]
+    for instruction in before.instructions:
+        content_end = instruction.start + len(str(instruction).rstrip("\r\n"))
+        index = bisect_left(edit_starts, instruction.start)
+        inside = []
+        while index < len(edits) and edits[index].start <= content_end:
+            inside.append(edits[index])
+            index += 1
+        inside = [e for e in inside if not (e.start == e.end == instruction.start)]  # lines put above it
+        below = [e for e in inside if e.start == e.end == content_end and e.content.startswith(("\n", "\r"))]
+        inside = [e for e in inside if e not in below]  # lines put below it (a file without a last newline)
+        if not inside or any(e.end > content_end for e in inside):
+            continue  # untouched, or removed with its line break: nothing written in it
+        start, end = moved(instruction.start), moved(content_end) - sum(len(e.content) for e in below)
+        index = bisect_left(after_starts, start)
+        found: list = []
+        while index < len(after_starts) and after_starts[index] < end:
+            found.append(after.instructions[index])
+            index += 1
+        whole = len(found) <= 1
+        if whole and found:
+            found_end = found[0].start + len(str(found[0]).rstrip("\r\n"))
+            whole = found_end <= end and _only_comments(after.text[start:found[0].start] + after.text[found_end:end])
+        elif whole:  # nothing of it left but its inner comments, if any: a removal
+            whole = _only_comments(after.text[start:end])
+        if not whole:
+            owner = next((f.code for f in applied if f.fix is not None and any(e in inside for e in f.fix.edits)),
+                         "dockermig")
+            written = after.text[start:end]
+            return (f"{owner}: the fix would write {written.strip()[:80]!r} where one instruction stood "
+                    f"(line {instruction.start_line}): that is not exactly one instruction")
     return None
+
+
+def _only_comments(text: str) -> bool:
+    return all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines())
+
+
+def _union(edits: list) -> list:
+    """The edits as applied: overlapping deletions of one fix as their union; [] when
+    edits overlap otherwise (apply_fixes never applies those: nothing to check)."""
+    merged: list = []
+    for edit in edits:
+        if merged and edit.start < merged[-1].end:
+            if edit.content or merged[-1].content:
+                return []
+            merged[-1] = merged[-1]._replace(end=max(merged[-1].end, edit.end))
+            continue
+        merged.append(edit)
+    return merged
 
 
 def _touches(edit, start: int, end: int) -> bool:
