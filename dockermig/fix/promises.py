@@ -106,8 +106,8 @@ def _not_one_instruction(before: Dockerfile, after: Dockerfile, applied: list, e
         if whole and found:
             found_end = found[0].start + len(str(found[0]).rstrip("\r\n"))
             whole = found_end <= end and _only_comments(after.text[start:found[0].start] + after.text[found_end:end])
-        elif whole:  # nothing of it left but its inner comments, if any: a removal
-            whole = _only_comments(after.text[start:end])
+        elif whole:  # nothing of it left but its inner comments (a removal), or it joined the one above
+            whole = _only_comments(after.text[start:end]) or _within_one(after, after_starts, start, end)
         if not whole:
             owner = next((f.code for f in applied if f.fix is not None and any(e in inside for e in f.fix.edits)),
                          "dockermig")
@@ -115,6 +115,16 @@ def _not_one_instruction(before: Dockerfile, after: Dockerfile, applied: list, e
             return (f"{owner}: the fix would write {written.strip()[:80]!r} where one instruction stood "
                     f"(line {instruction.start_line}): that is not exactly one instruction")
     return None
+
+
+def _within_one(after: Dockerfile, after_starts: list[int], start: int, end: int) -> bool:
+    """Whether ``[start, end)`` lies inside one instruction that starts above it (two RUNs
+    joined into one: its words now continue the instruction above)."""
+    index = bisect_left(after_starts, start) - 1
+    if index < 0:
+        return False
+    above = after.instructions[index]
+    return above.start + len(str(above).rstrip("\r\n")) >= end
 
 
 def _only_comments(text: str) -> bool:
