@@ -407,7 +407,7 @@ def load_config_once(path: Path) -> Config:
 def load_config(path: Path) -> Config:
     """Read and validate one config file (a hadolint one, by its name, as hadolint's)."""
     from dockermig.hadolint_config import is_hadolint_file
-    from dockermig.limits import InputError, read_text, too_deep
+    from dockermig.limits import InputError, read_text
 
     if is_hadolint_file(path):
         from dockermig.hadolint_config import load_hadolint_config
@@ -417,27 +417,48 @@ def load_config(path: Path) -> Config:
         text = read_text(path)
     except (OSError, UnicodeDecodeError, InputError) as error:
         raise ConfigError(f"{path}: cannot read config ({error})") from None
-    if path.name == "pyproject.toml" or path.suffix == ".toml":
-        import tomllib
+    import hashlib
 
-        try:
-            document = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as error:
-            raise ConfigError(f"{path}: invalid TOML: {error}") from None
-        except RecursionError:
-            raise ConfigError(str(too_deep(str(path), None))) from None
-        data = document.get("tool", {}).get("dockermig", {}) if path.name == "pyproject.toml" else document
-    else:
-        from dockermig.policy.loader import YamlError, parse_yaml
+    from dockermig.policy.loader import cached
 
-        try:
-            data = parse_yaml(text, path) or {}
-        except YamlError as error:
-            raise ConfigError(str(error)) from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}:1: the config must be a table of settings")
-    validate(data, path, text)
+    # parsed and checked once per text (with dockermig's version): parsing YAML imports
+    # ruamel.yaml and checking select/ignore imports every rule, more than a remembered
+    # lint (dockermig.lint_cache) costs in all
+    data, problem = cached("config", f"config|{path}|{hashlib.sha256(text.encode()).hexdigest()}",
+                           lambda: _read_config(path, text))
+    if problem is not None:
+        raise ConfigError(problem)
     return Config(path, data)
+
+
+def _read_config(path: Path, text: str) -> tuple[dict[str, Any] | None, str | None]:
+    """(the settings of a config file's text, None) or (None, what is wrong with it)."""
+    from dockermig.limits import too_deep
+
+    try:
+        if path.name == "pyproject.toml" or path.suffix == ".toml":
+            import tomllib
+
+            try:
+                document = tomllib.loads(text)
+            except tomllib.TOMLDecodeError as error:
+                raise ConfigError(f"{path}: invalid TOML: {error}") from None
+            except RecursionError:
+                raise ConfigError(str(too_deep(str(path), None))) from None
+            data = document.get("tool", {}).get("dockermig", {}) if path.name == "pyproject.toml" else document
+        else:
+            from dockermig.policy.loader import YamlError, parse_yaml
+
+            try:
+                data = parse_yaml(text, path) or {}
+            except YamlError as error:
+                raise ConfigError(str(error)) from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}:1: the config must be a table of settings")
+        validate(data, path, text)
+    except ConfigError as error:
+        return None, str(error)
+    return data, None
 
 
 def validate(data: dict[str, Any], path: Path, text: str) -> None:

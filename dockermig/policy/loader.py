@@ -62,7 +62,13 @@ def cached_by_file(kind: str, path: Path, compute: Callable[[], Any], *, confine
     The value must be made of what ``marshal`` stores: None, numbers, strings, tuples,
     lists, dicts, sets. ``confine``: the file is a repository's (see limits.confined)."""
     info = checked_stat(path, confine=confine)
-    key = f"{kind}|{path.resolve()}|{info.st_size}|{info.st_mtime_ns}|{__version__}|{sys.version}"
+    return cached(kind, f"{kind}|{path.resolve()}|{info.st_size}|{info.st_mtime_ns}", compute)
+
+
+def cached(kind: str, key: str, compute: Callable[[], Any]) -> Any:
+    """``compute()``, cached under ``key`` (which names all it depends on but dockermig's
+    and Python's versions, added here); the value as for ``cached_by_file``."""
+    key = f"{key}|{__version__}|{sys.version}"
     directory = cache_dir()
     secret = _secret(str(directory))
     if secret is None:
