@@ -46,6 +46,9 @@ DIALECTS = {"sh": "sh", "bash": "bash", "dash": "dash", "ash": "dash", "ksh": "k
             "busybox": "busybox"}
 _HEADER_LINES = 2  # the shebang, then the exported names
 _TIMEOUT_SECONDS = 60  # per batch of scripts (a batch is ~2 s of work)
+# per script: a batch that times out is run again script by script, each with this bound,
+# so that only the slow script goes unchecked (500 nested subshells, 1 KB, take 57 s)
+SCRIPT_SECONDS = float(os.environ.get("DOCKERMIG_SHELLCHECK_SCRIPT_SECONDS") or 10)
 
 
 class ShellCheckError(ConfigError):
@@ -277,9 +280,12 @@ _MEMORY_SIZE = 4096  # answers kept in this process
 
 
 class Failure(NamedTuple):
-    """ShellCheck could not answer for a script (it crashed, timed out, wrote no JSON)."""
+    """ShellCheck could not answer for a script (it crashed, timed out, wrote no JSON).
+    ``lasting``: it will not answer next time either (a script that takes ShellCheck longer
+    than its bound), so it is cached like an answer and reported on its RUN alone."""
 
     reason: str
+    lasting: bool = False
 
 
 _memory: dict[Key, tuple[Comment, ...] | Failure] = {}
@@ -316,15 +322,17 @@ def prefetch(scripts: Iterable[Script], executable: str) -> None:
     _answers([_key(s, executable) for s in scripts], executable, wait=False)
 
 
-def check(scripts: list[Script], executable: str) -> list[tuple[Script, Comment]]:
-    """ShellCheck's comments on each script, in order; ShellCheckError when ShellCheck
-    could not answer for one of them."""
+def check(scripts: list[Script], executable: str) -> list[tuple[Script, Comment | Failure]]:
+    """ShellCheck's comments on each script, in order, and a lasting Failure for a script
+    it cannot check in time; ShellCheckError when ShellCheck could not answer for one of
+    them otherwise (it could not run, it crashed)."""
     keys = [_key(s, executable) for s in scripts]
     answers = _answers(keys, executable)
     for key in keys:
-        if isinstance(answers[key], Failure):
+        if isinstance(answers[key], Failure) and not answers[key].lasting:
             raise ShellCheckError(answers[key].reason)
-    return [(script, comment) for script, key in zip(scripts, keys) for comment in answers[key]]
+    return [(script, comment) for script, key in zip(scripts, keys)
+            for comment in ((answers[key],) if isinstance(answers[key], Failure) else answers[key])]
 
 
 def _key(script: Script, executable: str) -> Key:
@@ -409,6 +417,7 @@ class _Batch:
         self.folder: str | None = None
         self.result: dict | None = None
         self.started = 0.0
+        self.retry = False  # a script of a timed-out batch: _one_by_one caches its failure
 
     def start(self) -> None:
         import subprocess
@@ -449,15 +458,23 @@ class _Batch:
         if self.result is None and self.process is None:
             self.start()
         if self.result is None:
+            alone = len(self.keys) == 1
+            bound = min(SCRIPT_SECONDS, _TIMEOUT_SECONDS) if alone else _TIMEOUT_SECONDS
             try:
-                code = _wait(self.process, max(0.0, self.started + _TIMEOUT_SECONDS - time.monotonic()))
+                code = _wait(self.process, max(0.0, self.started + bound - time.monotonic()))
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
                 size = sum(len(key[3]) for key in self.keys)
-                failure = Failure(f"shellcheck did not finish within {_TIMEOUT_SECONDS} s "
-                                  f"(a batch of {len(self.keys)} scripts, {size // 1024 + 1} KiB)")
-                self._finish(dict.fromkeys(self.keys, failure))
+                if alone:
+                    failure = Failure(f"not run on this script: shellcheck did not finish within {bound:g} s "
+                                      f"({size // 1024 + 1} KiB)", lasting=True)
+                    self._finish(dict.fromkeys(self.keys, failure))
+                else:
+                    batch = Failure(f"shellcheck did not finish within {bound:g} s "
+                                    f"(a batch of {len(self.keys)} scripts, {size // 1024 + 1} KiB)")
+                    self._finish({})
+                    self.result = _one_by_one(self.keys, self.executable, batch)
             else:
                 self._finish(self._read(code))
         return self.result
@@ -492,12 +509,43 @@ class _Batch:
             if _pending.get(key) is self:
                 del _pending[key]
             _remember(key, answer)
-            if store is not None and not isinstance(answer, Failure):  # a failure is retried by the next run
+            if store is None:
+                continue
+            if not isinstance(answer, Failure):
                 store.put(_store_key(self.executable, key), tuple(map(tuple, answer)))
+            elif answer.lasting and not self.retry:  # a passing failure (a crash...) is retried next run
+                store.put(_store_key(self.executable, key), {"failure": answer.reason})
         _pump()
 
 
 _running_cleanup: list = []
+
+
+def _one_by_one(keys: list[Key], executable: str, batch: Failure) -> dict:
+    """A timed-out batch run again script by script, so that only a slow script is lost.
+    When the first two time out and none has answered, ShellCheck itself is stuck: the
+    rest gets the batch's failure (not cached), not a wait per script."""
+    result: dict = {}
+    answered, slow = False, []
+    for index, key in enumerate(keys):
+        if not answered and len(slow) == 2:
+            result.update(dict.fromkeys([*slow, *keys[index:]], batch))
+            _memory.update(dict.fromkeys(slow, batch))  # not the lasting failure their runs left
+            return result
+        retry = _Batch([key], executable)
+        retry.retry = True
+        _pending[key] = retry
+        answer = retry.answers()[key]
+        result[key] = answer
+        if isinstance(answer, Failure) and answer.lasting:
+            slow.append(key)
+        else:
+            answered = True
+    store = _store(executable)
+    if store is not None:
+        for key in slow:  # slow on its own while the others answered: cached like an answer
+            store.put(_store_key(executable, key), {"failure": result[key].reason})
+    return result
 
 
 def _wait(process, timeout: float) -> int:
@@ -621,10 +669,13 @@ def _store_key(executable: str, key: Key) -> bytes:
                        text.encode("utf-8", "surrogatepass")))
 
 
-def _stored(store, executable: str, key: Key) -> tuple[Comment, ...] | None:
+def _stored(store, executable: str, key: Key) -> tuple[Comment, ...] | Failure | None:
     value = store.get(_store_key(executable, key))
     if value is None:
         return None
+    if isinstance(value, dict):
+        reason = value.get("failure")
+        return Failure(reason, lasting=True) if isinstance(reason, str) else None
     try:
         return tuple(Comment(*item) for item in value)
     except TypeError:

@@ -63,7 +63,7 @@ class Shellcheck(Rule):
     ]
 
     def check(self, ctx: LintContext):
-        from dockermig.shellcheck import ShellCheckError, binary, check, scripts_of
+        from dockermig.shellcheck import Failure, ShellCheckError, binary, check, scripts_of
 
         executable = binary()
         if executable is None or "RUN" not in ctx.dockerfile.keywords:
@@ -81,6 +81,13 @@ class Shellcheck(Rule):
             return
         seen = set()
         for script, comment in comments:
+            if isinstance(comment, Failure):  # this script only: the file's other findings stand
+                instruction = script.instruction
+                if ("failure", instruction.start) not in seen:
+                    seen.add(("failure", instruction.start))
+                    yield self.finding(ctx, instruction, f"ShellCheck {comment.reason}")._replace(
+                        severity=Severity.INFO)
+                continue
             to_source = script.to_source
             start = to_source(comment.start)
             end = to_source(comment.end - 1) + 1 if comment.end > comment.start else start
