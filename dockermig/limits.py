@@ -38,6 +38,7 @@ MAX_RESPONSE_BYTES = 8 * MIB  # one HTTP response body read by `verify`
 MAX_TEMPLATE_SIZE = 64 * KIB  # a Jinja2 template's source
 MAX_TEMPLATE_OUTPUT = 1 * MIB  # what one template renders (and any string it builds)
 TEMPLATE_SECONDS = 2.0  # time to render one template
+MAX_TEMPLATE_MEMORY = 256 * MIB  # what the process that renders a repository's templates may add to its memory
 
 
 class InputError(Exception):

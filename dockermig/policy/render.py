@@ -15,6 +15,7 @@ through limits.py too: no FIFO, no symlink out of the repository.
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,62 @@ def _too_big(value: Any) -> bool:
     return isinstance(value, (str, bytes, list, tuple, dict)) and len(value) > MAX_TEMPLATE_OUTPUT
 
 
+# A ``%`` conversion: its width and precision (``*`` takes them from the arguments).
+_CONVERSION = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d*)(?:\.(\*|\d*))?[hlL]?(.)", re.DOTALL)
+MAX_INT_BITS = 64 * 1024  # any integer a template builds: its arithmetic stays instant
+
+
+def _int_bits(value: Any) -> int:
+    return value.bit_length() if isinstance(value, int) else 0
+
+
+def _check_binop(operator: str, left: Any, right: Any, error: type[Exception]) -> None:
+    """Refuse, before computing it, an operation whose result would be too large."""
+    from dockermig.limits import MAX_TEMPLATE_OUTPUT
+
+    if (operator == "**" and isinstance(left, int) and isinstance(right, int)
+            and (right > 64 and abs(left) > 1 or _int_bits(left) * max(right, 0) > MAX_INT_BITS)):
+        raise error("exponent too large")
+    if operator == "*":
+        if _int_bits(left) + _int_bits(right) > MAX_INT_BITS:
+            raise error("the value would be too large")
+        for sequence, times in ((left, right), (right, left)):
+            if hasattr(sequence, "__len__") and isinstance(times, int) and len(sequence) * times > MAX_TEMPLATE_OUTPUT:
+                raise error("the value would be too large")
+    if (operator == "+" and hasattr(left, "__len__") and hasattr(right, "__len__")
+            and len(left) + len(right) > MAX_TEMPLATE_OUTPUT):
+        raise error("the value would be too large")
+    if operator == "%" and isinstance(left, str):
+        arguments = right if isinstance(right, tuple) else (right,)
+        size = len(left) + sum(len(a) for a in arguments if isinstance(a, (str, list, tuple, dict)))
+        for width, precision, _ in _CONVERSION.findall(left):
+            if "*" in (width, precision):
+                raise error("'*' widths are not allowed in a format")
+            size += int(width or 0) + int(precision or 0)
+        if size > MAX_TEMPLATE_OUTPUT:
+            raise error("the formatted value would be too large")
+
+
+def _bounded_sum(environment, iterable, attribute=None, start=0):
+    """Jinja2's ``sum`` for numbers only: adding lists or strings is quadratic."""
+    from jinja2.exceptions import SecurityError
+    from jinja2.filters import make_attrgetter
+
+    if not isinstance(start, (int, float)) or isinstance(start, bool):
+        raise SecurityError("sum: only numbers can be added")
+    values = iterable if attribute is None else map(make_attrgetter(environment, attribute), iterable)
+    total = start
+    for value in values:
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise SecurityError("sum: only numbers can be added")
+        _check_binop("+", total, value, SecurityError)
+        total += value
+        if _int_bits(total) > MAX_INT_BITS:
+            raise SecurityError("the value would be too large")
+    return total
+
+
+
 @lru_cache(maxsize=1)
 def _jinja_classes():
     """(Sandbox, Loader): built on first use, so that importing this module stays cheap."""
@@ -66,20 +123,16 @@ def _jinja_classes():
     from jinja2.exceptions import SecurityError
     from jinja2.sandbox import SandboxedEnvironment
 
-    from dockermig.limits import MAX_TEMPLATE_OUTPUT, MAX_TEMPLATE_SIZE, read_bytes
+    from dockermig.limits import MAX_TEMPLATE_SIZE, read_bytes
 
     class Sandbox(SandboxedEnvironment):
         """The sandbox, with calls and the operators that multiply sizes bounded."""
 
-        intercepted_binops = frozenset({"*", "**", "+"})
+        # Every arithmetic operator: an intercepted one is also never folded at compile time.
+        intercepted_binops = frozenset({"*", "**", "+", "-", "%", "/", "//"})
 
         def call_binop(self, context, operator, left, right):
-            if operator == "**" and isinstance(right, (int, float)) and abs(right) > 64:
-                raise SecurityError("exponent too large")
-            if operator == "*":
-                for sequence, times in ((left, right), (right, left)):
-                    if hasattr(sequence, "__len__") and isinstance(times, int) and len(sequence) * times > MAX_TEMPLATE_OUTPUT:
-                        raise SecurityError("the value would be too large")
+            _check_binop(operator, left, right, SecurityError)
             result = super().call_binop(context, operator, left, right)
             if _too_big(result):
                 raise SecurityError("the value would be too large")
@@ -94,14 +147,20 @@ def _jinja_classes():
         """Finds a template in the override directory, then among the built-in ones, and
         reads it through limits.py (a regular file, in the repository, not too large)."""
 
-        def __init__(self, override: str | None):
+        def __init__(self, override: str | None, fetch=None):
             self.searchpath = [(override, True)] if override else []
             self.searchpath.append((str(BUILTIN), False))  # dockermig's own: outside any repository
+            self.fetch = fetch  # in the render worker: the repository's files, read by the parent
 
         def get_source(self, environment, name: str):
             if "/" in name or "\\" in name or name.startswith("."):
                 raise TemplateNotFound(name)  # a template names a file of the directory, nothing else
             for directory, in_repository in self.searchpath:
+                if in_repository and self.fetch is not None:
+                    found = self.fetch(name)
+                    if found is not None:
+                        return found[0], found[1], lambda: False
+                    continue
                 path = os.path.join(directory, name)
                 if os.path.lexists(path):
                     source = read_bytes(Path(path), None, MAX_TEMPLATE_SIZE, confine=in_repository)
@@ -123,13 +182,12 @@ def _bounded_join(value, d: str = "") -> str:
     return d.join(items)
 
 
-@lru_cache(maxsize=8)
-def _environment(override: str | None):
+def _sandbox(loader):
     import jinja2
 
-    sandbox_class, loader_class = _jinja_classes()
+    sandbox_class, _ = _jinja_classes()
     sandbox = sandbox_class(
-        loader=loader_class(override),
+        loader=loader,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
@@ -139,18 +197,49 @@ def _environment(override: str | None):
     sandbox.globals.clear()
     sandbox.filters = {name: f for name, f in sandbox.filters.items() if name in SAFE_FILTERS}
     sandbox.filters["join"] = _bounded_join
+    sandbox.filters["sum"] = jinja2.pass_environment(_bounded_sum)
     return sandbox
+
+
+@lru_cache(maxsize=8)
+def _environment(override: str | None):
+    _, loader_class = _jinja_classes()
+    return _sandbox(loader_class(override))
+
+
+def _overridden(override: Path | None) -> bool:
+    """A repository's templates directory with something in it: its templates (and any
+    built-in one, which may include them) render in the worker process."""
+    if override is None:
+        return False
+    try:
+        with os.scandir(override) as entries:
+            return next(entries, None) is not None
+    except OSError:
+        return False
 
 
 def render(name: str, override: Path | None = None, *, lower: bool = False, **context: Any) -> str:
     """Render a template in the sandbox; a broken, hostile or too costly (overriding)
-    template is a TemplateError naming it."""
+    template is a TemplateError naming it. A repository's templates render in a worker
+    process bounded in time and memory (render_worker.py): one C-level call of the
+    sandbox (a huge ``%`` format, a ``sum`` of lists) cannot be interrupted in this one,
+    and a library caller's thread has no time limit here."""
+    where = f"{override}/{name}" if override and (Path(override) / name).exists() else name
+    if _overridden(override):
+        from dockermig.policy import render_worker
+
+        return render_worker.render(where, "render", str(override), name, lower, context)
+    return render_here(where, _environment(str(override) if override else None), name, lower, context)
+
+
+def render_here(where: str, environment, name: str, lower: bool, context: dict[str, Any]) -> str:
+    """Render in this process, within the output and (on the main thread) time bounds."""
     from dockermig.limits import MAX_TEMPLATE_OUTPUT, TEMPLATE_SECONDS, time_limit
 
-    where = f"{override}/{name}" if override and (Path(override) / name).exists() else name
     try:
         with time_limit(TEMPLATE_SECONDS, f"took longer than {TEMPLATE_SECONDS:g}s to render"):
-            template = _environment(str(override) if override else None).get_template(name)
+            template = environment.get_template(name)
             pieces, size = [], 0
             for piece in template.generate(kw=_Keywords(lower), **context):
                 size += len(piece)
@@ -161,10 +250,17 @@ def render(name: str, override: Path | None = None, *, lower: bool = False, **co
     except RecursionError:
         raise TemplateError(f"template {where}: recurses too deeply") from None
     except Exception as error:  # whatever an untrusted template raises, it is a broken template
-        import jinja2
+        raise TemplateError(f"template {where}: {_message(error)}") from None
 
-        message = "not found" if isinstance(error, jinja2.TemplateNotFound) else str(error)
-        raise TemplateError(f"template {where}: {message}") from None
+
+def _message(error: Exception) -> str:
+    import jinja2
+
+    if isinstance(error, jinja2.TemplateNotFound):
+        return "not found"
+    if isinstance(error, MemoryError):
+        return "the value would be too large"
+    return str(error)
 
 
 def render_line(name: str, override: Path | None = None, *, lower: bool = False, **context: Any) -> str:
@@ -194,7 +290,13 @@ def check_templates(override: Path) -> list[str]:
 
 def render_source_check(name: str, override: Path) -> None:
     """Compile a template without rendering it (no context is known for it)."""
+    where = f"{override}/{name}"
+    if _overridden(override):  # compiling folds constant expressions: not in this process either
+        from dockermig.policy import render_worker
+
+        render_worker.render(where, "compile", str(override), name, False, {})
+        return
     try:
         _environment(str(override)).get_template(name)
     except Exception as error:
-        raise TemplateError(f"template {override}/{name}: {error}") from None
+        raise TemplateError(f"template {where}: {_message(error)}") from None
