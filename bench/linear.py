@@ -7,7 +7,9 @@ For each rule, the file tests/hostile/test_linear.py builds from its first inval
 example (the example's FROM, then the rest repeated) is linted, all rules on but DM700
 (ShellCheck: an external program, bounded per script), at N and 2N repeats; then the
 DM204 reproducer (RUN mkdir lines as root, the service running as the master's user) at
-1,000 / 2,000 / 4,000 lines. Prints CPU seconds and the ratio, which stays near 2 for a
+1,000 / 2,000 / 4,000 lines, and DM205's (RUNs a non-root user runs after chowns, chmods
+and a useradd without -m, at 250 / 500 / 1,000 repeats of five lines; one RUN of 200 /
+400 / 800 commands). Prints CPU seconds and the ratio, which stays near 2 for a
 linear rule (4 for a quadratic one). A benchmark, not a test: the figures go to
 bench/README.md by hand. Exit 0 when it ran, 1 when a ratio is over 3.
 """
@@ -30,7 +32,7 @@ def main() -> int:
     parser.add_argument("codes", nargs="*", help="only these rules")
     options = parser.parse_args()
 
-    from hostile.test_linear import ratios, seconds
+    from hostile.test_linear import non_root_runs, one_long_run, ratios, seconds
 
     from dockermig.config import Config
 
@@ -52,6 +54,13 @@ def main() -> int:
         ratio = f"  {took / previous:5.2f}" if previous else ""
         print(f"RUN mkdir x{count}: {took:.2f}s{ratio}")
         previous = took
+    for make, counts in ((non_root_runs, (250, 500, 1000)), (one_long_run, (200, 400, 800))):
+        previous = None
+        for count in counts:
+            took = seconds(make(count), config, options.tries)
+            ratio = f"  {took / previous:5.2f}" if previous else ""
+            print(f"{make.__name__} x{count}: {took:.2f}s{ratio}", flush=True)
+            previous = took
     return 1 if worst > 3 else 0
 
 

@@ -30,6 +30,9 @@ from __future__ import annotations
 
 import posixpath
 import re
+from bisect import bisect_left, bisect_right
+from collections import deque
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, NamedTuple
 
 from dockermig.syntax.commands import Argv, runs, text
@@ -143,34 +146,61 @@ def _first_need(facts: FileFacts, stage_facts: StageFacts, instruction: Instruct
     known_base = _known_file_system(facts, stage_facts)
     context = None
     for script in all_scripts(instruction):
+        within = _Chain(script.chain)
         for command in script.commands:
-            if not command.words or not _fails_the_build(source, script.chain, command):
+            if not command.words:
+                continue
+            element = within.element(command)
+            if not _fails_the_build(source, element, command):
                 continue
             raw = (command.words[0].value or "").rsplit("/", 1)[-1]
             if raw in _PRIVILEGED:
                 continue
             if context is None:
                 context = _Context(facts, stage_facts, instruction, run_as, known_base)
-            what = _needs_root(Argv(command), command, context, source, script.chain)
+            what = _needs_root(Argv(command), command, context, source, element)
             if what is not None:
                 what, why = what if isinstance(what, tuple) else (what, "")
                 return RootNeed(instruction, command, what, run_as, why)
     return None
 
 
-def _fails_the_build(source: str, chain: tuple[tuple[int, int], ...], command: Command) -> bool:
+class _Chain:
+    """The elements of a script's top-level chain (source spans), each command's found by
+    bisection: a scan per command made a long ``&&`` chain quadratic."""
+
+    __slots__ = ("chain", "starts")
+
+    def __init__(self, chain: tuple[tuple[int, int], ...]):
+        self.chain = chain
+        ordered = all(chain[n][1] <= chain[n + 1][0] for n in range(len(chain) - 1))
+        self.starts = [start for start, _ in chain] if ordered else None
+
+    def element(self, command: Command) -> tuple[int, int] | None:
+        """The first element that holds the command, None when none does."""
+        if self.starts is None:  # never from tree-sitter, whose siblings do not overlap
+            return next(((start, end) for start, end in self.chain
+                         if start <= command.start and command.end <= end), None)
+        found = bisect_right(self.starts, command.start) - 1
+        if found >= 0 and command.end <= self.chain[found][1]:
+            return self.chain[found]
+        return None
+
+
+def _fails_the_build(source: str, element: tuple[int, int] | None, command: Command) -> bool:
     """Whether the command's failure fails the RUN: it stands in the script's top-level
     chain (``&&``, ``;``, new lines), alone or with redirections, or ends a pipeline
-    there; not after ``||``, in a condition, a loop, a subshell or a function."""
+    there (``element``, the chain's element that holds it); not after ``||``, in a
+    condition, a loop, a subshell or a function."""
     if command.position >= 0:
         return True
-    for start, end in chain:
-        if start <= command.start and command.end <= end:
-            before = _CONTINUATION.sub(" ", source[start:command.start]).strip()
-            if before and (not before.endswith("|") or before.endswith("||")):
-                return False
-            return not _REDIRECT.sub("", _CONTINUATION.sub(" ", source[command.end:end])).strip()
-    return False
+    if element is None:
+        return False
+    start, end = element
+    before = _CONTINUATION.sub(" ", source[start:command.start]).strip()
+    if before and (not before.endswith("|") or before.endswith("||")):
+        return False
+    return not _REDIRECT.sub("", _CONTINUATION.sub(" ", source[command.end:end])).strip()
 
 
 class _Context:
@@ -184,47 +214,49 @@ class _Context:
         self.instruction = instruction
         self.user = run_as.user
         self.known_base = known_base
-        self._variables: dict[str, str] | None = None
-        self._granted: list[str] | None = None
-        self._earlier: list[Instruction] | None = None
+        self._variables: Mapping[str, str] | None = None
 
     @property
-    def variables(self) -> dict[str, str]:
+    def variables(self) -> Mapping[str, str]:
         if self._variables is None:
             self._variables = self.stage.variables(self.instruction)
         return self._variables
 
     @property
-    def earlier(self) -> list[Instruction]:
-        """The instructions of the lineage before this RUN."""
-        if self._earlier is None:
-            lineage = self.stage.lineage_instructions()
-            self._earlier = lineage[: self.stage.position(self.instruction)]
-        return self._earlier
+    def at(self) -> int:
+        """Where this RUN stands in the lineage."""
+        return self.stage.position(self.instruction)
 
-    @property
-    def granted(self) -> list[str]:
-        """Paths the file gave the user before this RUN (chown, chmod o+w, COPY --chown, WORKDIR)."""
-        if self._granted is None:
-            self._granted = _granted_paths(self)
-        return self._granted
+    def granted(self, path: str) -> bool:
+        """Whether the file gave ``path`` (or a directory above it) to the user before this
+        RUN: chown, chmod o+w, COPY --chown, WORKDIR."""
+        grants = self.stage.memo.get("privilege grants")
+        if grants is None:
+            grants = self.stage.memo["privilege grants"] = _Grants(self.stage)
+        return grants.holds(path, self.user.split(":", 1)[0], self.at)
 
     def path(self, word: ShellWord | str | None) -> str | None:
         """An absolute path a word names, ENV/ARG values expanded; None when not literal."""
-        if word is None:
+        return _absolute(word, lambda: self.variables)
+
+
+def _absolute(word: ShellWord | str | None, variables: Callable[[], Mapping[str, str]]) -> str | None:
+    """An absolute path a word names, the ``variables`` (asked only when the word needs
+    them) expanded; None when not literal."""
+    if word is None:
+        return None
+    if isinstance(word, str):
+        value = word
+    elif word.value is not None:
+        value = word.value
+    else:
+        expanded, missing = expand(word.text, variables())
+        if missing or "$" in expanded or "`" in expanded:
             return None
-        if isinstance(word, str):
-            value = word
-        elif word.value is not None:
-            value = word.value
-        else:
-            expanded, missing = expand(word.text, self.variables)
-            if missing or "$" in expanded or "`" in expanded:
-                return None
-            value = dequote(expanded)
-        if not value.startswith("/"):
-            return None  # relative to a WORKDIR, which the file made: not the system's
-        return posixpath.normpath(value)
+        value = dequote(expanded)
+    if not value.startswith("/"):
+        return None  # relative to a WORKDIR, which the file made: not the system's
+    return posixpath.normpath(value)
 
 
 def _known_file_system(facts: FileFacts, stage_facts: StageFacts) -> bool:
@@ -240,7 +272,8 @@ def _known_file_system(facts: FileFacts, stage_facts: StageFacts) -> bool:
         is_official(image) and (policy.language_of_image(image) is not None or policy.is_os_image(image)))
 
 
-def _needs_root(argv: Argv, command: Command, ctx: _Context, source: str, chain) -> str | tuple[str, str] | None:
+def _needs_root(argv: Argv, command: Command, ctx: _Context, source: str,
+                element: tuple[int, int] | None) -> str | tuple[str, str] | None:
     """What about the command needs root ("apt-get install needs root"), with why when
     the command alone does not say; None when it runs as any user."""
     name = argv.name
@@ -296,7 +329,7 @@ def _needs_root(argv: Argv, command: Command, ctx: _Context, source: str, chain)
     if install is not None:
         return _install_needs_root(install, ctx)
     if ctx.known_base:
-        path = _written_path(argv, ctx) or _redirected_path(command, ctx, source, chain)
+        path = _written_path(argv, ctx) or _redirected_path(command, ctx, source, element)
         if path is not None:
             return f"writing {path} needs root"
     return None
@@ -353,10 +386,13 @@ def _owner(spec: str) -> str:
 
 
 def _install_of(instruction: Instruction, command: Command):
-    for install in installs(instruction):
-        if install.command.start == command.start and install.command.end == command.end:
-            return install
-    return None
+    # the RUN's installs by span, found once per RUN (a scan per command was quadratic)
+    spans = instruction.__dict__.get("_privilege_installs")
+    if spans is None:
+        spans = instruction.__dict__["_privilege_installs"] = {}
+        for install in installs(instruction):
+            spans.setdefault((install.command.start, install.command.end), install)
+    return spans.get((command.start, command.end))
 
 
 def _install_needs_root(install, ctx: _Context) -> tuple[str, str] | None:
@@ -405,20 +441,130 @@ def _no_user_site(ctx: _Context) -> str | None:
         return f"{user} has no home for the user install pip falls back to"
     if ctx.stage_facts.musl or not ctx.known_base:
         return None  # BusyBox's and other distributions' defaults make homes
+    homeless = ctx.stage.memo.get("privilege homeless")
+    if homeless is None:
+        homeless = ctx.stage.memo["privilege homeless"] = _homeless(ctx.stage)
+    spans = homeless.get(user)
+    if spans is not None:
+        at = ctx.at
+        found = bisect_left(spans, (at,)) - 1  # the last span opened before this RUN
+        if found >= 0 and at <= spans[found][1]:
+            return f"{user} has no home (useradd without -m) for the user install pip falls back to"
+    return None
+
+
+def _homeless(stage: Stage) -> dict[str, list[tuple[int, int]]]:
+    """For each user a ``useradd`` without ``-m`` creates, the RUNs (by lineage position)
+    that find them still without a home: ``(after, upto)`` spans, sorted and apart, for the
+    RUNs past ``after`` up to ``upto``: past the useradd, up to the first other instruction
+    that names the home (a ``mkdir`` of it, a ``WORKDIR``...), which gives them one; the
+    useradd does not count when the rest of its own RUN names the home. Made in one pass
+    over the lineage, once per stage, so that asking it of every pip install stays linear."""
     from dockermig.syntax.accounts import account_creations
 
-    for instruction in ctx.earlier:
+    lineage = stage.lineage_instructions()
+    created: list[tuple[str, int, str]] = []  # user, position of the useradd, home
+    for index, instruction in enumerate(lineage):
         if instruction.keyword != "RUN":
             continue
+        wanted = []
         for creation in account_creations(instruction):
             command_name = (creation.command.words[0].value or "").rsplit("/", 1)[-1]
-            if (creation.kind == "user" and creation.name == user and command_name == "useradd"
+            if (creation.kind == "user" and creation.name and command_name == "useradd"
                     and not creation.creates_home):
-                home = creation.home or f"/home/{user}"
-                if not any(home in str(i) for i in ctx.earlier if i is not instruction) and home not in str(instruction)[
-                        creation.command.end - instruction.start:]:
-                    return f"{user} has no home (useradd without -m) for the user install pip falls back to"
-    return None
+                wanted.append((creation, creation.home or f"/home/{creation.name}"))
+        if wanted:
+            last = _last_starts(str(instruction), {home for _, home in wanted})
+            created += [(creation.name, index, home) for creation, home in wanted
+                        if last[home] < creation.command.end - instruction.start]
+    if not created:
+        return {}
+    naming = _first_two(list(map(str, lineage)), {home for _, _, home in created})
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for user, index, home in created:
+        others = [n for n in naming[home] if n != index]
+        spans.setdefault(user, []).append((index, others[0] if others else len(lineage)))
+    for user, found in spans.items():
+        merged: list[tuple[int, int]] = []
+        for after, upto in sorted(found):
+            if upto <= after:
+                continue  # the home was named before the useradd: no RUN after it finds none
+            if merged and after <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], upto))
+            else:
+                merged.append((after, upto))
+        spans[user] = merged
+    return spans
+
+
+def _automaton(names: set[str]) -> tuple[list[dict[str, int]], list[int], list[int], dict[str, int]]:
+    """An Aho-Corasick automaton of ``names``: goto, fail, the states shortest first, and the
+    state each name ends in."""
+    goto: list[dict[str, int]] = [{}]
+    ends: dict[str, int] = {}
+    for name in names:
+        state = 0
+        for character in name:
+            following = goto[state].get(character)
+            if following is None:
+                following = goto[state][character] = len(goto)
+                goto.append({})
+            state = following
+        ends[name] = state
+    fail = [0] * len(goto)
+    order: list[int] = []
+    queue = deque(goto[0].values())
+    while queue:
+        state = queue.popleft()
+        order.append(state)
+        for character, following in goto[state].items():
+            back = fail[state]
+            while back and character not in goto[back]:
+                back = fail[back]
+            target = goto[back].get(character, 0)
+            fail[following] = target if target != following else 0
+            queue.append(following)
+    return goto, fail, order, ends
+
+
+def _first_two(texts: list[str], names: set[str]) -> dict[str, list[int]]:
+    """The first two of ``texts`` (by index) that hold each name, as ``name in text`` says,
+    every name found in one pass over the texts."""
+    goto, fail, order, ends = _automaton(names)
+    reached: list[list[int]] = [[] for _ in goto]  # the first two texts that reached each state
+    for index, held in enumerate(texts):
+        if len(reached[0]) < 2:
+            reached[0].append(index)  # the empty string, which every text holds
+        state = 0
+        for character in held:
+            while state and character not in goto[state]:
+                state = fail[state]
+            state = goto[state].get(character, 0)
+            seen = reached[state]
+            if len(seen) < 2 and (not seen or seen[-1] != index):
+                seen.append(index)
+    for state in reversed(order):  # the longest first: a text that holds a string holds its suffixes
+        back = fail[state]
+        reached[back] = sorted(set(reached[back] + reached[state]))[:2]
+    return {name: reached[state] for name, state in ends.items()}
+
+
+def _last_starts(text: str, names: set[str]) -> dict[str, int]:
+    """Where the last occurrence of each name starts in ``text`` (-1: nowhere), every name
+    found in one pass over the text."""
+    if len(names) == 1:
+        return {name: text.rfind(name) for name in names}
+    goto, fail, order, ends = _automaton(names)
+    last = [-1] * len(goto)  # where a match of the state's string last ended
+    state = 0
+    for position, character in enumerate(text):
+        while state and character not in goto[state]:
+            state = fail[state]
+        state = goto[state].get(character, 0)
+        last[state] = position
+    for state in reversed(order):
+        last[fail[state]] = max(last[fail[state]], last[state])
+    return {name: last[state] - len(name) + 1 if last[state] >= 0 else -1 for name, state in ends.items()}
 
 
 # -- paths --------------------------------------------------------------------------------
@@ -427,7 +573,7 @@ def _no_user_site(ctx: _Context) -> str | None:
 def _root_owned(path: str, ctx: _Context) -> bool:
     if not any(path == prefix or path.startswith(prefix + "/") for prefix in _ROOT_OWNED):
         return False
-    return not any(path == granted or path.startswith(granted.rstrip("/") + "/") for granted in ctx.granted)
+    return not ctx.granted(path)
 
 
 def _written_path(argv: Argv, ctx: _Context) -> str | None:
@@ -491,48 +637,99 @@ def _extracts(argv: Argv) -> bool:
     return bool(first) and not first.startswith("-") and "x" in first  # ``tar xzf``, the old style
 
 
-def _redirected_path(command: Command, ctx: _Context, source: str, chain) -> str | None:
-    """The root-owned file a redirection of the command writes (``> /etc/timezone``)."""
-    for start, end in chain:
-        if start <= command.start and command.end <= end:
-            tail = _CONTINUATION.sub(" ", source[command.end:end])
-            for match in _REDIRECT.finditer(tail):
-                path = ctx.path(dequote(match[1]))
-                if path is not None and _root_owned(path, ctx):
-                    return path
-            return None
+def _redirected_path(command: Command, ctx: _Context, source: str, element: tuple[int, int] | None) -> str | None:
+    """The root-owned file a redirection of the command writes (``> /etc/timezone``), in the
+    rest of the chain's element that holds it."""
+    if element is None:
+        return None
+    tail = _CONTINUATION.sub(" ", source[command.end:element[1]])
+    for match in _REDIRECT.finditer(tail):
+        path = ctx.path(dequote(match[1]))
+        if path is not None and _root_owned(path, ctx):
+            return path
     return None
 
 
-def _granted_paths(ctx: _Context) -> list[str]:
-    """Paths the file made the user's, or everyone's, before the RUN: ``chown`` to the
-    user, ``chmod`` that lets others write, ``COPY --chown``/``ADD --chown`` to the user,
-    and every ``WORKDIR`` (mkdir in one's own workdir is fine)."""
-    user = ctx.user.split(":", 1)[0]
-    granted: list[str] = []
-    workdir = "/"
-    for instruction in ctx.earlier:
-        keyword = instruction.keyword
-        if keyword == "WORKDIR" and instruction.words:
-            workdir = posixpath.normpath(posixpath.join(workdir, instruction.words[0].value))
-            granted.append(workdir)
-        elif keyword in ("COPY", "ADD"):
-            flag = instruction.flag("chown")
-            words = instruction.exec_form or instruction.words
-            if flag is not None and flag.value and flag.value.split(":", 1)[0] == user and words:
-                granted.append(posixpath.normpath(posixpath.join(workdir, words[-1].value)))
-        elif keyword == "RUN":
-            for script in all_scripts(instruction):
-                for command in script.commands:
-                    argv = Argv(command)
-                    operands = argv.operands(("reference", "from"))
-                    if len(operands) < 2 or operands[0].value is None:
-                        continue
-                    gives = (_owner(operands[0].value) == user if argv.name == "chown"
-                             else argv.name == "chmod" and _lets_others_write(operands[0].value))
-                    if gives:
-                        granted += [p for p in (ctx.path(w) for w in operands[1:]) if p]
-    return granted
+class _Grants:
+    """Paths the file makes a user's, or everyone's: ``chown`` to the user, ``chmod`` that
+    lets others write, ``COPY --chown``/``ADD --chown`` to the user, and every ``WORKDIR``
+    (mkdir in one's own workdir is fine); each with where the lineage first gives it, found
+    in one pass, once per stage (for every user), so that asking at every RUN stays linear.
+    A chown's or chmod's operands expand with the ENV/ARG values its own RUN sees."""
+
+    def __init__(self, stage: Stage):
+        # owner (None: everyone) -> (path -> where first given, the same by the path
+        # without its trailing slashes)
+        self.given: dict[str | None, tuple[dict[str, int], dict[str, int]]] = {}
+        workdir = "/"
+        for index, instruction in enumerate(stage.lineage_instructions()):
+            keyword = instruction.keyword
+            if keyword == "WORKDIR" and instruction.words:
+                workdir = posixpath.normpath(posixpath.join(workdir, instruction.words[0].value))
+                self._give(None, workdir, index)
+            elif keyword in ("COPY", "ADD"):
+                flag = instruction.flag("chown")
+                words = instruction.exec_form or instruction.words
+                if flag is not None and flag.value and words:
+                    self._give(flag.value.split(":", 1)[0],
+                               posixpath.normpath(posixpath.join(workdir, words[-1].value)), index)
+            elif keyword == "RUN":
+                variables = _Lazy(stage, instruction)
+                for script in all_scripts(instruction):
+                    for command in script.commands:
+                        argv = Argv(command)
+                        if argv.name not in ("chown", "chmod"):
+                            continue
+                        operands = argv.operands(("reference", "from"))
+                        if len(operands) < 2 or operands[0].value is None:
+                            continue
+                        if argv.name == "chown":
+                            owner: str | None = _owner(operands[0].value)
+                        elif _lets_others_write(operands[0].value):
+                            owner = None
+                        else:
+                            continue
+                        for word in operands[1:]:
+                            path = _absolute(word, variables)
+                            if path:
+                                self._give(owner, path, index)
+
+    def _give(self, owner: str | None, path: str, index: int) -> None:
+        exactly, below = self.given.setdefault(owner, ({}, {}))
+        exactly.setdefault(path, index)
+        below.setdefault(path.rstrip("/"), index)
+
+    def holds(self, path: str, user: str, at: int) -> bool:
+        """Whether an instruction before position ``at`` gave ``path``, or a directory above
+        it, to ``user`` or to everyone (``path == given`` or
+        ``path.startswith(given.rstrip("/") + "/")``)."""
+        for owner in (None, user):
+            found = self.given.get(owner)
+            if found is None:
+                continue
+            exactly, below = found
+            if exactly.get(path, at) < at:
+                return True
+            slash = path.find("/")
+            while slash >= 0:
+                if below.get(path[:slash], at) < at:
+                    return True
+                slash = path.find("/", slash + 1)
+        return False
+
+
+class _Lazy:
+    """The ENV/ARG values a RUN sees, looked up on first use."""
+
+    __slots__ = ("instruction", "stage", "values")
+
+    def __init__(self, stage: Stage, instruction: Instruction):
+        self.stage, self.instruction, self.values = stage, instruction, None
+
+    def __call__(self) -> Mapping[str, str]:
+        if self.values is None:
+            self.values = self.stage.variables(self.instruction)
+        return self.values
 
 
 def _lets_others_write(mode: str) -> bool:
