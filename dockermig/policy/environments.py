@@ -64,14 +64,12 @@ def install_table(install: Install, stage: Stage, instruction: Instruction) -> s
 def _in_virtualenv(stage: Stage, instruction: Instruction, command: Command) -> bool:
     """Whether a bare ``pip``/``python`` resolves into a virtualenv here: one activated
     earlier in the same RUN, or set up by ENV (VIRTUAL_ENV, a venv's bin first on PATH)."""
-    for earlier in commands(instruction):
-        if earlier.start >= command.start:
-            break
-        argv = [v or "" for v in unwrap(earlier).argv()]
-        if argv and argv[0] in ("source", ".") and len(argv) > 1 and argv[1].endswith("/activate"):
-            return True
-        if argv[:2] in (["conda", "activate"], ["mamba", "activate"], ["micromamba", "activate"]):
-            return True
+    activated = stage.memo.setdefault("activated", {})  # RUN -> where its first activation starts
+    first = activated.get(id(instruction), False)
+    if first is False:
+        first = activated[id(instruction)] = _first_activation(instruction)
+    if first is not None and first < command.start:
+        return True
     variables = stage.variables(instruction)
     if any(variables.get(name) for name in _VENV_VARIABLES):
         return True
@@ -84,6 +82,18 @@ def _in_virtualenv(stage: Stage, instruction: Instruction, command: Command) -> 
         if home in venvs or any(word in entry + "/" for word in _VENV_WORDS):
             return True
     return False
+
+
+def _first_activation(instruction: Instruction) -> int | None:
+    """Where the RUN's first command that activates a virtualenv (``source .../activate``,
+    ``conda activate``) starts, or None: found once per RUN, not once per install in it."""
+    for command in commands(instruction):
+        argv = [v or "" for v in unwrap(command).argv()]
+        if argv and argv[0] in ("source", ".") and len(argv) > 1 and argv[1].endswith("/activate"):
+            return command.start
+        if argv[:2] in (["conda", "activate"], ["mamba", "activate"], ["micromamba", "activate"]):
+            return command.start
+    return None
 
 
 def _created_venvs(stage: Stage, upto: Instruction) -> _MadeBefore:

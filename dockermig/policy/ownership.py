@@ -13,10 +13,10 @@ from __future__ import annotations
 import posixpath
 import re
 from bisect import bisect_left
-from collections import deque
 from typing import TYPE_CHECKING, NamedTuple
 
 from dockermig.fix import Edit
+from dockermig.policy.search import last_starts
 from dockermig.syntax.nodes import Instruction
 from dockermig.syntax.shell import Command, commands_named, unwrap
 from dockermig.syntax.values import user_of
@@ -244,7 +244,7 @@ class _Later:
             if any(not name or "\n" in name for _, names, _ in searched for name in names):
                 occurrences = None  # never in a real path: ask the text itself
             else:
-                occurrences = _last_starts(self.text, {name for _, names, _ in searched for name in names})
+                occurrences = last_starts(self.text, {name for _, names, _ in searched for name in names})
             for question, names, offset in searched:
                 if occurrences is None:
                     answers[question] = any(_occurs(self.text, name, offset) for name in names)
@@ -260,45 +260,6 @@ def _occurs(text: str, name: str, offset: int) -> bool:
     if not name:
         return offset < len(text)
     return text.find(name, offset) >= 0
-
-
-def _last_starts(text: str, names: set[str]) -> dict[str, int]:
-    """Where the last occurrence of each name starts in ``text`` (-1: nowhere), every name
-    found in one pass over the text (Aho-Corasick)."""
-    goto: list[dict[str, int]] = [{}]
-    ends: dict[str, int] = {}
-    for name in names:
-        state = 0
-        for character in name:
-            following = goto[state].get(character)
-            if following is None:
-                following = goto[state][character] = len(goto)
-                goto.append({})
-            state = following
-        ends[name] = state
-    fail = [0] * len(goto)
-    order: list[int] = []
-    queue = deque(goto[0].values())
-    while queue:
-        state = queue.popleft()
-        order.append(state)
-        for character, following in goto[state].items():
-            back = fail[state]
-            while back and character not in goto[back]:
-                back = fail[back]
-            target = goto[back].get(character, 0)
-            fail[following] = target if target != following else 0
-            queue.append(following)
-    last = [-1] * len(goto)  # where a match of the state's string last ended
-    state = 0
-    for position, character in enumerate(text):
-        while state and character not in goto[state]:
-            state = fail[state]
-        state = goto[state].get(character, 0)
-        last[state] = position
-    for state in reversed(order):  # the longest first: a match of a string is one of its suffixes'
-        last[fail[state]] = max(last[fail[state]], last[state])
-    return {name: last[state] - len(name) + 1 if last[state] >= 0 else -1 for name, state in ends.items()}
 
 
 class _PathTrie:

@@ -31,10 +31,10 @@ from __future__ import annotations
 import posixpath
 import re
 from bisect import bisect_left, bisect_right
-from collections import deque
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, NamedTuple
 
+from dockermig.policy.search import first_two, last_starts
 from dockermig.syntax.commands import Argv, runs, text
 from dockermig.syntax.lexer import dequote, expand
 from dockermig.syntax.nodes import Instruction
@@ -474,12 +474,12 @@ def _homeless(stage: Stage) -> dict[str, list[tuple[int, int]]]:
                     and not creation.creates_home):
                 wanted.append((creation, creation.home or f"/home/{creation.name}"))
         if wanted:
-            last = _last_starts(str(instruction), {home for _, home in wanted})
+            last = last_starts(str(instruction), {home for _, home in wanted})
             created += [(creation.name, index, home) for creation, home in wanted
                         if last[home] < creation.command.end - instruction.start]
     if not created:
         return {}
-    naming = _first_two(list(map(str, lineage)), {home for _, _, home in created})
+    naming = first_two(list(map(str, lineage)), {home for _, _, home in created})
     spans: dict[str, list[tuple[int, int]]] = {}
     for user, index, home in created:
         others = [n for n in naming[home] if n != index]
@@ -495,76 +495,6 @@ def _homeless(stage: Stage) -> dict[str, list[tuple[int, int]]]:
                 merged.append((after, upto))
         spans[user] = merged
     return spans
-
-
-def _automaton(names: set[str]) -> tuple[list[dict[str, int]], list[int], list[int], dict[str, int]]:
-    """An Aho-Corasick automaton of ``names``: goto, fail, the states shortest first, and the
-    state each name ends in."""
-    goto: list[dict[str, int]] = [{}]
-    ends: dict[str, int] = {}
-    for name in names:
-        state = 0
-        for character in name:
-            following = goto[state].get(character)
-            if following is None:
-                following = goto[state][character] = len(goto)
-                goto.append({})
-            state = following
-        ends[name] = state
-    fail = [0] * len(goto)
-    order: list[int] = []
-    queue = deque(goto[0].values())
-    while queue:
-        state = queue.popleft()
-        order.append(state)
-        for character, following in goto[state].items():
-            back = fail[state]
-            while back and character not in goto[back]:
-                back = fail[back]
-            target = goto[back].get(character, 0)
-            fail[following] = target if target != following else 0
-            queue.append(following)
-    return goto, fail, order, ends
-
-
-def _first_two(texts: list[str], names: set[str]) -> dict[str, list[int]]:
-    """The first two of ``texts`` (by index) that hold each name, as ``name in text`` says,
-    every name found in one pass over the texts."""
-    goto, fail, order, ends = _automaton(names)
-    reached: list[list[int]] = [[] for _ in goto]  # the first two texts that reached each state
-    for index, held in enumerate(texts):
-        if len(reached[0]) < 2:
-            reached[0].append(index)  # the empty string, which every text holds
-        state = 0
-        for character in held:
-            while state and character not in goto[state]:
-                state = fail[state]
-            state = goto[state].get(character, 0)
-            seen = reached[state]
-            if len(seen) < 2 and (not seen or seen[-1] != index):
-                seen.append(index)
-    for state in reversed(order):  # the longest first: a text that holds a string holds its suffixes
-        back = fail[state]
-        reached[back] = sorted(set(reached[back] + reached[state]))[:2]
-    return {name: reached[state] for name, state in ends.items()}
-
-
-def _last_starts(text: str, names: set[str]) -> dict[str, int]:
-    """Where the last occurrence of each name starts in ``text`` (-1: nowhere), every name
-    found in one pass over the text."""
-    if len(names) == 1:
-        return {name: text.rfind(name) for name in names}
-    goto, fail, order, ends = _automaton(names)
-    last = [-1] * len(goto)  # where a match of the state's string last ended
-    state = 0
-    for position, character in enumerate(text):
-        while state and character not in goto[state]:
-            state = fail[state]
-        state = goto[state].get(character, 0)
-        last[state] = position
-    for state in reversed(order):
-        last[fail[state]] = max(last[fail[state]], last[state])
-    return {name: last[state] - len(name) + 1 if last[state] >= 0 else -1 for name, state in ends.items()}
 
 
 # -- paths --------------------------------------------------------------------------------

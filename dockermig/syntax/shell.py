@@ -352,10 +352,17 @@ def program_name(command: Command) -> str:
 
 
 def _chain(node) -> list:
-    """Flatten ``a && b && c`` into its commands; anything else is one opaque element."""
-    if node.type == "list" and all(c.type == "&&" for c in node.children if not c.is_named):
-        return [e for child in node.named_children for e in _chain(child)]
-    return [node]
+    """Flatten ``a && b && c`` into its commands; anything else is one opaque element.
+    tree-sitter nests a chain a list per ``&&``: walked with a stack, not recursion, so a
+    RUN of thousands of them is not "too deeply nested"."""
+    chain, pending = [], [node]
+    while pending:
+        current = pending.pop()
+        if current.type == "list" and all(c.type == "&&" for c in current.children if not c.is_named):
+            pending.extend(reversed(current.named_children))
+        else:
+            chain.append(current)
+    return chain
 
 
 def _literal(kind: str, raw: str) -> str | None:

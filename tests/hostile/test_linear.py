@@ -106,6 +106,13 @@ def one_long_run(count: int) -> str:
     return "FROM debian:12\nUSER appuser\nRUN " + " ; ".join(f"echo {i} > /tmp/f{i} | cat" for i in range(count)) + "\n"
 
 
+def one_long_chain(count: int) -> str:
+    """One RUN of many ``&&``-joined installs: the shell parser's chain was flattened by
+    recursion (RecursionError past ~600 commands), and each install looked for an
+    activated virtualenv through every command before it."""
+    return "FROM python:3.12-slim\nUSER nobody\nRUN " + " && ".join(f"pip install p{i}" for i in range(count)) + "\n"
+
+
 def test_runs_as_a_user_are_linear():
     """DM205 looked at every earlier instruction from every RUN a non-root user runs that
     writes under /etc (what chown, chmod o+w, COPY --chown or WORKDIR gave the user) and
@@ -117,9 +124,8 @@ def test_runs_as_a_user_are_linear():
         "writing /etc/y0", "pip install into the system site-packages", "writing /etc/x0",
         "writing /etc/y1", "pip install into the system site-packages", "writing /etc/x1",
         "writing /etc/y2", "pip install into the system site-packages", "writing /etc/x2"]
-    # sizes where the old code was 4-5x per doubling (the long RUN stays short of the
-    # shell parser's recursion limit)
-    for text, size in ((non_root_runs, 100), (one_long_run, 400)):
+    # sizes where the old code was 4-5x per doubling (or, for the chain, raised RecursionError)
+    for text, size in ((non_root_runs, 100), (one_long_run, 400), (one_long_chain, 800)):
         seconds(text(10), config, 1)
         small, large = seconds(text(size), config, 3), seconds(text(2 * size), config, 3)
         if large / small > BOUND:  # a busy machine's hiccup, or quadratic: measured again
