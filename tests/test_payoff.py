@@ -261,3 +261,45 @@ def test_the_page_is_self_contained_and_carries_the_json_numbers():
     # a name with markup is text on the page
     report["before"]["services"][0]["id"] = "<b>x</b>"
     assert "<b>x</b>" not in render.page(report)
+
+
+def test_the_images_a_build_takes_from_the_engine(tmp_path):
+    from dockermig.payoff.trees import images_needed
+
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("ARG PY=3.12\nFROM python:${PY}-slim AS build\nFROM build\n"
+                          "COPY --from=redis:7 /usr/local/bin/redis-server /usr/bin/\nCOPY --from=build /a /b\n"
+                          "RUN --mount=type=bind,from=busybox:1.36,target=/bb true\nFROM scratch\n")
+    assert images_needed(dockerfile) == (["python:3.12-slim", "redis:7", "busybox:1.36"], None)
+    dockerfile.write_text("ARG BASE\nFROM ${BASE}\n")
+    needed, unknown = images_needed(dockerfile)
+    assert needed == [] and "build argument" in unknown
+
+
+def test_a_missing_base_is_never_pulled(tmp_path):
+    """The engine pulls a missing base even with pull=False: the report looks first, and a
+    service whose base is not there is not built, said so; the build is never asked for."""
+    import docker
+
+    from dockermig.payoff.engine import BuildFailed, Engine
+
+    class Api:
+        built = False
+
+        def inspect_image(self, image):
+            if image != "python:3.12-slim":
+                raise docker.errors.ImageNotFound(image)
+            return {"Id": "sha256:x"}
+
+        def build(self, **_):
+            Api.built = True
+            return iter(())
+
+    class Client:
+        api = Api()
+
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12-slim\nCOPY --from=node:18-slim /x /y\n")
+    engine = Engine(Client(), "run", timeout=10, health_timeout=1)
+    with pytest.raises(BuildFailed, match=r"base image node:18-slim is not in the engine \(nothing is pulled\)"):
+        engine.build(tmp_path, tmp_path / "Dockerfile", "tag", nocache=True, deadline=float("inf"))
+    assert not Api.built

@@ -24,7 +24,7 @@ from typing import Any, TextIO
 
 from dockermig.payoff.layers import layers_of, layer_sizes
 from dockermig.payoff.measure import Result
-from dockermig.payoff.trees import MasterFile, ServiceFile
+from dockermig.payoff.trees import MasterFile, ServiceFile, images_needed
 
 LABEL = "dockermig.report"
 PREFIX = "dockermig-report"
@@ -88,6 +88,7 @@ class Engine:
 
         if time.monotonic() >= deadline:
             raise BuildFailed("no time left", timed_out=True)
+        self._bases_present(dockerfile)
         steps: set[str] = set()
         expired = threading.Event()
 
@@ -130,6 +131,21 @@ class Engine:
         with self._lock:
             self.tags.append(tag)
         return self.client.api.inspect_image(tag)["Id"], seconds
+
+    def _bases_present(self, dockerfile: Path) -> None:
+        """BuildFailed unless every image the build takes from the engine is there: the
+        engine pulls a missing one (``pull=False`` only stops it refreshing those it has),
+        and the report pulls nothing."""
+        import docker
+
+        needed, unknown = images_needed(dockerfile)
+        if unknown:
+            raise BuildFailed(f"not built: {unknown}; nothing is pulled")
+        for image in needed:
+            try:
+                self.client.api.inspect_image(image)
+            except docker.errors.ImageNotFound:
+                raise BuildFailed(f"base image {image} is not in the engine (nothing is pulled)") from None
 
     def masters(self, masters: list[MasterFile], cold: bool) -> list[dict[str, Any]]:
         """Build each master from its tree under its image name (cache allowed unless ``cold``)."""

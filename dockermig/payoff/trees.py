@@ -98,3 +98,32 @@ def fixed_copy(tree: Path, unsafe: bool = False) -> tuple[Path, str]:
         shutil.rmtree(workdir, ignore_errors=True)
         raise TreeError(f"dockermig fix failed on the copy ({done.returncode}):\n{(done.stdout + done.stderr)[-3000:]}")
     return copy, done.stdout + done.stderr
+
+
+def images_needed(dockerfile: Path) -> tuple[list[str], str | None]:
+    """The images a build of ``dockerfile`` takes from the engine: each stage's base that is
+    no earlier stage, and each image a ``COPY --from`` or ``RUN --mount=from=`` names; with
+    why they cannot all be known (a build argument without a value), else None. The
+    report builds only when all are there: the engine would pull a missing one."""
+    from dockermig import parse
+    from dockermig.syntax.query import copied_from, parse_image_ref
+
+    try:
+        stages = parse(dockerfile.read_text(encoding="utf-8")).stages
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        return [], f"cannot read {dockerfile.name} ({error})"
+    names = {s.name for s in stages if s.name} | {str(s.index) for s in stages}
+    needed: list[str] = []
+    for stage in stages:
+        refs = [stage.image] if stage.image is not None else []
+        for instruction in stage.instructions:
+            source = copied_from(instruction)
+            if source and source.lower() not in names:
+                refs.append(parse_image_ref(source))
+        for ref in refs:
+            if ref is None or ref.unresolved or "$" in ref.raw:
+                return needed, f"an image name with a build argument that has no value ({ref.raw if ref else '?'})"
+            if ref.raw.lower() != "scratch" and ref.raw not in needed:
+                needed.append(ref.raw)
+    return needed, None
+

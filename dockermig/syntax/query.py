@@ -308,7 +308,7 @@ def build_stages(dockerfile: Dockerfile) -> tuple[Stage, ...]:
         stages[-1].is_final = True
     for stage in stages:
         for instruction in stage.instructions:
-            source = _copied_from(instruction)
+            source = copied_from(instruction)
             if source is None:
                 continue
             producer = by_name.get(source.lower())
@@ -319,7 +319,7 @@ def build_stages(dockerfile: Dockerfile) -> tuple[Stage, ...]:
     return tuple(stages)
 
 
-def _copied_from(instruction: Instruction) -> str | None:
+def copied_from(instruction: Instruction) -> str | None:
     if instruction.keyword in ("COPY", "ADD"):
         flag = instruction.flag("from")
         return flag.value if flag else None
