@@ -68,7 +68,7 @@ def test_hostile_dockerfiles_round_trip_lint_and_fix_without_losing_text(text):
     assert fix_text(result.text, config=TARGETS_KEPT).text == result.text  # idempotent
 
 
-@fuzz(120)
+@fuzz(60)  # (tests/hostile/test_config_values.py tries every key with every wrong value)
 @given(config_text(), hostile_dockerfile())
 def test_hostile_configs_are_config_errors_never_crashes(config, dockerfile):
     with tempfile.TemporaryDirectory() as directory:
