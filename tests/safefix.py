@@ -271,23 +271,7 @@ def expected_after(before: str) -> str:
     return "migrated" if before.startswith("migrate-") else before
 
 
-def measure(files: list[Path], jobs: int = 2) -> Figures:
-    """The figures of fixing ``files``, over ``jobs`` processes for a big set (the whole
-    corpus: ShellCheck and the fix loop keep one core busy each)."""
-    if jobs <= 1 or len(files) < 100:
-        return _measured(files)
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(jobs) as pool:
-        parts = list(pool.map(_measured, [files[start::jobs] for start in range(jobs)]))
-    return Figures(sum(p.files for p in parts), sum(p.rewritten for p in parts),
-                   sum((p.new_findings for p in parts), Counter()),
-                   sorted(e for p in parts for e in p.new_examples),
-                   sorted(c for p in parts for c in p.classification_changes),
-                   sorted((r for p in parts for r in p.removals), key=lambda r: str(r)))
-
-
-def _measured(files: list[Path]) -> Figures:
+def measure(files: list[Path]) -> Figures:
     from dockermig.config import config_for
     from dockermig.engine import fix_text, lint_text
 
