@@ -33,7 +33,7 @@ MAX_FILE_SIZE = 10 * MIB  # any file read from a repository (config: max-file-si
 MAX_EXPANDED_VALUE = 64 * KIB  # what ${...} expansion may add to one ARG/ENV/FROM value
 MAX_EXPANDED_TOTAL = 1 * MIB  # all expanded ARG/ENV values of one stage's variables
 MAX_YAML_DEPTH = 64  # nesting of mappings and sequences in a YAML (or TOML) file
-MAX_YAML_NODES = 100_000  # nodes of a YAML document once its aliases are expanded
+MAX_YAML_NODES = 100_000  # nodes a YAML document's aliases stand for (counted as they are composed)
 MAX_RESPONSE_BYTES = 8 * MIB  # one HTTP response body read by `verify`
 MAX_TEMPLATE_SIZE = 64 * KIB  # a Jinja2 template's source
 MAX_TEMPLATE_OUTPUT = 1 * MIB  # what one template renders (and any string it builds)
@@ -233,38 +233,6 @@ class ExpansionBudget:
 def too_deep(where: str, levels: int | None = MAX_YAML_DEPTH) -> LimitError:
     """A document nested deeper than ``levels`` (None: than Python can recurse)."""
     return LimitError(f"{where}: nested too deeply" + (f" (more than {levels} levels)" if levels else ""))
-
-
-def check_yaml_size(root, where: str) -> None:
-    """Refuse a composed YAML document whose aliases expand to more than MAX_YAML_NODES
-    nodes (a "billion laughs" file is small, and its data is not). ``root`` is a ruamel
-    node: ``.value`` is a list of nodes (sequence), of (key, value) pairs (mapping) or a
-    scalar. Shared nodes are weighed once (memoised), so this is linear in the file."""
-    weights: dict[int, int] = {}
-    pending: set[int] = set()
-
-    def weight(node) -> int:
-        key = id(node)
-        if key in weights:
-            return weights[key]
-        if key in pending:
-            raise LimitError(f"{where}: a YAML alias refers to itself")
-        value = node.value
-        if not isinstance(value, list):
-            return 1
-        pending.add(key)
-        stack_total = 1
-        for item in value:
-            children = item if isinstance(item, tuple) else (item,)
-            for child in children:
-                stack_total += weight(child)
-                if stack_total > MAX_YAML_NODES:
-                    raise LimitError(f"{where}: YAML aliases expand to more than {MAX_YAML_NODES:,} nodes")
-        pending.discard(key)
-        weights[key] = stack_total
-        return stack_total
-
-    weight(root)
 
 
 # -- receiving --------------------------------------------------------------------------

@@ -93,7 +93,7 @@ def _shellcheck() -> bytes | None:
     from dockermig import shellcheck
 
     executable = shellcheck.binary()
-    return shellcheck._namespace(executable) if executable else None
+    return shellcheck.namespace(executable) if executable else None
 
 
 @lru_cache(maxsize=1)

@@ -624,7 +624,7 @@ def _store(executable: str):
     if slot not in _stores:
         from dockermig.cache import open_store
 
-        _stores[slot] = open_store(folder, "shellcheck") if _namespace(executable) is not None else None
+        _stores[slot] = open_store(folder, "shellcheck") if namespace(executable) is not None else None
     return _stores[slot]
 
 
@@ -644,7 +644,7 @@ def end_run() -> None:
 
 
 @lru_cache(maxsize=8)
-def _namespace(executable: str) -> bytes | None:
+def namespace(executable: str) -> bytes | None:
     """What, besides the script, ShellCheck's answer depends on: its binary (path, size
     and modification time stand for its version, as a .pyc's source stamp does: no
     process is started to ask it), its arguments, dockermig's version and the format of
@@ -665,7 +665,7 @@ def _namespace(executable: str) -> bytes | None:
 
 def _store_key(executable: str, key: Key) -> bytes:
     _, dialect, defined, text = key
-    return b"\0".join((_namespace(executable), dialect.encode(), " ".join(defined).encode(),
+    return b"\0".join((namespace(executable), dialect.encode(), " ".join(defined).encode(),
                        text.encode("utf-8", "surrogatepass")))
 
 
