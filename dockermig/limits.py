@@ -79,7 +79,13 @@ def confined(roots: Iterable[Path], max_size: int = MAX_FILE_SIZE) -> Iterator[N
 
 # The folders reads are confined to, resolved once per run: a bulk run asks for the same
 # few roots for every file (the files read are resolved afresh, every time).
-_real_root = lru_cache(maxsize=1024)(os.path.realpath)
+_real_absolute_root = lru_cache(maxsize=1024)(os.path.realpath)
+
+
+def _real_root(root: str) -> str:
+    """``root``'s real path; made absolute first, since ``.`` is another folder after a
+    chdir (a library caller's, a test's) and the cache must not answer with the old one."""
+    return _real_absolute_root(os.path.abspath(root))
 
 
 @lru_cache(maxsize=4096)

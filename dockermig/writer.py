@@ -95,10 +95,7 @@ def atomic_write(path: Path, data: bytes, mode: int | None = None, owner: _Owner
             before_replace()
         os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        _unlink_quietly(tmp)
         raise
     if sync_directory:
         _fsync_directory(directory)
@@ -245,15 +242,23 @@ class _Unchanged:
     """Guards one file against a lost update: someone else's edit made between ``fix``'s
     read and its rename. The file is opened (not following a symlink) and must still hold
     the text that was read; just before the rename its size, mtime, inode and content hash
-    must still be the ones seen then. After the rename the old inode is looked at once
-    more: a write that landed on it in between (a writer that opened the file before the
-    rename) puts that text back, so nothing is lost, and the file counts as not written.
-    Any other writer's edit after the rename is made to the new file, and kept."""
+    must still be the ones seen then.
+
+    A writer that opened the file before the rename and writes after it would write to the
+    replaced inode. Where the kernel allows it (Linux, a file we own or CAP_LEASE), a read
+    lease closes that window: no lease is granted while the file is open for writing, and
+    any open for writing after it breaks the lease and waits until it is released. The old
+    inode keeps a second name until the rename is known safe; a broken lease puts it back at
+    the path before the waiting writer goes on, so its edit lands in the file. Without a
+    lease the old inode is looked at once more after the rename and a write found there is
+    put back. Either way the file then counts as not written."""
 
     def __init__(self, target: Path, expected: bytes):
         self.target, self.expected = target, expected
         self.digest = _digest(expected)
         self.fd = -1
+        self.leased = False
+        self.aside: Path | None = None  # the old inode's second name while the rename is not known safe
 
     def __enter__(self) -> _Unchanged:
         try:
@@ -268,6 +273,7 @@ class _Unchanged:
             info = os.fstat(self.fd)
             if not stat.S_ISREG(info.st_mode):
                 raise WriteError(f"{CHANGED} (no longer a regular file)")
+            self.leased = _take_lease(self.fd)
             self.seen = _stamp(info)
             if info.st_size != len(self.expected) or _digest(self._content()) != self.digest:
                 raise WriteError(CHANGED)
@@ -277,8 +283,11 @@ class _Unchanged:
         return self
 
     def __exit__(self, *exc) -> None:
+        if self.aside is not None:
+            _unlink_quietly(self.aside)
+            self.aside = None
         if self.fd >= 0:
-            os.close(self.fd)
+            os.close(self.fd)  # releases the lease: a writer waiting on it goes on now
             self.fd = -1
 
     def _content(self) -> bytes:
@@ -288,23 +297,98 @@ class _Unchanged:
             chunks.append(chunk)
         return b"".join(chunks)
 
+    def _lease_broken(self) -> bool:
+        import fcntl
+
+        return fcntl.fcntl(self.fd, fcntl.F_GETLEASE) != fcntl.F_RDLCK
+
     def before_replace(self) -> None:
         """Last check before the rename: the path is still the inode that was read, with
-        the size, mtime and content hash it had."""
+        the size, mtime and content hash it had (and, leased, nobody opened it to write)."""
         try:
             now = os.stat(self.target, follow_symlinks=False)
         except FileNotFoundError:
             raise WriteError(f"{CHANGED} (removed)") from None
-        if _stamp(now) != self.seen or _stamp(os.fstat(self.fd)) != self.seen \
-                or _digest(self._content()) != self.digest:
+        if (self.leased and self._lease_broken()) or _stamp(now) != self.seen \
+                or _stamp(os.fstat(self.fd)) != self.seen or _digest(self._content()) != self.digest:
             raise WriteError(CHANGED)
+        if self.leased:
+            self.aside = _second_name(self.target, self.seen)
 
     def after_replace(self) -> None:
-        """A write that reached the old inode during the rename: its text goes back."""
+        """A writer that opened the old inode meanwhile: the old inode goes back to the path
+        (leased), or the text written to it does (no lease)."""
+        if self.leased and self.aside is not None:
+            if self._lease_broken():
+                os.replace(self.aside, self.target)
+                self.aside = None
+                raise WriteError(CHANGED)
+            return
         if _stamp(os.fstat(self.fd)) == self.seen and _digest(self._content()) == self.digest:
             return
         atomic_write(self.target, self._content(), sync_directory=False)
         raise WriteError(CHANGED)
+
+
+def _take_lease(fd: int) -> bool:
+    """A read lease on ``fd``'s file, if the kernel grants one. A file open for writing
+    right now gets none: after a short wait it counts as changed (someone is writing it)."""
+    try:
+        import fcntl
+        import signal
+        import threading
+    except ImportError:
+        return False
+    if not hasattr(fcntl, "F_SETLEASE"):
+        return False
+    # A broken lease signals its holder with SIGIO, whose default action ends the process.
+    # The owner is cleared right after the lease is taken, so only a break in that instant
+    # could send one; a process that left SIGIO at its default is not harmed by ignoring it.
+    if signal.getsignal(signal.SIGIO) == signal.SIG_DFL:
+        if threading.current_thread() is not threading.main_thread():
+            return False
+        signal.signal(signal.SIGIO, signal.SIG_IGN)
+    for _ in range(_LEASE_ATTEMPTS):
+        try:
+            fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
+        except BlockingIOError:
+            time.sleep(_LEASE_WAIT)
+            continue
+        except OSError:
+            return False  # not our file (and no CAP_LEASE), or a file system without leases
+        fcntl.fcntl(fd, fcntl.F_SETOWN, 0)
+        return True
+    raise WriteError(f"{CHANGED} (open for writing by another program)")
+
+
+_LEASE_ATTEMPTS, _LEASE_WAIT = 20, 0.005  # a tenth of a second for a writer to close the file
+
+
+def _second_name(target: Path, seen: tuple[int, int, int, int]) -> Path | None:
+    """A hard link to ``target``'s inode, named like our temp files (so a killed run's is
+    removed by the next), if the file system allows one; None otherwise."""
+    import secrets
+
+    for _ in range(100):
+        aside = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+        try:
+            os.link(target, aside, follow_symlinks=False)
+        except FileExistsError:
+            continue
+        except OSError:
+            return None
+        if _stamp(os.stat(aside, follow_symlinks=False)) != seen:  # the path changed under us
+            _unlink_quietly(aside)
+            raise WriteError(CHANGED)
+        return aside
+    return None
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def _stamp(info: os.stat_result) -> tuple[int, int, int, int]:
@@ -340,11 +424,8 @@ def write_fixed(path: Path, original: str, fixed: str, *, root: Path | None, bac
 def _forget_backup(target: Path) -> None:
     recorded = read_manifest(target)
     for path in (recorded.backup if recorded else None, manifest_path(target)):
-        try:
-            if path is not None:
-                os.unlink(path)
-        except FileNotFoundError:
-            pass
+        if path is not None:
+            _unlink_quietly(path)
 
 
 # -- restore ------------------------------------------------------------------------------

@@ -276,3 +276,17 @@ def test_a_kill_before_any_file_change_of_fix_leaves_every_file_old_or_new(tmp_p
     assert temp_files > 0
     # each written file costs several steps (temp file, data, mode, sync, rename, backup)
     assert step > 10 * len(written), f"only {step} steps: the kills cannot have landed inside the writes"
+
+
+def test_the_tree_dot_is_the_working_folder_of_the_moment(tmp_path, monkeypatch):
+    """``fix .`` after a chdir (a library caller's, a test's): ``.`` is the new folder, not
+    the one a cache remembered (that made every file "a symlink out of the tree")."""
+    from dockermig.limits import is_inside
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    monkeypatch.chdir(first)
+    assert is_inside(first / "Dockerfile", ".")
+    monkeypatch.chdir(second)
+    assert is_inside(second / "Dockerfile", ".") and not is_inside(first / "Dockerfile", ".")

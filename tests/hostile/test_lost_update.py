@@ -36,8 +36,15 @@ def test_a_file_changed_after_the_read_is_not_written(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["Dockerfile"]  # no backup, no temp file
 
 
+@pytest.fixture
+def no_lease(monkeypatch):
+    """The checks that hold where the kernel grants no lease (another user's file, NFS):
+    these tests edit the file from the writing thread itself, which a lease would hold."""
+    monkeypatch.setattr(writer, "_take_lease", lambda fd: False)
+
+
 @pytest.mark.parametrize("edit", ["append", "same size", "replace the file"])
-def test_a_change_just_before_the_rename_is_caught(tmp_path, monkeypatch, edit):
+def test_a_change_just_before_the_rename_is_caught(tmp_path, monkeypatch, no_lease, edit):
     target = tmp_path / "Dockerfile"
     target.write_text(OLD)
     check = writer._Unchanged.before_replace
@@ -62,7 +69,7 @@ def test_a_change_just_before_the_rename_is_caught(tmp_path, monkeypatch, edit):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["Dockerfile"]  # backup taken back, temp file gone
 
 
-def test_a_write_to_the_old_file_during_the_rename_is_put_back(tmp_path, monkeypatch):
+def test_a_write_to_the_old_file_during_the_rename_is_put_back(tmp_path, monkeypatch, no_lease):
     """A writer that opened the file before the rename and writes after it: its text went
     to the replaced inode; it is put back, and the file counts as not written."""
     target = tmp_path / "Dockerfile"
@@ -85,6 +92,64 @@ def test_a_write_to_the_old_file_during_the_rename_is_put_back(tmp_path, monkeyp
         write_fixed(target, OLD, "FROM master\n", root=tmp_path, backup=False)
     assert target.read_text() == OLD + EDIT
     assert _temp_files(tmp_path) == []
+
+
+needs_lease = pytest.mark.skipif(not hasattr(__import__("fcntl"), "F_SETLEASE"), reason="no file leases here")
+
+
+def _opened_by_another_thread(target: Path, at: str, monkeypatch) -> dict:
+    """Another thread opens the file to append while ``write_fixed`` is at ``at`` (its last
+    check before the rename, or just after the rename), and writes once its open returns.
+    After the rename, the old inode is opened by its second name: an open that looked the
+    path up just before the rename and reached the file just after it."""
+    hook = getattr(writer._Unchanged, at)
+    done = {}
+
+    def open_from_another_thread(self):
+        old_inode = target if at == "before_replace" else self.aside
+
+        def append() -> None:
+            with open(old_inode, "a") as handle:  # waits while the lease is held
+                handle.write(EDIT)
+            done["written"] = True
+
+        thread = threading.Thread(target=append)
+        thread.start()
+        done["thread"] = thread
+        deadline = time.monotonic() + 5
+        while not self._lease_broken() and time.monotonic() < deadline:
+            time.sleep(0.001)  # until the other thread's open has broken the lease
+        hook(self)
+
+    monkeypatch.setattr(writer._Unchanged, at, open_from_another_thread)
+    return done
+
+
+@needs_lease
+@pytest.mark.parametrize("at", ["before_replace", "after_replace"])
+def test_a_writer_that_opens_the_file_during_the_write_keeps_its_edit(tmp_path, monkeypatch, at):
+    """The lease case: the other writer's open waits; fix gives the path back to the inode
+    it opened (or never renames), and its edit lands in the file."""
+    target = tmp_path / "Dockerfile"
+    target.write_text(OLD)
+    done = _opened_by_another_thread(target, at, monkeypatch)
+    with pytest.raises(WriteError, match=CHANGED):
+        write_fixed(target, OLD, "FROM master\n", root=tmp_path, backup=True)
+    done["thread"].join(timeout=10)
+    assert done.get("written")
+    assert target.read_text() == OLD + EDIT
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Dockerfile"]  # no backup, temp file or second name
+
+
+@needs_lease
+def test_a_file_held_open_for_writing_is_not_written(tmp_path):
+    target = tmp_path / "Dockerfile"
+    target.write_text(OLD)
+    with open(target, "a") as handle:  # a writer in the middle of its edit
+        with pytest.raises(WriteError, match="open for writing by another program"):
+            write_fixed(target, OLD, "FROM master\n", root=tmp_path, backup=False)
+        handle.write(EDIT)
+    assert target.read_text() == OLD + EDIT
 
 
 def test_fix_names_the_file_exits_with_the_error_bit_and_does_not_count_it(tmp_path, monkeypatch, capsys):
