@@ -107,6 +107,15 @@ def _fail_instead_of_skipping(report) -> None:
         report.longrepr = f"{reason}\n(DOCKERMIG_REQUIRE_ALL is set: what this test needs must be there)"
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items):
+    # the full tier shares one engine, its images and the stand-ins' root filesystem: one
+    # worker runs it all, in order, as a run without workers would
+    for item in items:
+        if item.get_closest_marker("slow") or item.get_closest_marker("docker"):
+            item.add_marker(pytest.mark.xdist_group("engine"))
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

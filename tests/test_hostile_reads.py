@@ -177,7 +177,7 @@ def _deny(monkeypatch, function: str, denied: Path) -> None:
     original = getattr(os, function)
 
     def refuse(path, *args, **kwargs):
-        if os.fspath(path).startswith(str(denied)):
+        if not isinstance(path, int) and os.fspath(path).startswith(str(denied)):  # an int: a folder's fd
             raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
         return original(path, *args, **kwargs)
 
