@@ -107,13 +107,25 @@ def _fail_instead_of_skipping(report) -> None:
         report.longrepr = f"{reason}\n(DOCKERMIG_REQUIRE_ALL is set: what this test needs must be there)"
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(items):
-    # the full tier shares one engine, its images and the stand-ins' root filesystem: one
-    # worker runs it all, in order, as a run without workers would
-    for item in items:
-        if item.get_closest_marker("slow") or item.get_closest_marker("docker"):
-            item.add_marker(pytest.mark.xdist_group("engine"))
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist starts its workers
+def pytest_cmdline_main(config):
+    # The default tier spreads over every core (pyproject.toml's -n auto). The full tier's
+    # tests share one engine, its images and the stand-ins' root filesystem, and check that
+    # no container of theirs is left: one process runs them, in order. (pytest-xdist's
+    # xdist_group does not keep a group on one worker under pytest 9.)
+    if _selects_the_full_tier(config.option.markexpr):
+        config.option.numprocesses = 0
+
+
+def _selects_the_full_tier(markexpr: str) -> bool:
+    """Whether ``-m`` selects a test marked slow or docker (``-m ""`` selects everything)."""
+    from _pytest.mark.expression import Expression  # pytest's own -m parser
+
+    if not markexpr.strip():
+        return True
+    expression = Expression.compile(markexpr)
+    return any(expression.evaluate(lambda name, *_, marked=marked, **__: name in marked)
+               for marked in ({"slow"}, {"docker"}, {"slow", "docker"}))
 
 
 @pytest.hookimpl(hookwrapper=True)
