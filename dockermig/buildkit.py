@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from dockermig.regex import compile_on_use
 from dockermig.syntax.parser import Dockerfile
 
 # ARGs every build defines without a declaration (dockerfile2llb's defaultArgs)
@@ -53,12 +54,12 @@ def check_skips(dockerfile: Dockerfile) -> CheckSkips:
 _DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _DOMAIN = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?"
 _PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_REFERENCE = re.compile(
+_REFERENCE = compile_on_use(
     rf"^(?:(?P<domain>{_DOMAIN})/)?(?P<path>{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*)"
     r"(?::(?P<tag>[\w][\w.-]{0,127}))?"
     r"(?:@(?P<digest>[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}))?$"
 )
-_IDENTIFIER = re.compile(r"^[a-f0-9]{64}$")
+_IDENTIFIER = compile_on_use(r"^[a-f0-9]{64}$")
 
 
 def is_valid_reference(reference: str) -> bool:
@@ -117,7 +118,7 @@ class VariableRef(NamedTuple):
     fallback: bool  # ``${NAME:-x}``, ``${NAME+x}``, ``${NAME:?msg}``...: the unset case is handled
 
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NAME = compile_on_use(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def variable_refs(word: str, escape: str = "\\") -> list[VariableRef]:

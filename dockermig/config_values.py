@@ -15,18 +15,20 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from dockermig.regex import compile_on_use
+
 Problem = tuple[tuple[str, ...], str]
 
 # a user or group: a name (useradd's syntax, with the dots and capitals Docker accepts) or an id
-_ACCOUNT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}\$?")
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")  # a master's or a category's name: a file name too
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ACCOUNT = compile_on_use(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}\$?")
+_NAME = compile_on_use(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")  # a master's or a category's name: a file name too
+_ENV_NAME = compile_on_use(r"[A-Za-z_][A-Za-z0-9_]*")
 # a package name as apt, pip and npm spell them (npm's @scope/name, pip's extras)
-_PACKAGE = re.compile(r"[A-Za-z0-9@_][A-Za-z0-9@._+:/~=\[\],-]{0,213}")
-_VERSION = re.compile(r"[A-Za-z0-9*^~<>=!.:+_-][A-Za-z0-9*^~<>=!.:+_, -]{0,127}")
-_WORD = re.compile(r"[^\s\x00-\x1f\x7f]+")  # one word: no whitespace, no control character
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\u2028\u2029\x85]")  # a line break or another control (a tab is fine)
-_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(@sha256:[0-9a-f]{64})?|@?sha256:[0-9a-f]{64}")
+_PACKAGE = compile_on_use(r"[A-Za-z0-9@_][A-Za-z0-9@._+:/~=\[\],-]{0,213}")
+_VERSION = compile_on_use(r"[A-Za-z0-9*^~<>=!.:+_-][A-Za-z0-9*^~<>=!.:+_, -]{0,127}")
+_WORD = compile_on_use(r"[^\s\x00-\x1f\x7f]+")  # one word: no whitespace, no control character
+_CONTROL = compile_on_use(r"[\x00-\x08\x0a-\x1f\x7f\u2028\u2029\x85]")  # a line break or another control (a tab is fine)
+_TAG = compile_on_use(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(@sha256:[0-9a-f]{64})?|@?sha256:[0-9a-f]{64}")
 _LABEL_TYPES = ("text", "url", "semver", "hash", "rfc3339", "spdx", "email")
 _MAX_ID = 2**31 - 1
 _MAX_FILE_SIZE = 2**31 - 1

@@ -22,28 +22,28 @@ mirror the skipped build checks, as ``docker build`` would.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, NamedTuple
 
+from dockermig.regex import compile_on_use
 from dockermig.syntax.nodes import Comment, Instruction
 from dockermig.syntax.parser import Dockerfile
 
 if TYPE_CHECKING:
     from dockermig.config import Config
 
-_DOCKERMIG = re.compile(
+_DOCKERMIG = compile_on_use(
     r"^[ \t]*#\s*dockermig:\s*(?:(?P<scope>global|stage)\s+)?ignore\s*=\s*"
     r"(?P<codes>[A-Za-z0-9_\-]+(?:[ \t]*,[ \t]*[A-Za-z0-9_\-]+)*)[ \t]*(?P<reason>[^\r\n]*)"
 )
 # hadolint: spaces >> "hadolint" >> spaces1 >> ["global"|"stage" spaces1] >> "ignore" >>
 # spaces >> "=" >> spaces >> sepBy1 ruleName (spaces "," spaces) >> [spaces "#" comment]
-_HADOLINT = re.compile(
+_HADOLINT = compile_on_use(
     r"^[ \t]*#[ \t]*hadolint[ \t]+(?:(?P<scope>global|stage)[ \t]+)?ignore[ \t]*=[ \t]*"
     r"(?P<codes>[DLSC0-9]+(?:[ \t]*,[ \t]*[DLSC0-9]+)*)[ \t]*(?:#(?P<reason>[^\r\n]*))?[\r\n]*$"
 )
 # a comment that means to be a hadolint ignore pragma, whether or not it parses
-_HADOLINT_INTENT = re.compile(r"^[ \t]*#[ \t]*hadolint[ \t]+(?:(?:global|stage)[ \t]+)?ignore\b")
-_HADOLINT_SHELL = re.compile(r"^[ \t]*#[ \t]*hadolint[ \t]+shell[ \t]*=[ \t]*(?P<shell>[^\s#]+)[ \t]*(?:#[^\r\n]*)?[\r\n]*$")
+_HADOLINT_INTENT = compile_on_use(r"^[ \t]*#[ \t]*hadolint[ \t]+(?:(?:global|stage)[ \t]+)?ignore\b")
+_HADOLINT_SHELL = compile_on_use(r"^[ \t]*#[ \t]*hadolint[ \t]+shell[ \t]*=[ \t]*(?P<shell>[^\s#]+)[ \t]*(?:#[^\r\n]*)?[\r\n]*$")
 
 
 class Suppression(NamedTuple):

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import importlib
 import os
-import re
 from functools import lru_cache
 
+from dockermig.regex import compile_on_use
 from dockermig.rule import Rule
 
-
-_RULE_MODULE = re.compile(r"^(dm\d{3}_\w+)\.py$")
+_RULE_MODULE = compile_on_use(r"^(dm\d{3}_\w+)\.py$")
 
 
 @lru_cache(maxsize=1)

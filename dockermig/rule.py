@@ -9,18 +9,18 @@ rule fails at import, not in a user's CI.
 from __future__ import annotations
 
 import enum
-import re
 import sys
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, NamedTuple
 
 from dockermig.fix import Fix
+from dockermig.regex import compile_on_use
 from dockermig.selection import has_subcodes
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from dockermig.policy.facts import FileFacts
     from dockermig.config import Config
+    from dockermig.policy.facts import FileFacts
     from dockermig.syntax import Dockerfile, Node
     from dockermig.syntax.nodes import Span
 
@@ -95,8 +95,8 @@ class Example(NamedTuple):
 
 
 SECTIONS = ("What it does", "Why is this bad?", "Fix safety", "Configuration", "References")
-_CODE = re.compile(r"^DM\d{3}$")
-_NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+_CODE = compile_on_use(r"^DM\d{3}$")
+_NAME = compile_on_use(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 
 
 class LintContext:

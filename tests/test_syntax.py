@@ -153,3 +153,15 @@ def test_node_kinds():
     kinds = [n.kind for n in df.nodes]
     assert kinds == ["directive", "directive", "directive", "instruction", "comment", "blank", "instruction"]
     assert isinstance(df.nodes[0], Directive) and isinstance(df.nodes[3], Instruction)
+
+
+def test_a_pattern_compiled_on_use_behaves_as_the_compiled_one():
+    import re
+
+    from dockermig.regex import compile_on_use
+
+    lazy, compiled = compile_on_use(r"(\w+)=(\d+)", re.ASCII), re.compile(r"(\w+)=(\d+)", re.ASCII)
+    assert lazy.search("x a=1").groups() == compiled.search("x a=1").groups()
+    assert lazy.sub(r"\2", "a=1 b=2") == "1 2" and lazy.findall("a=1 b=2") == [("a", "1"), ("b", "2")]
+    assert (lazy.pattern, lazy.flags, lazy.groups) == (compiled.pattern, compiled.flags, compiled.groups)
+    assert lazy.match("=") is None and lazy.fullmatch("a=1")

@@ -22,13 +22,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TextIO
 
-from dockermig.payoff.layers import layers_of, layer_sizes
+from dockermig.payoff.layers import layer_sizes, layers_of
 from dockermig.payoff.measure import Result
 from dockermig.payoff.trees import MasterFile, ServiceFile, images_needed
+from dockermig.regex import compile_on_use
 
 LABEL = "dockermig.report"
 PREFIX = "dockermig-report"
-_STEP = re.compile(r"Running in ([0-9a-f]{12,64})")
+_STEP = compile_on_use(r"Running in ([0-9a-f]{12,64})")
 SOURCE_SUFFIXES = {".py": "# ", ".js": "// ", ".mjs": "// ", ".cjs": "// ", ".ts": "// ", ".go": "// ",
                    ".rb": "# ", ".java": "// ", ".sh": "# ", ".php": "// ", ".rs": "// "}
 MANIFESTS = {"package.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "go.mod", "go.sum", "setup.py",
@@ -359,7 +360,7 @@ def source_to_change(context: Path, dockerfile: Path) -> Path | None:
     return candidates[0] if candidates else None
 
 
-_ERROR = re.compile(r"Error|error:|ERROR|Cannot|cannot|denied|not found|returned a non-zero|pull access")
+_ERROR = compile_on_use(r"Error|error:|ERROR|Cannot|cannot|denied|not found|returned a non-zero|pull access")
 
 
 def _cause(log: str) -> str:

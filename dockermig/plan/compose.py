@@ -8,9 +8,10 @@ import re
 from pathlib import Path
 
 from dockermig.plan.graph import answers_to, references
+from dockermig.regex import compile_on_use
 from dockermig.report import display_path
 
-_COMPOSE = re.compile(r"^(docker-)?compose([._-][^/]*)?\.ya?ml$", re.IGNORECASE)
+_COMPOSE = compile_on_use(r"^(docker-)?compose([._-][^/]*)?\.ya?ml$", re.IGNORECASE)
 _DEV_WORDS = {"dev", "devel", "development", "test", "tests", "testing", "local", "ci", "e2e", "debug"}
 
 

@@ -19,15 +19,17 @@ from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from dockermig.regex import compile_on_use
+
 if TYPE_CHECKING:
     from dockermig.plan.compose import ComposeService
 
 # scheme://[user[:password]@]host  and  host:port  (the host is a compose service name).
 # Bounded repeats: an unbounded scheme would make a long run of letters with no "://"
 # quadratic (a 200 kB value of an untrusted compose file took a minute).
-_URL_HOST = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]{0,31}://(?:[^@/\s]{0,256}@)?([A-Za-z0-9_.\-]{1,253})")
-_HOST_PORT = re.compile(r"(?:^|[\s,;=])([A-Za-z][A-Za-z0-9_.\-]{0,252}):\d{1,5}(?![\d.])")
-_HOST_KEY = re.compile(r"(?:^|_)(HOST|HOSTNAME|SERVER|ADDR|ADDRESS)$", re.IGNORECASE)
+_URL_HOST = compile_on_use(r"[A-Za-z][A-Za-z0-9+.\-]{0,31}://(?:[^@/\s]{0,256}@)?([A-Za-z0-9_.\-]{1,253})")
+_HOST_PORT = compile_on_use(r"(?:^|[\s,;=])([A-Za-z][A-Za-z0-9_.\-]{0,252}):\d{1,5}(?![\d.])")
+_HOST_KEY = compile_on_use(r"(?:^|_)(HOST|HOSTNAME|SERVER|ADDR|ADDRESS)$", re.IGNORECASE)
 
 
 def answers_to(name: str, spec: dict[str, Any]) -> set[str]:

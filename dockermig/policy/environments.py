@@ -13,8 +13,8 @@ the master's, so they are never duplicates of it.
 from __future__ import annotations
 
 import posixpath
-import re
 
+from dockermig.regex import compile_on_use
 from dockermig.syntax.nodes import Instruction
 from dockermig.syntax.query import Stage
 from dockermig.syntax.shell import Command, Install, commands, unwrap
@@ -26,7 +26,7 @@ _PIP_ELSEWHERE = frozenset({"--user", "--target", "-t", "--prefix", "--root", "-
                             "--extra-index-url", "--find-links", "-f", "--no-index", "--python"})
 _NPM_ELSEWHERE = frozenset({"--prefix", "--location=project", "--location=user"})
 _APT_ELSEWHERE = frozenset({"-t", "--target-release", "--default-release"})
-_VENV = re.compile(r"venv")  # python -m venv, virtualenv, uv venv
+_VENV = compile_on_use(r"venv")  # python -m venv, virtualenv, uv venv
 _VENV_VARIABLES = ("VIRTUAL_ENV", "CONDA_PREFIX", "CONDA_DEFAULT_ENV", "POETRY_VIRTUALENVS_IN_PROJECT")
 _VENV_WORDS = ("venv", "virtualenv", "conda", "mamba", "pyenv", "/env/", "/.local/")
 

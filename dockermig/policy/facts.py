@@ -18,6 +18,7 @@ from dockermig import observed
 from dockermig.policy.accounts import Recreated, recreated_accounts
 from dockermig.policy.masters import CatalogueEntry, Master, Policy
 from dockermig.policy.workdir import into_filled_workdir
+from dockermig.regex import compile_on_use
 from dockermig.syntax.nodes import Instruction
 from dockermig.syntax.parser import Dockerfile
 from dockermig.syntax.query import DOCKER_HUB, ImageRef, Stage, parse_image_ref
@@ -29,15 +30,15 @@ if TYPE_CHECKING:
     from dockermig.policy.shipped import ShippedPackage
 
 _PACKAGE_LANGUAGE = {
-    re.compile(r"python3?(\.\d+)?(-pip|-dev|-venv)?$"): "python",
-    re.compile(r"(nodejs|npm|yarn)$"): "node",
+    compile_on_use(r"python3?(\.\d+)?(-pip|-dev|-venv)?$"): "python",
+    compile_on_use(r"(nodejs|npm|yarn)$"): "node",
     # the other runtimes an OS image can be given: evidence that competes with the masters'
-    re.compile(r"(openjdk-\d+-(jdk|jre)(-headless)?|default-(jdk|jre)(-headless)?|java-\d+-openjdk.*|maven|gradle|"
+    compile_on_use(r"(openjdk-\d+-(jdk|jre)(-headless)?|default-(jdk|jre)(-headless)?|java-\d+-openjdk.*|maven|gradle|"
                r"tomcat\d*|ant)$"): "java",
-    re.compile(r"(ruby(\d[\d.]*)?(-full|-dev)?|rubygems|bundler)$"): "ruby",
-    re.compile(r"(php(\d[\d.]*)?(-cli|-fpm|-common)?|composer)$"): "php",
-    re.compile(r"(golang(-\d[\d.]*)?(-go)?)$"): "go",
-    re.compile(r"(dotnet-(sdk|runtime|host)(-\d[\d.]*)?|aspnetcore-runtime(-\d[\d.]*)?)$"): "dotnet",
+    compile_on_use(r"(ruby(\d[\d.]*)?(-full|-dev)?|rubygems|bundler)$"): "ruby",
+    compile_on_use(r"(php(\d[\d.]*)?(-cli|-fpm|-common)?|composer)$"): "php",
+    compile_on_use(r"(golang(-\d[\d.]*)?(-go)?)$"): "go",
+    compile_on_use(r"(dotnet-(sdk|runtime|host)(-\d[\d.]*)?|aspnetcore-runtime(-\d[\d.]*)?)$"): "dotnet",
 }
 _LANGUAGE_NAMES = {"python": "Python", "node": "Node.js", "go": "Go", "java": "Java", "dotnet": ".NET",
                    "ruby": "Ruby", "php": "PHP", "rust": "Rust"}

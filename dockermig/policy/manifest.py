@@ -12,10 +12,11 @@ from typing import NamedTuple
 
 from dockermig import observed
 from dockermig.limits import read_text
+from dockermig.regex import compile_on_use
 from dockermig.syntax.nodes import Instruction
 from dockermig.syntax.query import Stage
 
-_REQUIREMENT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*([^;#]*)")
+_REQUIREMENT = compile_on_use(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*([^;#]*)")
 
 
 class Requirement(NamedTuple):

@@ -15,7 +15,6 @@ built from this repository, and the package table it feeds is incomplete.
 from __future__ import annotations
 
 import posixpath
-import re
 from pathlib import Path
 from typing import NamedTuple
 
@@ -23,8 +22,18 @@ from dockermig import observed
 from dockermig.limits import InputError, read_text
 from dockermig.policy.environments import install_table
 from dockermig.policy.manifest import copied_file, exact_version, parse_requirements
-from dockermig.policy.provenance import (DOCKERFILE, MANIFEST, NO_HEALTHCHECK, Fact, HealthCheck, Package,
-                                         PortExpression, Source, unknown)
+from dockermig.policy.provenance import (
+    DOCKERFILE,
+    MANIFEST,
+    NO_HEALTHCHECK,
+    Fact,
+    HealthCheck,
+    Package,
+    PortExpression,
+    Source,
+    unknown,
+)
+from dockermig.regex import compile_on_use
 from dockermig.syntax import parse
 from dockermig.syntax.accounts import AccountCreation, account_creations
 from dockermig.syntax.nodes import Instruction
@@ -32,7 +41,7 @@ from dockermig.syntax.query import ImageRef, Stage
 from dockermig.syntax.shell import commands_named, installs, unwrap
 from dockermig.syntax.values import env_pairs, exposed_ports, probed_url, user_of
 
-_PORT = re.compile(r"\$\{(\w+)(?::?-(\d+))?\}|\$(\w+)|(\d+)")
+_PORT = compile_on_use(r"\$\{(\w+)(?::?-(\d+))?\}|\$(\w+)|(\d+)")
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "[::1]", "::1"})
 
 

@@ -20,21 +20,28 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dockermig.fix.edits import NotSafe, insert_lines_after, insert_lines_before, keyword, remove_commands
 from dockermig.fix import Applicability, Edit, Fix
+from dockermig.fix.edits import (
+    NotSafe,
+    insert_lines_after,
+    insert_lines_before,
+    keyword,
+    remove_commands,
+)
 from dockermig.policy.health import health_check_lines, inherited_health_problems
 from dockermig.policy.model import Master
 from dockermig.policy.ownership import ownership_edit, root_owned_paths
 from dockermig.policy.shipped import deletes_whole, of_instruction, run_removal
+from dockermig.regex import compile_on_use
 from dockermig.syntax.nodes import Instruction
 from dockermig.syntax.query import arg_defaults, from_words
-from dockermig.syntax.values import ROOT_NAMES
 from dockermig.syntax.shell import Command, commands, installs, manager_of, unwrap
+from dockermig.syntax.values import ROOT_NAMES
 
 if TYPE_CHECKING:
     from dockermig.policy.facts import FileFacts
 
-_WHOLE_VARIABLE = re.compile(r"^\$(?:\{(\w+)(?::?[-+][^}]*)?\}|(\w+))$")
+_WHOLE_VARIABLE = compile_on_use(r"^\$(?:\{(\w+)(?::?[-+][^}]*)?\}|(\w+))$")
 
 
 def migration_fix(facts: FileFacts, master: Master, *, tables: frozenset[str] = frozenset(),

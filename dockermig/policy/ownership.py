@@ -11,12 +11,12 @@ into it, ``tar -C`` it, a WORKDIR) holds code or tools, which are read.
 from __future__ import annotations
 
 import posixpath
-import re
 from bisect import bisect_left
 from typing import TYPE_CHECKING, NamedTuple
 
 from dockermig.fix import Edit
 from dockermig.policy.search import last_starts
+from dockermig.regex import compile_on_use
 from dockermig.syntax.nodes import Instruction
 from dockermig.syntax.shell import Command, commands_named, unwrap
 from dockermig.syntax.values import user_of
@@ -24,7 +24,7 @@ from dockermig.syntax.values import user_of
 if TYPE_CHECKING:
     from dockermig.policy.facts import FileFacts
 
-_OWNERSHIP = re.compile(r"mkdir|chown|chmod")
+_OWNERSHIP = compile_on_use(r"mkdir|chown|chmod")
 # Never written by a service at run time.
 _SYSTEM = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib64", "/root", "/proc", "/sys", "/boot", "/dev",
            "/var/lib/apt", "/var/cache", "/opt/conda")
@@ -132,7 +132,7 @@ def _under(path: str, roots: list[str]) -> bool:
     return any(path == root or path.startswith(root.rstrip("/") + "/") for root in roots)
 
 
-_SEGMENT = re.compile(r"&&|\|\||;|\n")
+_SEGMENT = compile_on_use(r"&&|\|\||;|\n")
 _NOT_FILLING = ("mkdir", "chown", "chmod", "rm", "test", "[")
 
 

@@ -25,6 +25,7 @@ import shlex
 from typing import Any, NamedTuple
 
 from dockermig.policy.model import Master
+from dockermig.regex import compile_on_use
 
 LABEL = "dockermig.pins"
 
@@ -158,9 +159,9 @@ def _apt_matches(pinned: str, candidate: str) -> bool:
 # -- pip ----------------------------------------------------------------------------------------
 
 # what pip names when a set does not resolve: the pins in conflict, or a pin that does not exist
-_CONFLICT_LINE = re.compile(r"^\s*(?:The user requested ([A-Za-z0-9_.\-\[\]]+)|([A-Za-z0-9_.\-]+) [^ ]+ depends on)")
-_CANNOT_INSTALL = re.compile(r"Cannot install (.+?) because")
-_NO_MATCH = re.compile(r"No matching distribution found for ([A-Za-z0-9_.\-]+)")
+_CONFLICT_LINE = compile_on_use(r"^\s*(?:The user requested ([A-Za-z0-9_.\-\[\]]+)|([A-Za-z0-9_.\-]+) [^ ]+ depends on)")
+_CANNOT_INSTALL = compile_on_use(r"Cannot install (.+?) because")
+_NO_MATCH = compile_on_use(r"No matching distribution found for ([A-Za-z0-9_.\-]+)")
 _REPORT = "--- dockermig pins report ---"
 
 

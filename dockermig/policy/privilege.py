@@ -35,6 +35,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, NamedTuple
 
 from dockermig.policy.search import first_two, last_starts
+from dockermig.regex import compile_on_use
 from dockermig.syntax.commands import Argv, runs, text
 from dockermig.syntax.lexer import dequote, expand
 from dockermig.syntax.nodes import Instruction
@@ -63,8 +64,8 @@ _SYSTEM_TOOLS = frozenset({"update-ca-certificates", "locale-gen", "update-local
                            "debconf-set-selections", "add-apt-repository", "setcap"})
 _ALTERNATIVES_CHANGES = frozenset({"install", "set", "remove", "remove-all", "auto", "config"})
 _PRIVILEGED = frozenset({"sudo", "doas"})  # what they run, runs as root
-_REDIRECT = re.compile(r"(?<![<>&\d])\d*(?:&>>|&>|>>|>\||>)(?!&)[ \t]*(\"[^\"]*\"|'[^']*'|[^\s;&|<>()]+)")
-_CONTINUATION = re.compile(r"\\\r?\n")
+_REDIRECT = compile_on_use(r"(?<![<>&\d])\d*(?:&>>|&>|>>|>\||>)(?!&)[ \t]*(\"[^\"]*\"|'[^']*'|[^\s;&|<>()]+)")
+_CONTINUATION = compile_on_use(r"\\\r?\n")
 _FALSE = frozenset({"0", "false", "no", "off"})
 
 
@@ -410,7 +411,7 @@ def _install_needs_root(install, ctx: _Context) -> tuple[str, str] | None:
     return None
 
 
-_NPM_PREFIX = re.compile(r"npm\s+config\s+set\s+prefix")
+_NPM_PREFIX = compile_on_use(r"npm\s+config\s+set\s+prefix")
 
 
 def _npm_prefix_moved(ctx: _Context) -> bool:

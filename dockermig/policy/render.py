@@ -20,6 +20,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from dockermig.regex import compile_on_use
+
 BUILTIN = Path(__file__).resolve().parent / "templates"
 
 # Filters a template may use: their output is at most a small multiple of their input.
@@ -61,7 +63,7 @@ def _too_big(value: Any) -> bool:
 
 
 # A ``%`` conversion: its width and precision (``*`` takes them from the arguments).
-_CONVERSION = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d*)(?:\.(\*|\d*))?[hlL]?(.)", re.DOTALL)
+_CONVERSION = compile_on_use(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d*)(?:\.(\*|\d*))?[hlL]?(.)", re.DOTALL)
 MAX_INT_BITS = 64 * 1024  # any integer a template builds: its arithmetic stays instant
 
 

@@ -10,16 +10,15 @@ service meant to replace them, a person decides. Its user's home is never empty 
 from __future__ import annotations
 
 import posixpath
-import re
 from typing import NamedTuple
 
 from dockermig.policy.model import Master
+from dockermig.regex import compile_on_use
 from dockermig.syntax.nodes import Instruction
 from dockermig.syntax.query import Stage
 from dockermig.syntax.shell import Command, commands_named, unwrap
 
-
-_GIT = re.compile(r"\bgit\b")
+_GIT = compile_on_use(r"\bgit\b")
 
 
 class IntoFilledWorkdir(NamedTuple):

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
+from dockermig.regex import compile_on_use
+
 # the compressions and containers ADD unpacks from a local source (a zip is not one)
-ARCHIVE = re.compile(
+ARCHIVE = compile_on_use(
     r"\.(?:tar|tar\.gz|tgz|tar\.bz2|tbz2?|tb2|tar\.xz|txz|tar\.zst|tzst|tar\.lz|tlz|tar\.lzma|tar\.Z|taZ|tZ|"
     r"gz|bz2|xz|zst|lz|lzma|Z)$"
 )
-REMOTE = re.compile(r"^(?:https?://|git@|git://|ssh://)")
+REMOTE = compile_on_use(r"^(?:https?://|git@|git://|ssh://)")
 
 
 def basename(path: str) -> str:

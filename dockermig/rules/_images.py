@@ -3,15 +3,13 @@ the master references the policy approves."""
 
 from __future__ import annotations
 
-import re
-
 from dockermig.fix import Applicability, Edit, Fix
+from dockermig.regex import compile_on_use
 from dockermig.syntax.nodes import Instruction
 from dockermig.syntax.query import ImageRef, Stage, from_words, parse_image_ref
 
-
 # a repository path as the distribution spec writes it (a template's ``{{ var }}`` is not one)
-_REPOSITORY = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")
+_REPOSITORY = compile_on_use(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")
 
 
 def based_stages(dockerfile) -> list[tuple[Stage, ImageRef]]:

@@ -3,12 +3,20 @@ cleanup missing after installs and its fix, unpinned packages, rpm version pins.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 
 from dockermig.fix import Applicability, Edit, Fix
 from dockermig.fix.edits import NotSafe, append_command, insert_after
-from dockermig.syntax.commands import Argv, Use, cache_mounted, lacking_flag, once_per_run, runs, uses
+from dockermig.regex import compile_on_use
+from dockermig.syntax.commands import (
+    Argv,
+    Use,
+    cache_mounted,
+    lacking_flag,
+    once_per_run,
+    runs,
+    uses,
+)
 from dockermig.syntax.shell import Install, Package, installs
 
 
@@ -66,7 +74,7 @@ def cleanup_fix(dockerfile, install: Use, command: str) -> Fix | None:
     return Fix(f"Add {command}", [premise, edit], Applicability.SAFE)
 
 
-_VERSION_PART = re.compile(r"^[0-9][0-9A-Za-z.~^_:+]*$|^[A-Za-z.~^_:+][0-9A-Za-z.~^_:+]*$")
+_VERSION_PART = compile_on_use(r"^[0-9][0-9A-Za-z.~^_:+]*$|^[A-Za-z.~^_:+][0-9A-Za-z.~^_:+]*$")
 
 
 def rpm_pinned(package: str) -> bool:

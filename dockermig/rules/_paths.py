@@ -1,8 +1,8 @@
 """Paths in instructions: what counts as absolute (shared by DM512, DM513)."""
 
-import re
+from dockermig.regex import compile_on_use
 
-_WINDOWS = re.compile(r"^[A-Za-z]:[\\/]")
+_WINDOWS = compile_on_use(r"^[A-Za-z]:[\\/]")
 
 
 def is_absolute(path: str) -> bool:

@@ -1,12 +1,12 @@
 """DM507: COPY --from names a stage that does not exist."""
 
-import re
 
+from dockermig.regex import compile_on_use
 from dockermig.rule import Example, LintContext, Rule, Severity
 
 # what an image reference has and a stage name cannot: a tag, a digest, a registry or
 # a path (``nginx`` alone would be an image too, but is far more often a misspelt stage)
-_IMAGE_LIKE = re.compile(r"[:/@.]")
+_IMAGE_LIKE = compile_on_use(r"[:/@.]")
 
 
 class CopyFromUndefinedStage(Rule):

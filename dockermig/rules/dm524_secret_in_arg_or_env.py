@@ -1,7 +1,7 @@
 """DM524: an ARG or ENV whose name says it holds a secret."""
 
-import re
 
+from dockermig.regex import compile_on_use
 from dockermig.rule import Example, LintContext, Rule, Severity
 from dockermig.syntax.parser import onbuild_trigger
 from dockermig.syntax.query import arg_defaults
@@ -15,8 +15,8 @@ _SECRET_PAIRS = frozenset({("api", "key"), ("access", "key"), ("secret", "key"),
 # a name for where the secret is, not the secret: POSTGRES_PASSWORD_FILE, TOKEN_PATH
 _LOCATION_WORDS = frozenset({"file", "path", "dir", "url", "endpoint", "public"})
 # a cheap first look: an instruction that mentions none of these names no secret
-_MENTIONS = re.compile(r"(?i)pass|pword|secret|token|key|cred")
-_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+_MENTIONS = compile_on_use(r"(?i)pass|pword|secret|token|key|cred")
+_WORD = compile_on_use(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 
 class SecretInArgOrEnv(Rule):

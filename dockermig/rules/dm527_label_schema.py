@@ -1,20 +1,20 @@
 """DM527: labels that do not follow the label schema."""
 
-import re
 from urllib.parse import urlsplit
 
+from dockermig.regex import compile_on_use
 from dockermig.rule import Example, LintContext, Rule, Severity
 from dockermig.syntax.values import env_keys, env_pairs
 
-_KEY = re.compile(r"^[a-z](?:[a-z0-9.-]*[a-z0-9])?$")
+_KEY = compile_on_use(r"^[a-z](?:[a-z0-9.-]*[a-z0-9])?$")
 _RESERVED_NAMESPACES = ("com.docker.", "io.docker.", "org.dockerproject.")
-_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$")
-_SEMVER = re.compile(r"^v?(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)"
+_RFC3339 = compile_on_use(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$")
+_SEMVER = compile_on_use(r"^v?(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)"
                      r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$")
-_GIT_HASH = re.compile(r"^(?:[0-9a-f]{7,40}|[0-9a-f]{64})$")
-_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_GIT_HASH = compile_on_use(r"^(?:[0-9a-f]{7,40}|[0-9a-f]{64})$")
+_EMAIL = compile_on_use(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _SPDX_ID = r"\(?[A-Za-z0-9][A-Za-z0-9.+-]*\)?"
-_SPDX = re.compile(rf"^{_SPDX_ID}(?:\s+(?:AND|OR|WITH)\s+{_SPDX_ID})*$")
+_SPDX = compile_on_use(rf"^{_SPDX_ID}(?:\s+(?:AND|OR|WITH)\s+{_SPDX_ID})*$")
 
 # type -> (hadolint code, check, what a valid value is)
 _TYPES = {

@@ -1,16 +1,16 @@
 """DM556: pip install that keeps its cache."""
 
-import re
 
 from dockermig.fix import Applicability, Fix
 from dockermig.fix.edits import insert_after
+from dockermig.regex import compile_on_use
 from dockermig.rule import Example, FixAvailability, LintContext, Rule, Severity
 from dockermig.syntax.commands import RUN_KEYWORDS, cache_mounted, runs
 from dockermig.syntax.shell import installs, unwrap
 from dockermig.syntax.values import env_values
 
 _TRUTHY = frozenset({"1", "true", "on", "yes"})
-_INLINE = re.compile(r"PIP_NO_CACHE_DIR=['\"]?(\w+)")
+_INLINE = compile_on_use(r"PIP_NO_CACHE_DIR=['\"]?(\w+)")
 
 
 class PipWithoutNoCacheDir(Rule):

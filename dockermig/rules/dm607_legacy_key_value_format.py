@@ -3,9 +3,10 @@
 import re
 
 from dockermig.fix import Edit, Fix
+from dockermig.regex import compile_on_use
 from dockermig.rule import Example, FixAvailability, LintContext, Rule, Severity
 
-_FIRST_GAP = re.compile(r"[ \t\v\f\r\n]+")
+_FIRST_GAP = compile_on_use(r"[ \t\v\f\r\n]+")
 
 
 class LegacyKeyValueFormat(Rule):

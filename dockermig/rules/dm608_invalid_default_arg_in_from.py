@@ -1,8 +1,8 @@
 """DM608: with the ARG defaults, a FROM names no valid image."""
 
-import re
 
 from dockermig.buildkit import is_valid_reference
+from dockermig.regex import compile_on_use
 from dockermig.rule import Example, LintContext, Rule, Severity
 from dockermig.syntax.lexer import expand
 from dockermig.syntax.query import arg_defaults, from_words
@@ -12,7 +12,7 @@ _PREDEFINED_VALUES = {
     "BUILDPLATFORM": "linux/amd64", "BUILDOS": "linux", "BUILDARCH": "amd64", "BUILDVARIANT": "",
     "TARGETPLATFORM": "linux/amd64", "TARGETOS": "linux", "TARGETARCH": "amd64", "TARGETVARIANT": "",
 }
-_UNSET = re.compile(r"\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")
+_UNSET = compile_on_use(r"\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")
 
 
 class InvalidDefaultArgInFrom(Rule):

@@ -9,9 +9,10 @@ client and server agreed on UTF-8 or UTF-32.
 from __future__ import annotations
 
 import bisect
-import re
 
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+from dockermig.regex import compile_on_use
+
+_LINE_BREAK = compile_on_use(r"\r\n|\r|\n")
 _UNIT_BYTES = {"utf-8": 1, "utf-16": 2, "utf-32": 4}
 
 

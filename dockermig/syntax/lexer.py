@@ -10,6 +10,7 @@ import re
 from typing import NamedTuple
 
 from dockermig.limits import MAX_EXPANDED_VALUE, expansion_too_long
+from dockermig.regex import compile_on_use
 
 WHITESPACE = " \t\n\r\v\f"
 
@@ -94,7 +95,7 @@ def dequote(word: str, escape: str = "\\") -> str:
     return "".join(out)
 
 
-_VARIABLE = re.compile(
+_VARIABLE = compile_on_use(
     r"\$(?:(?P<plain>[A-Za-z_][A-Za-z0-9_]*)"
     r"|\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-+])(?P<word>[^}]*))?\})"
 )

@@ -9,11 +9,11 @@ raises: what BuildKit would reject is recorded in :attr:`Dockerfile.problems`.
 from __future__ import annotations
 
 import json
-import re
 from bisect import bisect_right
 from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
 
+from dockermig.regex import compile_on_use
 from dockermig.syntax.lexer import dequote, split_words
 from dockermig.syntax.nodes import (
     Blank,
@@ -35,12 +35,12 @@ if TYPE_CHECKING:
 BOM = "\ufeff"
 # Go's unicode.IsSpace, which BuildKit uses to trim lines.
 _GO_SPACE = " \t\n\v\f\r\x85\xa0"
-_DIRECTIVE = re.compile(r"#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=[ \t]*(.+?)[ \t]*$")
+_DIRECTIVE = compile_on_use(r"#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=[ \t]*(.+?)[ \t]*$")
 _DIRECTIVE_NAMES = ("syntax", "escape", "check")
-_HEREDOC_WORD = re.compile(r"(\d*)<<(-?)([^<]*)$")
+_HEREDOC_WORD = compile_on_use(r"(\d*)<<(-?)([^<]*)$")
 _HEREDOC_KEYWORDS = frozenset({"RUN", "COPY", "ADD"})
-_KEYWORD_END = re.compile(r"[\t\v\f\r ]")
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_KEYWORD_END = compile_on_use(r"[\t\v\f\r ]")
+_JSON_STRING = compile_on_use(r'"(?:[^"\\]|\\.)*"')
 # The instructions BuildKit's dispatcher knows (frontend/dockerfile/instructions): its parser
 # keeps any other first word as an instruction, and the build stops there ("unknown instruction").
 KEYWORDS = frozenset({"ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK", "LABEL",

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, NamedTuple
 
 from dockermig.limits import ExpansionBudget
+from dockermig.regex import compile_on_use
 from dockermig.syntax.lexer import expand
 from dockermig.syntax.nodes import Instruction, Word
 
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from dockermig.syntax.parser import Dockerfile
 
 DOCKER_HUB = "docker.io"
-_REFERENCE_CHARACTERS = re.compile(r"[A-Za-z0-9._:/@+-]+")
+_REFERENCE_CHARACTERS = compile_on_use(r"[A-Za-z0-9._:/@+-]+")
 
 
 class ImageRef(NamedTuple):

@@ -10,20 +10,21 @@ tree-sitter is imported on first use only: most RUNs are filtered out by a cheap
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Callable, NamedTuple
 
+from dockermig.regex import compile_on_use
 from dockermig.syntax.lexer import dequote
 from dockermig.syntax.nodes import Instruction
 
-_INTERESTING = re.compile(
+_INTERESTING = compile_on_use(
     r"apt|apk|yum|dnf|pip|npm|yarn|pnpm|python|node|useradd|adduser|groupadd|addgroup|chown|chmod|rm\b|uv\b"
 )
 _SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
 _WRAPPERS = frozenset({"sudo", "env", "command", "exec", "time", "nice", "nohup", "eatmydata"})
-_PYTHON = re.compile(r"python(?:\d+(?:\.\d+)*)?$")
-_PIP = re.compile(r"pip(?:\d+(?:\.\d+)*)?$")
+_PYTHON = compile_on_use(r"python(?:\d+(?:\.\d+)*)?$")
+_PIP = compile_on_use(r"pip(?:\d+(?:\.\d+)*)?$")
 
 
 class ShellWord(NamedTuple):
@@ -533,8 +534,8 @@ def _install_of(command: Command) -> Install | None:
     )
 
 
-_PIP_NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*(.*)$")
-_NOT_A_PACKAGE = re.compile(r"^(?:\.|/|~|\$|[a-z+]+://|git\+)|\.(?:whl|tar\.gz|zip|tgz)$")
+_PIP_NAME = compile_on_use(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*(.*)$")
+_NOT_A_PACKAGE = compile_on_use(r"^(?:\.|/|~|\$|[a-z+]+://|git\+)|\.(?:whl|tar\.gz|zip|tgz)$")
 
 
 def _packages(manager: str, words: list[ShellWord]) -> list[Package]:

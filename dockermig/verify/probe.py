@@ -11,7 +11,6 @@ the request counts as failed, never as an answer. Redirects are never followed h
 
 from __future__ import annotations
 
-import re
 import socket
 import ssl
 import time
@@ -19,13 +18,14 @@ from typing import NamedTuple
 from urllib.parse import urljoin, urlsplit
 
 from dockermig.limits import MAX_RESPONSE_BYTES
+from dockermig.regex import compile_on_use
 
 MAX_LINE = 8 * 1024  # one status or header line
 MAX_HEADERS = 100
 MAX_REDIRECTS = 5
-_STATUS = re.compile(rb"HTTP/1\.[01] ([1-5][0-9][0-9])(?: [^\r\n]*)?")
-_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,15})[ \t]*(?:;[^\r\n]*)?")
+_STATUS = compile_on_use(rb"HTTP/1\.[01] ([1-5][0-9][0-9])(?: [^\r\n]*)?")
+_TOKEN = compile_on_use(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_CHUNK_SIZE = compile_on_use(rb"([0-9A-Fa-f]{1,15})[ \t]*(?:;[^\r\n]*)?")
 
 
 class ProbeError(Exception):
