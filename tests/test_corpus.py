@@ -24,6 +24,27 @@ def test_round_trip_is_exact_on_every_file(corpus):
     assert lost == [], f"{len(lost)} of {len(corpus)} files lost text"
 
 
+def test_env_and_label_pairs_read_without_dockerfile_parse_are_the_ones_it_reads(corpus):
+    """The plain ``k=v`` / ``k v`` fast path (syntax/values.py) on every ENV and LABEL of
+    the corpus: the same pairs as dockerfile-parse's, and it takes most of them."""
+    from dockerfile_parse.util import extract_key_values
+
+    from dockermig.syntax.values import _plain_pairs
+
+    differ, plain, total = [], 0, 0
+    for path, text in _texts(corpus):
+        for instruction in parse(text).instructions:
+            if instruction.keyword in ("ENV", "LABEL") and instruction.args and instruction.exec_form is None:
+                total += 1
+                pairs = _plain_pairs(instruction.args)
+                if pairs is not None:
+                    plain += 1
+                    if pairs != tuple(extract_key_values(False, {}, {}, instruction.args)):
+                        differ.append((str(path), instruction.args))
+    assert differ == []
+    assert plain > 0.9 * total, (plain, total)
+
+
 def test_lint_never_crashes(corpus):
     """As a user lints a tree: ShellCheck's batches over every core, every rule on (in
     this process: a pool forked from the test process, which runs threads, could hang)."""

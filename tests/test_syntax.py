@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dockermig import parse
 from dockermig.syntax import Comment, Directive, Instruction
@@ -165,3 +167,27 @@ def test_a_pattern_compiled_on_use_behaves_as_the_compiled_one():
     assert lazy.sub(r"\2", "a=1 b=2") == "1 2" and lazy.findall("a=1 b=2") == [("a", "1"), ("b", "2")]
     assert (lazy.pattern, lazy.flags, lazy.groups) == (compiled.pattern, compiled.flags, compiled.groups)
     assert lazy.match("=") is None and lazy.fullmatch("a=1")
+
+
+@given(st.text(alphabet=st.sampled_from("ab=1  _-.:/\t${}\"'\\\u00e9\x0b"), max_size=24))
+@settings(max_examples=400, deadline=None)
+def test_plain_env_pairs_are_read_as_dockerfile_parse_reads_them(args):
+    """The fast path for plain ``k=v`` words gives what dockerfile-parse gives, and it
+    takes only what it can read exactly so."""
+    from dockerfile_parse.util import extract_key_values
+
+    from dockermig.syntax.values import _plain_pairs
+
+    plain = _plain_pairs(args)
+    if plain is None:
+        return
+    assert plain == tuple(extract_key_values(False, {}, {}, args))
+
+
+def test_common_env_lines_take_the_plain_path():
+    from dockermig.syntax.values import _plain_pairs
+
+    assert _plain_pairs("PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1") == (("PYTHONUNBUFFERED", "1"), ("PIP_NO_CACHE_DIR", "1"))
+    assert _plain_pairs("PATH=/venv/bin:$PATH     LANG=C.UTF-8") == (("PATH", "/venv/bin:$PATH"), ("LANG", "C.UTF-8"))
+    assert _plain_pairs("APP_HOME /opt/app  x ") == (("APP_HOME", "/opt/app  x "),)
+    assert _plain_pairs('A="1 2"') is None and _plain_pairs("A=1 B") is None and _plain_pairs("A=\\ ") is None
