@@ -693,6 +693,10 @@ def _fix_items(chunk: list, level, write: bool, backup: bool, cache: Path | None
     worker's parent, needs what changed)."""
     from concurrent.futures import ThreadPoolExecutor
 
+    if write:
+        from dockermig.writer import allow_leases
+
+        allow_leases()  # here, on the thread that may set signal handlers: the writes run on another
     fixes, writes = [], []
     with _shellcheck_run([], cache, cores) as shellcheck, \
             ThreadPoolExecutor(1, thread_name_prefix="dockermig-write") as writer:

@@ -330,24 +330,33 @@ class _Unchanged:
         raise WriteError(CHANGED)
 
 
+def allow_leases() -> bool:
+    """Whether a lease may be taken in this process: a broken lease signals its holder with
+    SIGIO, whose default action ends the process. The lease's owner is cleared right after
+    it is taken, so only a break in that instant could send one, and a process that left
+    SIGIO at its default loses nothing by ignoring it; that is set here, from the main
+    thread (``fix`` calls this before its writes start on a thread of their own)."""
+    import signal
+    import threading
+
+    if not hasattr(signal, "SIGIO"):
+        return False
+    if signal.getsignal(signal.SIGIO) == signal.SIG_DFL:
+        if threading.current_thread() is not threading.main_thread():
+            return False
+        signal.signal(signal.SIGIO, signal.SIG_IGN)
+    return True
+
+
 def _take_lease(fd: int) -> bool:
     """A read lease on ``fd``'s file, if the kernel grants one. A file open for writing
     right now gets none: after a short wait it counts as changed (someone is writing it)."""
     try:
         import fcntl
-        import signal
-        import threading
     except ImportError:
         return False
-    if not hasattr(fcntl, "F_SETLEASE"):
+    if not hasattr(fcntl, "F_SETLEASE") or not allow_leases():
         return False
-    # A broken lease signals its holder with SIGIO, whose default action ends the process.
-    # The owner is cleared right after the lease is taken, so only a break in that instant
-    # could send one; a process that left SIGIO at its default is not harmed by ignoring it.
-    if signal.getsignal(signal.SIGIO) == signal.SIG_DFL:
-        if threading.current_thread() is not threading.main_thread():
-            return False
-        signal.signal(signal.SIGIO, signal.SIG_IGN)
     for _ in range(_LEASE_ATTEMPTS):
         try:
             fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import random
+import signal
 import subprocess
 import sys
 import threading
@@ -150,6 +151,25 @@ def test_a_file_held_open_for_writing_is_not_written(tmp_path):
             write_fixed(target, OLD, "FROM master\n", root=tmp_path, backup=False)
         handle.write(EDIT)
     assert target.read_text() == OLD + EDIT
+
+
+@needs_lease
+def test_fix_takes_the_lease_although_its_writes_run_on_a_thread(tmp_path, monkeypatch, capsys):
+    """``fix`` writes on a thread of its own, where no signal handler can be set: it allows
+    leases from the main thread first, so its writes are leased."""
+    repo = repository(tmp_path / "repo")
+    (repo / "Dockerfile").write_text(OLD)
+    taken = []
+    take = writer._take_lease
+    monkeypatch.setattr(writer, "_take_lease", lambda fd: taken.append(take(fd)) or taken[-1])
+    monkeypatch.chdir(repo)
+    previous = signal.signal(signal.SIGIO, signal.SIG_DFL)  # as in a new process (an earlier test may have set it)
+    try:
+        code, out, err = cli(capsys, "fix", "-j", "1", ".")
+    finally:
+        signal.signal(signal.SIGIO, previous)
+    assert (repo / "Dockerfile").read_text() != OLD, out + err
+    assert taken == [True]
 
 
 def test_fix_names_the_file_exits_with_the_error_bit_and_does_not_count_it(tmp_path, monkeypatch, capsys):
