@@ -14,7 +14,7 @@ from dockermig.regex import compile_on_use
 # ``backups``, ``old``, ``backup_2024``, ``old_configs``, ``docker.bak``; not a service named for
 # what it does (``postgres-backup``, ``backup-agent``, ``old-bot``): hyphens join service names
 _COPY_WORDS = compile_on_use(r"^(?:backups?|archived?|archives|old|deprecated|obsolete|bak|snapshots?)(?:$|[_.\d]|-\d)"
-                         r"|\.(?:bak|old|orig|backup)$", re.IGNORECASE)
+                             r"|\.(?:bak|old|orig|backup)$", re.IGNORECASE)
 # a date in a folder name: 20250810, 2025-08-10, 2025_08_10 (years 1990-2099)
 _DATE = compile_on_use(r"(?<!\d)(?:19|20)\d\d([-_.]?)(?:0[1-9]|1[0-2])\1(?:0[1-9]|[12]\d|3[01])(?!\d)")
 

@@ -425,9 +425,10 @@ def _lint_items(chunk: list, with_edits: bool = False, with_fingerprints: bool =
         remembered = Remembered(cache, chunk[0][1], with_fingerprints)
     prepared, keys, results = [], [], []
     for item, settings in chunk:
-        known, key, data = _recalled(remembered, item, settings)
+        resolved = _resolve(item, settings)
+        known, key, data = _recalled(remembered, item, resolved[0])
         if known is None:
-            prepared.append(_prepared(item, settings, data))
+            prepared.append(_prepared(item, settings, data, resolved))
         keys.append(key)
         results.append(known)
     fresh = iter(prepared)
@@ -448,13 +449,10 @@ def _lint_items(chunk: list, with_edits: bool = False, with_fingerprints: bool =
     return results
 
 
-def _recalled(remembered, item, settings: Settings) -> tuple[FileResult | None, bytes | None, bytes | None]:
-    """(the remembered result of a discovered file, the key it is kept under, the bytes
-    read): (None, None, None) when nothing is remembered."""
-    if remembered is None or item.error:
-        return None, None, None
-    config, error = _resolve(item, settings)
-    if error is not None:
+def _recalled(remembered, item, config: Config | None) -> tuple[FileResult | None, bytes | None, bytes | None]:
+    """(the remembered result of a discovered file with this config, the key it is kept
+    under, the bytes read): (None, None, None) when nothing is remembered."""
+    if remembered is None or config is None:
         return None, None, None
     from dockermig.limits import read_bytes
 
@@ -467,10 +465,11 @@ def _recalled(remembered, item, settings: Settings) -> tuple[FileResult | None, 
     return remembered.recall(key, item.path, config), key, data
 
 
-def _prepared(item, settings: Settings, data: bytes | None = None) -> tuple:
+def _prepared(item, settings: Settings, data: bytes | None = None, resolved: tuple | None = None) -> tuple:
     """(item, config, text, tree, error) of a discovered file (``data``: its bytes, when
-    read already): read and parsed, or why not."""
-    config, error = _resolve(item, settings)
+    read already; ``resolved``: what ``_resolve`` gave for it, when asked already): read
+    and parsed, or why not."""
+    config, error = resolved or _resolve(item, settings)
     if error is not None:
         return item, None, None, None, error
     try:

@@ -40,11 +40,13 @@ def note(path) -> None:
 
 def kind(path) -> str | None:
     """"file", "dir", "other" or None (nothing there), following links; noted."""
-    note(path)
-    try:
-        mode = os.stat(path).st_mode
-    except (OSError, ValueError):
+    key = os.path.abspath(os.fspath(path))
+    now = signature(key)  # one stat: what is noted and what is answered
+    if len(_noted) <= MAX_NOTED:
+        _noted.setdefault(key, now)
+    if now is None:
         return None
+    mode = now[0]
     return "file" if mode & 0o170000 == 0o100000 else "dir" if mode & 0o170000 == 0o040000 else "other"
 
 

@@ -376,10 +376,8 @@ _LEASE_ATTEMPTS, _LEASE_WAIT = 20, 0.005  # a tenth of a second for a writer to 
 def _second_name(target: Path, seen: tuple[int, int, int, int]) -> Path | None:
     """A hard link to ``target``'s inode, named like our temp files (so a killed run's is
     removed by the next), if the file system allows one; None otherwise."""
-    import secrets
-
     for _ in range(100):
-        aside = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+        aside = target.with_name(f".{target.name}.{os.getpid()}.{os.urandom(4).hex()}{TEMP_SUFFIX}")
         try:
             os.link(target, aside, follow_symlinks=False)
         except FileExistsError:

@@ -34,7 +34,7 @@ _PACKAGE_LANGUAGE = {
     compile_on_use(r"(nodejs|npm|yarn)$"): "node",
     # the other runtimes an OS image can be given: evidence that competes with the masters'
     compile_on_use(r"(openjdk-\d+-(jdk|jre)(-headless)?|default-(jdk|jre)(-headless)?|java-\d+-openjdk.*|maven|gradle|"
-               r"tomcat\d*|ant)$"): "java",
+                   r"tomcat\d*|ant)$"): "java",
     compile_on_use(r"(ruby(\d[\d.]*)?(-full|-dev)?|rubygems|bundler)$"): "ruby",
     compile_on_use(r"(php(\d[\d.]*)?(-cli|-fpm|-common)?|composer)$"): "php",
     compile_on_use(r"(golang(-\d[\d.]*)?(-go)?)$"): "go",

@@ -10,7 +10,7 @@ _KEY = compile_on_use(r"^[a-z](?:[a-z0-9.-]*[a-z0-9])?$")
 _RESERVED_NAMESPACES = ("com.docker.", "io.docker.", "org.dockerproject.")
 _RFC3339 = compile_on_use(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$")
 _SEMVER = compile_on_use(r"^v?(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)"
-                     r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$")
+                         r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$")
 _GIT_HASH = compile_on_use(r"^(?:[0-9a-f]{7,40}|[0-9a-f]{64})$")
 _EMAIL = compile_on_use(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _SPDX_ID = r"\(?[A-Za-z0-9][A-Za-z0-9.+-]*\)?"
