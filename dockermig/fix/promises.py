@@ -178,7 +178,7 @@ def _within_words(edit, start: int, content_end: int) -> bool:
 
 def _owner(before: Dockerfile, text: str, applied: list) -> str:
     """The rule whose edits touch the lost node (the first applied one when unclear)."""
-    for kind, start, end, node_text in protected(before):
+    for _kind, start, end, node_text in protected(before):
         if node_text != text:
             continue
         for finding in applied:
