@@ -1,7 +1,5 @@
 """``python -m dockermig``."""
 
-import sys
+from dockermig.cli import entry
 
-from dockermig.cli import main
-
-sys.exit(main())
+entry()

@@ -3,6 +3,7 @@ usage errors and completion; the lint path's imports; `rule` in a terminal."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -199,6 +200,28 @@ def test_shell_completion_lists_subcommands_and_rule_codes(tmp_path):
     env.update(COMP_WORDS="dockermig rule DM20", COMP_CWORD="2")
     done = subprocess.run([sys.executable, "-m", "dockermig"], env=env, capture_output=True, text=True, cwd=tmp_path)
     assert done.stdout.split() == ["plain,DM201", "plain,DM202", "plain,DM203", "plain,DM204", "plain,DM205"]
+
+
+def test_the_console_script_leaves_without_teardown_and_loses_nothing(tmp_path):
+    """``entry`` ends the process with os._exit: the exit code, every line of a long
+    report (more than a pipe holds), an --output file and the exit handlers (a
+    ShellCheck process stopped, a temporary folder removed) all survive it."""
+    target = tmp_path / "Dockerfile"
+    target.write_text("FROM python:3.11\n" + "RUN apt-get install curl\n" * 400)
+    report = tmp_path / "report.json"
+    env = {**os.environ, "DOCKERMIG_SHELLCHECK": "off", "TMPDIR": str(tmp_path)}
+    command = [sys.executable, "-m", "dockermig", "lint", "--no-cache", "--format", "json", "--format", "text",
+               "-o", str(report), str(target)]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert done.returncode == 1, done.stderr
+    listed = [line for line in done.stdout.splitlines() if line.startswith("Dockerfile:")]
+    assert len(listed) == len(json.loads(report.read_text())) > 400
+    assert f"Found {len(listed)} findings" in done.stdout  # the summary, after them all
+    probe = ("import atexit, os, sys, tempfile; from dockermig import cli; folder = tempfile.TemporaryDirectory(); "
+             "open(os.path.join(folder.name, 'left'), 'w').close(); sys.argv = ['dockermig', '--version']; cli.entry()")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert done.returncode == 0 and done.stdout.startswith("dockermig "), done.stderr
+    assert not [p for p in tmp_path.iterdir() if p.is_dir()]  # the finalizer ran
 
 
 def test_lint_imports_nothing_that_only_other_commands_need(tmp_path):
