@@ -191,3 +191,12 @@ def test_common_env_lines_take_the_plain_path():
     assert _plain_pairs("PATH=/venv/bin:$PATH     LANG=C.UTF-8") == (("PATH", "/venv/bin:$PATH"), ("LANG", "C.UTF-8"))
     assert _plain_pairs("APP_HOME /opt/app  x ") == (("APP_HOME", "/opt/app  x "),)
     assert _plain_pairs('A="1 2"') is None and _plain_pairs("A=1 B") is None and _plain_pairs("A=\\ ") is None
+
+
+@given(st.text(alphabet=st.sampled_from("ab=1 _-$\t\n\r\x0b\x0c{}\"'\\`\u00a0\u2028"), max_size=30),
+       st.sampled_from(["\\", "`"]), st.sampled_from([None, 0, 1, 2, 5]))
+def test_split_words_fast_path_splits_like_the_lexer_loop(text, escape, limit):
+    """Arguments without quotes, escapes or ${ take a regex; it must split as the loop does."""
+    from dockermig.syntax.lexer import _split_quoted, split_words
+
+    assert split_words(text, escape, limit) == _split_quoted(text, escape, limit)

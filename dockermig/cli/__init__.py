@@ -105,11 +105,12 @@ def entry() -> None:
     a tenth of a one-file lint and changes nothing (mypy leaves the same way). What
     must run still runs: the exit handlers (ShellCheck processes stopped, temporary
     folders removed) and the flush of stdout and stderr. While another thread of ours
-    still runs (none does when a command returns), the usual exit waits for it."""
+    still runs (none does when a command returns), the usual exit waits for it; under a
+    profiler or a tracer (``python -m cProfile``), the usual exit lets it write its report."""
     code = main()
     others = [t for t in threading_enumerate() if t is not current_thread() and not t.daemon]
     run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
-    if others or run_exit_handlers is None:
+    if others or run_exit_handlers is None or sys.getprofile() is not None or sys.gettrace() is not None:
         sys.exit(code)
     run_exit_handlers()
     for stream in (sys.stdout, sys.stderr):

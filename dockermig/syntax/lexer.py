@@ -7,6 +7,7 @@ that a later fix can replace exactly that word.
 from __future__ import annotations
 
 import re
+from itertools import islice
 from typing import NamedTuple
 
 from dockermig.limits import MAX_EXPANDED_VALUE, expansion_too_long
@@ -23,11 +24,23 @@ class RawWord(NamedTuple):
     end: int
 
 
+_PLAIN_WORD = compile_on_use(r"[^ \t\n\r\v\f]+")
+
+
 def split_words(s: str, escape: str = "\\", limit: int | None = None) -> list[RawWord]:
     """Split ``s`` on unquoted whitespace, keeping quotes and escapes in the words.
 
     ``${...}`` is one unit, so ``${A:-x y}`` does not split (BuildKit's processDollar).
     """
+    if escape not in s and "'" not in s and '"' not in s and "${" not in s:
+        # nothing but whitespace separates words (most arguments): the regex engine
+        # finds them several times faster than the loop below
+        found = _PLAIN_WORD.finditer(s)
+        return [RawWord(m[0], m.start(), m.end()) for m in (found if limit is None else islice(found, limit))]
+    return _split_quoted(s, escape, limit)
+
+
+def _split_quoted(s: str, escape: str, limit: int | None) -> list[RawWord]:
     words: list[RawWord] = []
     i, n = 0, len(s)
     while i < n and (limit is None or len(words) < limit):
