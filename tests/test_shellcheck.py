@@ -9,11 +9,12 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from dockermig import shellcheck
+from dockermig import parse, shellcheck
 from dockermig.cli import main
 from dockermig.config import Config
 from dockermig.engine import lint_text
@@ -279,3 +280,13 @@ def test_fix_of_the_whole_corpus_with_shellcheck_ends_in_a_complete_summary(corp
     counts = [int(part.split()[0]) for part in summary.group(2).split(", ")]
     assert int(summary.group(1)) == files == sum(counts) and files > 1000
     assert "DM700" in done.stdout  # ShellCheck's findings are among what remains
+
+
+def test_no_batch_folder_is_left_behind(tmp_path, monkeypatch, fresh_memory):
+    """Each batch writes its scripts to a private folder; it is gone once answered, and
+    when a batch is stopped (at exit, on Ctrl-C)."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    assert found("FROM debian:bookworm\nRUN ls `pwd`\nRUN echo $HOME\n")
+    shellcheck.prefetch(shellcheck.scripts_of(parse("FROM d\nRUN ls `date`\n")), shellcheck.binary())
+    shellcheck._stop_all()
+    assert not list(tmp_path.glob("dockermig-shellcheck-*"))
