@@ -336,11 +336,16 @@ def one_file(bench: Bench) -> Measurement:
     print(f"one file: {len(sample)} files ({len(skipped)} skipped for hadolint parse errors), {n} runs each ...")
     states = ("cold", "warm", "off")
     times: dict[Path, dict[str, list[float]]] = {p: {name: [] for name in (*states, "hadolint")} for p in sample}
+    # the floor of any Python CLI built on click: the venv's interpreter importing click and
+    # nothing else, timed in the same loop (what is left of hadolint's time above it)
+    floor_command = [str(bench.venv / "bin" / "python"), "-c", "import click"]
+    floor: list[float] = []
     for _ in range(n):
         for path in sample:
             times[path]["hadolint"].append(bench.time_hadolint([path]))
             for state in states:
                 times[path][state].append(bench.time_dockermig([path], cache=state))
+            floor.append(bench.run(floor_command, ok=(0,))[0])
     per_file = []
     for path in sample:
         medians = {name: statistics.median(values) for name, values in times[path].items()}
@@ -358,6 +363,8 @@ def one_file(bench: Bench) -> Measurement:
          seconds(worst["median_s"]["hadolint"]), fmt_ratio(worst["ratios"]["warm"])),
         (f"one file, slowest cold for dockermig ({short(slowest['file'])})", seconds(slowest["median_s"]["cold"]),
          seconds(slowest["median_s"]["hadolint"]), fmt_ratio(slowest["ratios"]["cold"])),
+        ("floor: python -c 'import click' (the venv's interpreter, nothing of dockermig)",
+         seconds(statistics.median(floor)), seconds(hl), fmt_ratio(statistics.median(floor) / hl)),
     ]
     targets = [Target(f"one file, {labels[state]}: median dockermig/hadolint wall time", median[state] / hl,
                       ONE_FILE_OFF_MAX_RATIO if state == "off" else ONE_FILE_MAX_RATIO, "x") for state in states]
@@ -368,6 +375,7 @@ def one_file(bench: Bench) -> Measurement:
         raw={
             "median_s": median,
             "ratios_of_medians": {state: median[state] / hl for state in states},
+            "floor_import_click_s": statistics.median(floor),
             "worst_warm_ratio": worst["ratios"]["warm"],
             "worst_warm_file": worst["file"],
             "skipped_parse_errors": [str(p) for p in skipped],

@@ -12,6 +12,7 @@ import shutil
 import signal
 import stat
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -216,6 +217,8 @@ def _fix_killed_before_step(tree: Path, step: int) -> bool:
                         os.kill(os.getpid(), signal.SIGKILL)
 
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                # fix writes on a thread of its own (dockermig-write): its file changes count too
+                threading.setprofile(profile)
                 sys.setprofile(profile)
                 main(["fix", "--backup", "-j", "1", str(tree)])
         finally:
