@@ -47,8 +47,18 @@ DIALECTS = {"sh": "sh", "bash": "bash", "dash": "dash", "ash": "dash", "ksh": "k
 _HEADER_LINES = 2  # the shebang, then the exported names
 _TIMEOUT_SECONDS = 60  # per batch of scripts (a batch is ~2 s of work)
 # per script: a batch that times out is run again script by script, each with this bound,
-# so that only the slow script goes unchecked (500 nested subshells, 1 KB, take 57 s)
-SCRIPT_SECONDS = float(os.environ.get("DOCKERMIG_SHELLCHECK_SCRIPT_SECONDS") or 10)
+# so that only the slow script goes unchecked (500 nested subshells, 1 KB, take 57 s);
+# read when used, not at import (the resident dockermig imports this module before a run's
+# environment is known)
+_SCRIPT_SECONDS = 10
+
+
+def script_seconds() -> float:
+    try:
+        seconds = float(os.environ.get("DOCKERMIG_SHELLCHECK_SCRIPT_SECONDS") or _SCRIPT_SECONDS)
+    except ValueError:
+        return _SCRIPT_SECONDS
+    return seconds if 0 < seconds < float("inf") else _SCRIPT_SECONDS
 
 
 class ShellCheckError(ConfigError):
@@ -459,7 +469,7 @@ class _Batch:
             self.start()
         if self.result is None:
             alone = len(self.keys) == 1
-            bound = min(SCRIPT_SECONDS, _TIMEOUT_SECONDS) if alone else _TIMEOUT_SECONDS
+            bound = min(script_seconds(), _TIMEOUT_SECONDS) if alone else _TIMEOUT_SECONDS
             try:
                 code = _wait(self.process, max(0.0, self.started + bound - time.monotonic()))
             except subprocess.TimeoutExpired:

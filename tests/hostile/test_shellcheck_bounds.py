@@ -25,7 +25,7 @@ FILE = "FROM debian:12\nRUN echo $1\n" + SLOW
 def bounds(monkeypatch):
     if shellcheck.binary() is None:
         pytest.skip("shellcheck is not installed")
-    monkeypatch.setattr(shellcheck, "SCRIPT_SECONDS", 1.0)
+    monkeypatch.setenv("DOCKERMIG_SHELLCHECK_SCRIPT_SECONDS", "1")
     monkeypatch.setattr(shellcheck, "_TIMEOUT_SECONDS", 2.0)
     monkeypatch.setattr(shellcheck, "_memory", {})
     yield
