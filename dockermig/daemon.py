@@ -53,6 +53,7 @@ def run_through_daemon() -> None:
 
 
 def _client() -> int | None:
+    import json
     import socket
 
     if not hasattr(socket, "send_fds") or not hasattr(os, "fork"):
@@ -61,6 +62,8 @@ def _client() -> int | None:
     path = socket_path(stamp)
     if path is None:
         return None
+    # all made before connecting: the fork is waiting from then on
+    request = json.dumps({"argv": sys.argv[1:], "env": dict(os.environ), "code": stamp}).encode("ascii")
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.connect(path)
@@ -71,15 +74,13 @@ def _client() -> int | None:
     with sock:
         if _peer_uid(sock) != os.getuid():
             return None
-        return _converse(sock, stamp)
+        return _converse(sock, request)
 
 
-def _converse(sock, stamp: str) -> int | None:
-    import json
+def _converse(sock, request: bytes) -> int | None:
     import signal
     import socket
 
-    request = json.dumps({"argv": sys.argv[1:], "env": dict(os.environ), "code": stamp}).encode("ascii")
     descriptors = [_usable(fd) for fd in (0, 1, 2)]
     try:
         descriptors.append(os.open(".", os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)))
@@ -272,17 +273,45 @@ def _bind(listener, path: str) -> bool:
 
 def _preload() -> None:
     """What a lint imports (the CLI, the engine, every rule and what they use): imported
-    once, here, so that each fork starts with them. Imports only: nothing is read or
-    remembered before a run's own folder and environment are known."""
+    once, here, so that each fork starts with them. Nothing of a run's own is read here:
+    its folder, files, config and environment are known only in its fork."""
     import importlib
 
     for name in _PRELOADED:
         importlib.import_module(name)
+    from dockermig.config import Config
+    from dockermig.engine import lint_text
     from dockermig.registry import all_rules
 
     all_rules()
+    # a lint of a sample, ShellCheck left out: what is made on first use and kept by
+    # content (compiled expressions, the shell parser, the rule packs) is made once, here
+    try:
+        lint_text(_SAMPLE, config=Config(data={"ignore": ["DM700"]}))
+    except Exception:  # noqa: BLE001 - a fork then makes them itself, as a run of its own would
+        pass
+    import gc
+
+    gc.freeze()  # all of it is kept for good: a fork's collections leave its pages shared
 
 
+_SAMPLE = """\
+# syntax=docker/dockerfile:1
+ARG PYTHON=3.11
+FROM python:${PYTHON}-slim AS build
+LABEL org.opencontainers.image.title="sample" maintainer="x@example.com"
+ENV PIP_NO_CACHE_DIR=1 APP_HOME=/app
+WORKDIR /app
+COPY requirements.txt package.json ./
+RUN apt-get update && apt-get install -y --no-install-recommends curl ca-certificates \\
+    && rm -rf /var/lib/apt/lists/* && pip install -r requirements.txt flask==3.0.0 \\
+    && npm ci && useradd -r -u 1001 appuser && chown -R appuser /app
+COPY --chown=appuser . .
+EXPOSE 8080
+USER appuser
+HEALTHCHECK CMD curl -f http://localhost:8080/health || exit 1
+CMD ["python", "app.py"]
+"""
 _PRELOADED = ("dockermig.cli", "dockermig.cli.lint", "dockermig.engine", "dockermig.lint_cache", "dockermig.pragmas",
               "dockermig.policy.facts", "dockermig.report.text", "dockermig.shellcheck", "dockermig.syntax",
               "json", "subprocess", "tempfile")
