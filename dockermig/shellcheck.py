@@ -47,13 +47,14 @@ DIALECTS = {"sh": "sh", "bash": "bash", "dash": "dash", "ash": "dash", "ksh": "k
 _HEADER_LINES = 2  # the shebang, then the exported names
 _TIMEOUT_SECONDS = 60  # per batch of scripts (a batch is ~2 s of work)
 # per script: a batch that times out is run again script by script, each with this bound,
-# so that only the slow script goes unchecked (500 nested subshells, 1 KB, take 57 s);
-# read when used, not at import (the resident dockermig imports this module before a run's
-# environment is known)
+# so that only the slow script goes unchecked (500 nested subshells, 1 KB, take 57 s)
 _SCRIPT_SECONDS = 10
 
 
 def script_seconds() -> float:
+    """DOCKERMIG_SHELLCHECK_SCRIPT_SECONDS, read when a batch needs it (a library caller may
+    set it after the import); a value that is no positive number is the default. At
+    import, a mistyped value was a traceback before any file was read."""
     try:
         seconds = float(os.environ.get("DOCKERMIG_SHELLCHECK_SCRIPT_SECONDS") or _SCRIPT_SECONDS)
     except ValueError:

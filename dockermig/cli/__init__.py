@@ -15,10 +15,8 @@ import atexit
 import importlib
 import os
 import sys
-from collections.abc import Callable
 from threading import current_thread
 from threading import enumerate as threading_enumerate
-from typing import NoReturn
 
 import click
 
@@ -102,23 +100,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    """The console script (and ``python -m dockermig``): ``main``, then ``leave``."""
-    leave(main())
-
-
-def leave(code: int, last: Callable[[], object] | None = None) -> NoReturn:
-    """End the process with ``code`` without tearing the interpreter down. Freeing every
-    module and object one by one is a tenth of a one-file lint and changes nothing (mypy
-    leaves the same way). What must run still runs: the exit handlers (ShellCheck
-    processes stopped, temporary folders removed), the flush of stdout and stderr, then
-    ``last``. While another thread of ours still runs (none does when a command
-    returns), the usual exit waits for it; under a profiler or a tracer (``python -m
-    cProfile``), the usual exit lets it write its report."""
+    """The console script (and ``python -m dockermig``): ``main``, then out of the process
+    without tearing the interpreter down. Freeing every module and object one by one is
+    a tenth of a one-file lint and changes nothing (mypy leaves the same way). What
+    must run still runs: the exit handlers (ShellCheck processes stopped, temporary
+    folders removed) and the flush of stdout and stderr. While another thread of ours
+    still runs (none does when a command returns), the usual exit waits for it; under a
+    profiler or a tracer (``python -m cProfile``), the usual exit lets it write its report."""
+    code = main()
     others = [t for t in threading_enumerate() if t is not current_thread() and not t.daemon]
     run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
     if others or run_exit_handlers is None or sys.getprofile() is not None or sys.gettrace() is not None:
-        if last is not None:
-            atexit.register(last)  # after the threads are done, as the usual exit runs these
         sys.exit(code)
     run_exit_handlers()
     for stream in (sys.stdout, sys.stderr):
@@ -126,6 +118,4 @@ def leave(code: int, last: Callable[[], object] | None = None) -> NoReturn:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe (`dockermig lint | head`), a closed stream
             pass
-    if last is not None:
-        last()
     os._exit(code)
