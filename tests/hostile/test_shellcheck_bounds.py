@@ -60,3 +60,9 @@ def test_the_timeout_is_cached_like_an_answer(bounds, tmp_path, monkeypatch):
     assert [f.message for f in first] == [f.message for f in second]
     assert len(second) == 1 and "not run on this script" in second[0].message
     assert took < 0.9, f"the cached failure took {took:.1f} s: ShellCheck ran again"
+
+
+@pytest.mark.parametrize("value, seconds", [("2.5", 2.5), ("abc", 10), ("-1", 10), ("inf", 10), ("nan", 10), ("", 10)])
+def test_the_script_limit_is_read_when_used_and_a_bad_value_is_the_default(monkeypatch, value, seconds):
+    monkeypatch.setenv("DOCKERMIG_SHELLCHECK_SCRIPT_SECONDS", value)
+    assert shellcheck.script_seconds() == seconds
