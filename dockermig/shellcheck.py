@@ -592,7 +592,7 @@ def _stop_all() -> None:
 
 def _remove_folder(folder: str) -> None:
     """A batch's folder and its files (it holds nothing else): shutil.rmtree would import
-    shutil and the three compression modules it loads, a tenth of a ShellCheck start."""
+    shutil and the compression modules it loads (bz2, lzma, zlib), on every cold run."""
     try:
         for name in os.listdir(folder):
             os.unlink(os.path.join(folder, name))

@@ -34,7 +34,7 @@ def split_words(s: str, escape: str = "\\", limit: int | None = None) -> list[Ra
     """
     if escape not in s and "'" not in s and '"' not in s and "${" not in s:
         # nothing but whitespace separates words (most arguments): the regex engine
-        # finds them several times faster than the loop below
+        # finds them without the loop's Python steps per character
         found = _PLAIN_WORD.finditer(s)
         return [RawWord(m[0], m.start(), m.end()) for m in (found if limit is None else islice(found, limit))]
     return _split_quoted(s, escape, limit)
