@@ -293,7 +293,7 @@ def config_for(path: Path) -> Config:
         return load_config(found) if found is not None else None
 
     found = _nearest(directory, boundary, _cache, config_in)
-    return with_hadolint(found if found is not None else _DEFAULTS, directory)
+    return with_hadolint(found if found is not None else _DEFAULTS, directory, boundary)
 
 
 _DEFAULTS = Config()
@@ -359,10 +359,11 @@ _hadolint_cache: dict[tuple[Path, Path], Path | None] = {}
 _layered: dict[tuple[int, Path | None], Config] = {}
 
 
-def with_hadolint(config: Config, directory: Path | None) -> Config:
+def with_hadolint(config: Config, directory: Path | None, boundary: Path | None = None) -> Config:
     """``config`` with the hadolint layer that applies: the file its ``hadolint-config``
     names, none when that is false, else the nearest ``.hadolint.yaml`` at or above
-    ``directory`` (no search when it is None). The same object for the same pair."""
+    ``directory`` (no search when it is None) up to ``boundary`` (its ``config_boundary``,
+    computed when not given). The same object for the same pair."""
     setting = config.data.get("hadolint-config", True)
     if setting is False or config.hadolint is not None:
         return config
@@ -370,7 +371,7 @@ def with_hadolint(config: Config, directory: Path | None) -> Config:
         path = Path(setting)
         found = path if path.is_absolute() or config.root is None else config.root / path
     else:
-        found = _nearest_hadolint_file(directory) if directory is not None else None
+        found = _nearest_hadolint_file(directory, boundary) if directory is not None else None
     if found is None:
         return config
     key = (id(config), found)
@@ -384,12 +385,14 @@ def with_hadolint(config: Config, directory: Path | None) -> Config:
     return layered
 
 
-def _nearest_hadolint_file(directory: Path) -> Path | None:
+def _nearest_hadolint_file(directory: Path, boundary: Path | None) -> Path | None:
     """The nearest ``.hadolint.yaml`` up to the repository's root, else the user's own
     hadolint config (``hadolint_config.user_hadolint_file``)."""
     from dockermig.hadolint_config import hadolint_file_in, user_hadolint_file
 
-    found = _nearest(directory, config_boundary(directory), _hadolint_cache, hadolint_file_in)
+    if boundary is None:
+        boundary = config_boundary(directory)
+    found = _nearest(directory, boundary, _hadolint_cache, hadolint_file_in)
     return found if found is not None else user_hadolint_file()
 
 
