@@ -144,7 +144,6 @@ def _user_line(stage: Stage, instruction: Instruction) -> RunAs | None:
 
 def _first_need(facts: FileFacts, stage_facts: StageFacts, instruction: Instruction, run_as: RunAs) -> RootNeed | None:
     source = instruction.source
-    known_base = _known_file_system(facts, stage_facts)
     context = None
     for script in all_scripts(instruction):
         within = _Chain(script.chain)
@@ -158,7 +157,7 @@ def _first_need(facts: FileFacts, stage_facts: StageFacts, instruction: Instruct
             if raw in _PRIVILEGED:
                 continue
             if context is None:
-                context = _Context(facts, stage_facts, instruction, run_as, known_base)
+                context = _Context(facts, stage_facts, instruction, run_as, _known_file_system(facts, stage_facts))
             what = _needs_root(Argv(command), command, context, source, element)
             if what is not None:
                 what, why = what if isinstance(what, tuple) else (what, "")
