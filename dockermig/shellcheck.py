@@ -508,11 +508,13 @@ class _Batch:
             return dict.fromkeys(self.keys, Failure("shellcheck gave output that is not its JSON"))
 
     def _finish(self, result: dict) -> None:
+        import shutil  # loaded already: tempfile, which made the folder, imports it
+
         self.result = result
         if self in _running:
             _running.remove(self)
         if self.folder is not None:
-            _remove_folder(self.folder)
+            shutil.rmtree(self.folder, ignore_errors=True)
         store = _store(self.executable)
         for key, answer in result.items():
             if _pending.get(key) is self:
@@ -580,25 +582,16 @@ def _wait(process, timeout: float) -> int:
 
 def _stop_all() -> None:
     """No shellcheck left running, no temporary folder left behind (at exit too)."""
+    import shutil
+
     for batch in list(_running):
         if batch.process is not None and batch.process.poll() is None:
             batch.process.kill()
             batch.process.wait()
         if batch.folder is not None:
-            _remove_folder(batch.folder)
+            shutil.rmtree(batch.folder, ignore_errors=True)
         batch.result = dict.fromkeys(batch.keys, Failure("shellcheck was stopped"))  # not remembered
         _running.remove(batch)
-
-
-def _remove_folder(folder: str) -> None:
-    """A batch's folder and its files (it holds nothing else): shutil.rmtree would import
-    shutil and the compression modules it loads (bz2, lzma, zlib), on every cold run."""
-    try:
-        for name in os.listdir(folder):
-            os.unlink(os.path.join(folder, name))
-        os.rmdir(folder)
-    except OSError:
-        pass  # gone already; what is left is in the temporary folder, which the system clears
 
 
 def _comments(keys: list[Key], by_path: dict, comments: list) -> dict:
